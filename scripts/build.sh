@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the release wasm into www/pkg/ and copies Chart.js into www/vendor/, so that www/ is a
+# complete static site. Prints the module's size.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_wasm_target
+ensure_wasm_bindgen
+ensure_npm_packages
+
+export CARGO_TARGET_DIR="$CACHE/wasm"
+log "building the wasm module (release; the first build takes 10-15 minutes)"
+(cd "$ROOT" && cargo build --release --lib --target wasm32-unknown-unknown)
+
+rm -rf "$ROOT/www/pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$ROOT/www/pkg" \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/batchlab.wasm"
+mkdir -p "$ROOT/www/vendor"
+cp "$ROOT/node_modules/chart.js/dist/chart.umd.min.js" "$ROOT/www/vendor/"
+
+wasm="$ROOT/www/pkg/batchlab_bg.wasm"
+raw=$(stat -c %s "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+log "www/pkg/batchlab_bg.wasm: $((raw / 1024)) KiB raw, $((gz / 1024)) KiB gzip"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: native unit/integration tests (CPU backend), the in-browser WebGPU test
+# (wasm-pack test in headless Chromium), and the end-to-end page tests (playwright-core).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ensure_chromium
+ensure_wasm_target
+ensure_wasm_bindgen
+ensure_wasm_pack
+ensure_npm_packages
+
+log "1/3 native tests (cargo test, CPU backend)"
+(cd "$ROOT" && CARGO_TARGET_DIR="$CACHE/native" cargo test)
+
+log "2/3 in-browser WebGPU test (wasm-pack test --headless --chrome)"
+# Same target directory and profile as scripts/build.sh, so burn is built once for wasm.
+(cd "$ROOT" && CARGO_TARGET_DIR="$CACHE/wasm" WASM_BINDGEN_TEST_TIMEOUT=900 \
+  wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver --release -- --test webgpu)
+
+log "3/3 end-to-end page tests (headless Chromium)"
+"$ROOT/scripts/build.sh"
+(cd "$ROOT" && node --test --test-concurrency=1 tests/e2e/*.test.mjs)

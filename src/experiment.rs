@@ -1,0 +1,122 @@
+//! The experiment: a sweep of runs, one per batch size, all else equal (same data, seed,
+//! epochs, learning rate and optimiser), run one after another.
+
+use std::time::Duration;
+
+use burn::tensor::Device;
+use serde::Serialize;
+
+use crate::data::{Mnist, Split};
+use crate::settings::{Settings, SettingsError};
+use crate::train::{EpochRecord, Progress, Run, RunEvent, TrainError};
+
+/// What one call of [`Sweep::advance`] achieved (`kind` tells which, in JavaScript).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum SweepEvent {
+    /// Part of an epoch was done.
+    Progress {
+        /// Where the run is.
+        progress: Progress,
+    },
+    /// An epoch ended; its record.
+    Epoch {
+        /// The finished epoch's metrics.
+        record: EpochRecord,
+    },
+    /// A run's training loss became NaN or infinite: that run ended, the sweep goes on.
+    #[serde(rename_all = "camelCase")]
+    Diverged {
+        /// Samples per optimiser step of the run that diverged.
+        batch_size: usize,
+        /// The epoch in which it diverged, from 1.
+        epoch: usize,
+    },
+    /// Every run is finished.
+    Done,
+}
+
+/// A sweep over batch sizes. Build with [`Sweep::new`], then call [`Sweep::advance`] until it
+/// returns [`SweepEvent::Done`].
+pub struct Sweep {
+    settings: Settings,
+    train: Split,
+    test: Split,
+    device: Device,
+    /// Index in `settings.batch_sizes` of the run under way.
+    next_run: usize,
+    run: Option<Run>,
+}
+
+impl Sweep {
+    /// A sweep of `settings` on `data`, training on `device` (plain; autodiff is added per run).
+    /// Uses the first `train_size` training and `test_size` test images.
+    ///
+    /// # Errors
+    /// [`SettingsError`] when the settings are invalid (see [`Settings::validate`]) or ask for
+    /// more images than `data` holds.
+    pub fn new(settings: Settings, data: &Mnist, device: Device) -> Result<Self, SettingsError> {
+        settings.validate()?;
+        if settings.train_size > data.train.len() {
+            return Err(SettingsError {
+                parameter: "train",
+                message: format!(
+                    "the training-set size must be at most {}, the images loaded",
+                    data.train.len()
+                ),
+            });
+        }
+        if settings.test_size > data.test.len() {
+            return Err(SettingsError {
+                parameter: "test",
+                message: format!(
+                    "the test-set size must be at most {}, the images loaded",
+                    data.test.len()
+                ),
+            });
+        }
+        Ok(Self {
+            train: data.train.take(settings.train_size),
+            test: data.test.take(settings.test_size),
+            settings,
+            device,
+            next_run: 0,
+            run: None,
+        })
+    }
+
+    /// The settings of this sweep.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Does about `budget` of work on the run under way (starting the next run when one ends)
+    /// and reports what was done.
+    ///
+    /// # Errors
+    /// [`TrainError`] when the device fails; the sweep cannot go on after one.
+    pub async fn advance(&mut self, budget: Duration) -> Result<SweepEvent, TrainError> {
+        if self.run.as_ref().is_none_or(Run::is_finished) {
+            let Some(&batch_size) = self.settings.batch_sizes.get(self.next_run) else {
+                self.run = None;
+                return Ok(SweepEvent::Done);
+            };
+            self.next_run += 1;
+            let s = &self.settings;
+            self.run = Some(Run::new(
+                batch_size,
+                s.epochs,
+                s.learning_rate,
+                s.optimizer,
+                s.seed,
+                &self.device,
+            ));
+        }
+        let run = self.run.as_mut().expect("a run is under way");
+        Ok(match run.advance(&self.train, &self.test, budget).await? {
+            RunEvent::Progress(progress) => SweepEvent::Progress { progress },
+            RunEvent::Epoch(record) => SweepEvent::Epoch { record },
+            RunEvent::Diverged { batch_size, epoch } => SweepEvent::Diverged { batch_size, epoch },
+        })
+    }
+}

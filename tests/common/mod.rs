@@ -1,0 +1,26 @@
+//! Helpers shared by the native tests: the committed MNIST files, decompressed.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use batchlab::data::{FILE_NAMES, Mnist};
+
+/// The uncompressed bytes of `www/data/<name>.gz`.
+pub fn mnist_file(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("www/data")
+        .join(format!("{name}.gz"));
+    let gz = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut bytes)
+        .expect("gunzip");
+    bytes
+}
+
+/// The real MNIST data set, parsed.
+#[allow(dead_code)]
+pub fn mnist() -> Mnist {
+    let [a, b, c, d] = FILE_NAMES.map(mnist_file);
+    Mnist::from_idx(&a, &b, &c, &d).expect("the committed MNIST files are valid")
+}

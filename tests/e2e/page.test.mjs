@@ -1,0 +1,115 @@
+// End-to-end: the real page, served from www/, in headless Chromium on WebGPU (SwiftShader).
+// Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, open, waitForStatus } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** For each chart canvas: the number of drawn pixels in each line colour (first two lines). */
+function linePixels() {
+  const hex = (c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
+  return [...document.querySelectorAll('.charts canvas')].map((canvas) => {
+    const chart = Chart.getChart(canvas);
+    const colours = chart.data.datasets.map((d) => hex(d.borderColor));
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const counts = colours.map(() => 0);
+    for (let i = 0; i < data.length; i += 4) {
+      colours.forEach(([r, g, b], k) => {
+        if (data[i + 3] > 200 && Math.abs(data[i] - r) < 8 && Math.abs(data[i + 1] - g) < 8 && Math.abs(data[i + 2] - b) < 8) counts[k]++;
+      });
+    }
+    return { id: canvas.id, points: chart.data.datasets.map((d) => d.data.length), counts };
+  });
+}
+
+test('a sweep of two batch sizes trains on WebGPU and draws every chart', { timeout: 30 * 60_000 }, async () => {
+  const { page, errors } = await open(browser.context, `${server.url}?batch=16,128&epochs=2&train=2000&test=1000&autorun=1`);
+  const status = await waitForStatus(page, ['done', 'error', 'stopped'], 28 * 60_000);
+  const error = await page.evaluate(() => window.batchlab.error);
+  assert.equal(status, 'done', `status ${status}: ${error}`);
+  assert.equal(error, null);
+
+  const adapter = await page.evaluate(() => window.batchlab.adapter);
+  assert.match(adapter, /SwiftShader/i);
+  assert.match(await page.textContent('#adapter'), /SwiftShader/i);
+
+  const results = await page.evaluate(() => window.batchlab.results);
+  console.log(JSON.stringify(results, null, 1));
+  assert.deepEqual(results.map((r) => [r.batchSize, r.epoch]), [[16, 1], [16, 2], [128, 1], [128, 2]]);
+  for (const r of results) {
+    assert.equal(r.samples, 2000 * r.epoch);
+    assert.equal(r.steps, Math.ceil(2000 / r.batchSize) * r.epoch);
+    assert.ok(r.testAccuracy > 0.5 && r.testAccuracy <= 1, `test accuracy ${r.testAccuracy} at batch ${r.batchSize} epoch ${r.epoch}`);
+    assert.ok(r.trainAccuracy > 0.1 && r.trainAccuracy <= 1);
+    assert.ok(r.trainLoss > 0 && r.trainLoss < 2.3 && r.testLoss > 0 && r.testLoss < 2.3);
+    assert.ok(r.trainSeconds > 0 && r.samplesPerSecond > 0);
+  }
+  for (const b of [16, 128]) {
+    const [e1, e2] = results.filter((r) => r.batchSize === b);
+    assert.ok(e2.trainLoss < e1.trainLoss, `batch ${b}: the training loss fell`);
+    assert.ok(e2.trainSeconds > e1.trainSeconds, `batch ${b}: training time is cumulative`);
+  }
+
+  // Every chart has two lines of two points, drawn in their colours.
+  const charts = await page.evaluate(linePixels);
+  assert.equal(charts.length, 3);
+  for (const c of charts) {
+    assert.deepEqual(c.points, [2, 2], c.id);
+    for (const n of c.counts) assert.ok(n > 50, `${c.id}: line pixels ${c.counts}`);
+  }
+  // The table shows every record, accuracies as percentages.
+  const rows = await page.$$eval('#results tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  assert.equal(rows.length, 4);
+  assert.match(rows[3][7], /^\d+\.\d\d %$/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Stop ends the sweep within about a second and keeps the finished epochs', { timeout: 20 * 60_000 }, async () => {
+  const { page, errors } = await open(browser.context, `${server.url}?batch=32&epochs=50&train=1000&test=200&autorun=1`);
+  await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 15 * 60_000, polling: 250 });
+  const clicked = Date.now();
+  await page.click('#stop');
+  assert.equal(await waitForStatus(page, ['stopped', 'done', 'error'], 5_000), 'stopped');
+  const latency = Date.now() - clicked;
+  assert.ok(latency < 2_500, `stopped after ${latency} ms`);
+  const kept = await page.evaluate(() => window.batchlab.results);
+  assert.ok(kept.length >= 1 && kept.length < 50);
+  await page.waitForTimeout(3_000);
+  assert.deepEqual(await page.evaluate(() => window.batchlab.results), kept, 'nothing changes after Stop');
+  assert.equal(await page.$$eval('#results tbody tr', (trs) => trs.length), kept.length);
+  assert.equal(await page.isEnabled('#start'), true, 'the page stays usable');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('an invalid setting is refused with a message naming it', { timeout: 120_000 }, async () => {
+  const { page } = await open(browser.context, `${server.url}?batch=0&autorun=1`);
+  assert.equal(await waitForStatus(page, ['error', 'training', 'done'], 60_000), 'error');
+  const notice = await page.textContent('#notice');
+  assert.match(notice, /`batch`/);
+  assert.match(notice, /from 1 to/);
+  assert.equal(await page.isVisible('#notice'), true);
+  assert.equal(await page.evaluate(() => window.batchlab.results.length), 0);
+  await page.close();
+});
+
+test('URL values are shown as text, never inserted as HTML', { timeout: 120_000 }, async () => {
+  const markup = '<img src=x onerror="window.injected=1">';
+  const { page } = await open(browser.context, `${server.url}?optimizer=${encodeURIComponent(markup)}`);
+  assert.equal(await waitForStatus(page, ['error'], 60_000), 'error');
+  assert.ok((await page.textContent('#notice')).includes(markup));
+  assert.equal(await page.$$eval('#notice img', (imgs) => imgs.length), 0);
+  assert.equal(await page.evaluate(() => window.injected), undefined);
+  await page.close();
+});

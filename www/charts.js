@@ -1,0 +1,90 @@
+// The page's three live charts, drawn by Chart.js (loaded as the global `Chart`):
+// test accuracy vs epoch, training loss vs epoch (log scale), test accuracy vs training time.
+// One coloured line per batch size.
+
+/** Colour of the i-th batch size of a sweep (Okabe–Ito palette, readable by colour-blind readers). */
+const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+const colour = (i) => PALETTE[i % PALETTE.length];
+
+function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax }) {
+  return new Chart(canvas, {
+    type: 'line',
+    data: { datasets: [] },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
+      plugins: {
+        title: { display: true, text: title },
+        legend: { position: 'bottom' },
+        tooltip: { mode: 'nearest', intersect: false },
+      },
+      scales: {
+        x: { type: 'linear', title: { display: true, text: x }, min: 0 },
+        y: { type: yType, title: { display: true, text: y }, min: yMin, max: yMax },
+      },
+    },
+  });
+}
+
+/**
+ * Creates the three charts on the given canvases and returns `{ reset(), add(record) }`:
+ * `add` plots one per-epoch record (see the README) on every chart.
+ */
+export function createCharts({ accuracy, loss, time }) {
+  const charts = [
+    {
+      chart: lineChart(accuracy, { title: 'Test accuracy per epoch', x: 'Epoch', y: 'Test accuracy (%)', yMax: 100 }),
+      point: (r) => ({ x: r.epoch, y: 100 * r.testAccuracy }),
+    },
+    {
+      chart: lineChart(loss, { title: 'Training loss per epoch (log scale)', x: 'Epoch', y: 'Mean cross-entropy (nats)', yType: 'logarithmic' }),
+      point: (r) => ({ x: r.epoch, y: r.trainLoss }),
+    },
+    {
+      chart: lineChart(time, { title: 'Test accuracy against training time', x: 'Training time (s)', y: 'Test accuracy (%)', yMax: 100 }),
+      point: (r) => ({ x: r.trainSeconds, y: 100 * r.testAccuracy }),
+    },
+  ];
+  /** batch size → index of its line */
+  let lines = new Map();
+
+  function datasetFor(chart, batchSize, index) {
+    let dataset = chart.data.datasets.find((d) => d.batchSize === batchSize);
+    if (!dataset) {
+      dataset = {
+        label: `batch size ${batchSize.toLocaleString('en')}`,
+        batchSize,
+        data: [],
+        borderColor: colour(index),
+        backgroundColor: colour(index),
+        pointRadius: 3,
+        tension: 0,
+      };
+      chart.data.datasets.push(dataset);
+    }
+    return dataset;
+  }
+
+  return {
+    reset() {
+      lines = new Map();
+      for (const { chart } of charts) {
+        chart.data.datasets = [];
+        chart.update();
+      }
+    },
+    add(record) {
+      if (!lines.has(record.batchSize)) lines.set(record.batchSize, lines.size);
+      const index = lines.get(record.batchSize);
+      for (const { chart, point } of charts) {
+        const p = point(record);
+        // A log axis cannot show 0 or NaN: a diverged loss is left out of the loss chart.
+        if (!Number.isFinite(p.y) || (chart.options.scales.y.type === 'logarithmic' && p.y <= 0)) continue;
+        datasetFor(chart, record.batchSize, index).data.push(p);
+        chart.update();
+      }
+    },
+  };
+}
