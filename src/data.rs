@@ -31,13 +31,17 @@ pub const MNIST_STD: f32 = 0.3081;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DataError {
     /// The bytes start with the gzip signature `1f 8b`: they were not decompressed.
-    #[error("{file} is still gzip-compressed (it starts with the gzip signature 1f 8b): it must be decompressed before it can be read")]
+    #[error(
+        "{file} is still gzip-compressed (it starts with the gzip signature 1f 8b): it must be decompressed before it can be read"
+    )]
     StillGzipped {
         /// The file's name.
         file: String,
     },
     /// The bytes are too few to hold an IDX header.
-    #[error("{file} is not an IDX file: it is only {len} bytes long, shorter than the {needed}-byte header")]
+    #[error(
+        "{file} is not an IDX file: it is only {len} bytes long, shorter than the {needed}-byte header"
+    )]
     TooShort {
         /// The file's name.
         file: String,
@@ -47,7 +51,9 @@ pub enum DataError {
         needed: usize,
     },
     /// The first two bytes are not zero, as every IDX magic number's are: e.g. an HTML page.
-    #[error("{file} is not an IDX file: it starts with {start:?} instead of an IDX header (was an error page served instead of the data?)")]
+    #[error(
+        "{file} is not an IDX file: it starts with {start:?} instead of an IDX header (was an error page served instead of the data?)"
+    )]
     NotIdx {
         /// The file's name.
         file: String,
@@ -77,7 +83,9 @@ pub enum DataError {
         cols: u32,
     },
     /// Fewer bytes than the header's item count requires.
-    #[error("{file} is truncated: its header announces {count} items, which take {expected} bytes, but it has only {actual}")]
+    #[error(
+        "{file} is truncated: its header announces {count} items, which take {expected} bytes, but it has only {actual}"
+    )]
     Truncated {
         /// The file's name.
         file: String,
@@ -89,7 +97,9 @@ pub enum DataError {
         actual: usize,
     },
     /// More bytes than the header's item count accounts for.
-    #[error("{file} is {actual} bytes long, but its header announces {count} items, which take exactly {expected} bytes")]
+    #[error(
+        "{file} is {actual} bytes long, but its header announces {count} items, which take exactly {expected} bytes"
+    )]
     TrailingBytes {
         /// The file's name.
         file: String,
@@ -107,7 +117,9 @@ pub enum DataError {
         file: String,
     },
     /// The images file and the labels file describe sets of different sizes.
-    #[error("{images_file} holds {images} images but {labels_file} holds {labels} labels: they do not belong together")]
+    #[error(
+        "{images_file} holds {images} images but {labels_file} holds {labels} labels: they do not belong together"
+    )]
     CountMismatch {
         /// The images file's name.
         images_file: String,
@@ -320,10 +332,17 @@ impl Split {
 
     /// The first `n` images and labels (all of them when `n >= len`).
     pub fn take(&self, n: usize) -> Self {
-        let n = n.min(self.len());
+        self.range(0..n.min(self.len()))
+    }
+
+    /// The images and labels at positions `range`.
+    ///
+    /// # Panics
+    /// If `range` reaches past `len()`.
+    pub fn range(&self, range: std::ops::Range<usize>) -> Self {
         Self {
-            images: self.images[..n * IMAGE_PIXELS].to_vec(),
-            labels: self.labels[..n].to_vec(),
+            images: self.images[range.start * IMAGE_PIXELS..range.end * IMAGE_PIXELS].to_vec(),
+            labels: self.labels[range].to_vec(),
         }
     }
 

@@ -131,17 +131,11 @@ impl Settings {
     pub fn from_params(params: &BTreeMap<String, String>) -> Result<Self, SettingsError> {
         let mut settings = Settings::default();
         if let Some(raw) = params.get("train") {
-            settings.train_size = parse_count(
-                "train",
-                "the training-set size",
-                raw,
-                1,
-                MNIST_TRAIN_SIZE,
-            )?;
+            settings.train_size =
+                parse_count("train", "the training-set size", raw, 1, MNIST_TRAIN_SIZE)?;
         }
         if let Some(raw) = params.get("test") {
-            settings.test_size =
-                parse_count("test", "the test-set size", raw, 1, MNIST_TEST_SIZE)?;
+            settings.test_size = parse_count("test", "the test-set size", raw, 1, MNIST_TEST_SIZE)?;
         }
         if let Some(raw) = params.get("batch") {
             let sizes: Vec<&str> = raw.split(',').filter(|s| !s.trim().is_empty()).collect();
@@ -155,15 +149,7 @@ impl Settings {
             }
             settings.batch_sizes = sizes
                 .iter()
-                .map(|s| {
-                    parse_count(
-                        "batch",
-                        "each batch size",
-                        s,
-                        1,
-                        MNIST_TRAIN_SIZE,
-                    )
-                })
+                .map(|s| parse_count("batch", "each batch size", s, 1, MNIST_TRAIN_SIZE))
                 .collect::<Result<_, _>>()?;
         }
         if let Some(raw) = params.get("epochs") {
@@ -174,7 +160,9 @@ impl Settings {
             settings.learning_rate = raw.parse().map_err(|_| {
                 refuse(
                     "lr",
-                    format!("the learning rate must be a positive number such as 0.001, not {raw:?}"),
+                    format!(
+                        "the learning rate must be a positive number such as 0.001, not {raw:?}"
+                    ),
                 )
             })?;
         }

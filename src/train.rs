@@ -195,7 +195,9 @@ impl Run {
 
     /// The model as trained so far.
     pub fn model(&self) -> &LeNet5 {
-        self.model.as_ref().expect("the model is only taken during a step")
+        self.model
+            .as_ref()
+            .expect("the model is only taken during a step")
     }
 
     /// Does about `budget` of work — training steps on `train`, or evaluation batches on `test`
@@ -307,7 +309,12 @@ impl Run {
     }
 
     /// Adds `[loss * n, correct]` of a pass over `n` images to the phase's sums, on the device.
-    fn accumulate(&mut self, mean_loss: Tensor<1>, logits: Tensor<2>, targets: Tensor<1, burn::tensor::Int>) {
+    fn accumulate(
+        &mut self,
+        mean_loss: Tensor<1>,
+        logits: Tensor<2>,
+        targets: Tensor<1, burn::tensor::Int>,
+    ) {
         let n = targets.dims()[0];
         let correct = logits
             .argmax(1)
@@ -326,7 +333,10 @@ impl Run {
         let end = (self.cursor + self.batch_size).min(train.len());
         let indices = &self.order[self.cursor..end];
         let batch_len = indices.len();
-        let model = self.model.take().expect("the model is present between steps");
+        let model = self
+            .model
+            .take()
+            .expect("the model is present between steps");
         let mut accumulator = GradientsAccumulator::<LeNet5>::new();
         let mut stats = Vec::new();
         for micro in indices.chunks(MAX_MICRO_BATCH) {

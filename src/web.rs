@@ -70,7 +70,11 @@ pub async fn init_webgpu() -> Result<JsValue, JsError> {
     let limits = setup.device.limits();
     let device_type = format!("{:?}", adapter.device_type);
     let backend = format!("{:?}", adapter.backend);
-    let software = if device_type == "Cpu" { " (software)" } else { "" };
+    let software = if device_type == "Cpu" {
+        " (software)"
+    } else {
+        ""
+    };
     let info = AdapterInfo {
         description: format!("{} — {backend}, {device_type}{software}", adapter.name),
         name: adapter.name,

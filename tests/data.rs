@@ -41,7 +41,10 @@ fn real_mnist_parses_with_the_published_counts_and_first_labels() {
     for &l in data.train.labels() {
         counts[l as usize] += 1;
     }
-    assert!(counts.iter().all(|&c| (5_000..7_000).contains(&c)), "{counts:?}");
+    assert!(
+        counts.iter().all(|&c| (5_000..7_000).contains(&c)),
+        "{counts:?}"
+    );
 }
 
 #[test]
@@ -56,8 +59,11 @@ fn real_images_have_ink_and_background() {
 
 #[test]
 fn a_file_still_gzip_compressed_is_refused_by_name() {
-    let gz = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/data/t10k-labels-idx1-ubyte.gz"))
-        .unwrap();
+    let gz = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/www/data/t10k-labels-idx1-ubyte.gz"
+    ))
+    .unwrap();
     let err = parse_labels(&gz, "t10k-labels-idx1-ubyte").unwrap_err();
     assert_eq!(
         err,
@@ -66,21 +72,34 @@ fn a_file_still_gzip_compressed_is_refused_by_name() {
         }
     );
     let message = err.to_string();
-    assert!(message.contains("t10k-labels-idx1-ubyte") && message.contains("gzip"), "{message}");
+    assert!(
+        message.contains("t10k-labels-idx1-ubyte") && message.contains("gzip"),
+        "{message}"
+    );
 }
 
 #[test]
 fn an_html_page_is_not_idx() {
     let html = b"<!DOCTYPE html><html><body>404 Not Found</body></html>";
     let err = parse_images(html, "train-images-idx3-ubyte").unwrap_err();
-    assert!(matches!(err, DataError::NotIdx { ref start, .. } if start.starts_with("<!DOCTYPE")), "{err:?}");
+    assert!(
+        matches!(err, DataError::NotIdx { ref start, .. } if start.starts_with("<!DOCTYPE")),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("not an IDX file"), "{err}");
 }
 
 #[test]
 fn a_header_cut_short_is_refused() {
     let err = parse_images(&[0, 0, 8, 3, 0, 0], "f").unwrap_err();
-    assert_eq!(err, DataError::TooShort { file: "f".into(), len: 6, needed: 16 });
+    assert_eq!(
+        err,
+        DataError::TooShort {
+            file: "f".into(),
+            len: 6,
+            needed: 16
+        }
+    );
 }
 
 #[test]
@@ -88,10 +107,22 @@ fn labels_given_as_images_have_the_wrong_magic() {
     let err = parse_images(&labels_file(&[1; 20]), "x").unwrap_err();
     assert_eq!(
         err,
-        DataError::WrongMagic { file: "x".into(), kind: "images", found: 2049, expected: 2051 }
+        DataError::WrongMagic {
+            file: "x".into(),
+            kind: "images",
+            found: 2049,
+            expected: 2051
+        }
     );
     let err = parse_labels(&images_file(1), "y").unwrap_err();
-    assert!(matches!(err, DataError::WrongMagic { found: 2051, expected: 2049, .. }));
+    assert!(matches!(
+        err,
+        DataError::WrongMagic {
+            found: 2051,
+            expected: 2049,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -99,7 +130,14 @@ fn images_that_are_not_28_by_28_are_refused() {
     let mut bytes = images_header(1, 32, 32);
     bytes.extend(vec![0u8; 32 * 32]);
     let err = parse_images(&bytes, "big").unwrap_err();
-    assert_eq!(err, DataError::WrongDimensions { file: "big".into(), rows: 32, cols: 32 });
+    assert_eq!(
+        err,
+        DataError::WrongDimensions {
+            file: "big".into(),
+            rows: 32,
+            cols: 32
+        }
+    );
     assert!(err.to_string().contains("32 x 32"));
 }
 
@@ -119,7 +157,18 @@ fn a_truncated_file_says_how_much_is_missing() {
     assert!(err.to_string().contains("truncated"));
     let images = images_file(3);
     let err = parse_images(&images[..16 + 784 * 2 + 5], "img").unwrap_err();
-    assert!(matches!(err, DataError::Truncated { count: 3, expected: 2368, actual: 1589, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            DataError::Truncated {
+                count: 3,
+                expected: 2368,
+                actual: 1589,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -129,20 +178,37 @@ fn extra_bytes_after_the_data_are_refused() {
     let err = parse_images(&bytes, "img").unwrap_err();
     assert_eq!(
         err,
-        DataError::TrailingBytes { file: "img".into(), count: 2, expected: 1584, actual: 1585 }
+        DataError::TrailingBytes {
+            file: "img".into(),
+            count: 2,
+            expected: 1584,
+            actual: 1585
+        }
     );
 }
 
 #[test]
 fn an_empty_set_is_refused() {
     let err = parse_labels(&labels_file(&[]), "none").unwrap_err();
-    assert_eq!(err, DataError::Empty { file: "none".into() });
+    assert_eq!(
+        err,
+        DataError::Empty {
+            file: "none".into()
+        }
+    );
 }
 
 #[test]
 fn a_label_outside_0_to_9_is_refused_with_its_position() {
     let err = parse_labels(&labels_file(&[3, 9, 0, 10, 2]), "labels").unwrap_err();
-    assert_eq!(err, DataError::LabelOutOfRange { file: "labels".into(), index: 3, label: 10 });
+    assert_eq!(
+        err,
+        DataError::LabelOutOfRange {
+            file: "labels".into(),
+            index: 3,
+            label: 10
+        }
+    );
     assert!(err.to_string().contains("0–9"));
 }
 
@@ -151,8 +217,25 @@ fn images_and_labels_of_different_counts_do_not_pair() {
     let err = Split::from_idx(&images_file(3), "imgs", &labels_file(&[1, 2]), "lbls").unwrap_err();
     assert_eq!(
         err,
-        DataError::CountMismatch { images_file: "imgs".into(), images: 3, labels_file: "lbls".into(), labels: 2 }
+        DataError::CountMismatch {
+            images_file: "imgs".into(),
+            images: 3,
+            labels_file: "lbls".into(),
+            labels: 2
+        }
     );
     let ok = Split::from_idx(&images_file(2), "imgs", &labels_file(&[1, 2]), "lbls").unwrap();
     assert_eq!(ok.len(), 2);
+}
+
+#[test]
+fn the_browser_test_fixtures_are_the_first_512_real_test_images() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+    let images = std::fs::read(format!("{dir}t10k-images-first512-idx3-ubyte")).unwrap();
+    let labels = std::fs::read(format!("{dir}t10k-labels-first512-idx1-ubyte")).unwrap();
+    let fixture = Split::from_idx(&images, "fixture images", &labels, "fixture labels").unwrap();
+    assert_eq!(fixture.len(), 512);
+    let real = mnist_file(FILE_NAMES[2]);
+    assert_eq!(&images[16..], &real[16..16 + 512 * 784]);
+    assert_eq!(fixture.labels(), &mnist().test.labels()[..512]);
 }

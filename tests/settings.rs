@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use batchlab::settings::{Optimizer, Settings};
 
 fn parse(query: &[(&str, &str)]) -> Result<Settings, (String, String)> {
-    let params: BTreeMap<String, String> =
-        query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let params: BTreeMap<String, String> = query
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     Settings::from_params(&params).map_err(|e| (e.parameter.to_string(), e.to_string()))
 }
 
@@ -83,5 +85,8 @@ fn each_bad_value_names_its_parameter() {
 fn a_batch_larger_than_the_training_set_is_refused() {
     let (named, message) = parse(&[("batch", "64,4096"), ("train", "1000")]).unwrap_err();
     assert_eq!(named, "batch");
-    assert!(message.contains("1000") && message.contains("4096"), "{message}");
+    assert!(
+        message.contains("1000") && message.contains("4096"),
+        "{message}"
+    );
 }

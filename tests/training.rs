@@ -54,7 +54,10 @@ fn a_few_hundred_steps_lower_the_loss_and_beat_chance() {
     let (first, last) = (&records[0], &records[2]);
     // Chance is ln(10) = 2.30 nats and 10 % accuracy.
     assert!(first.train_loss < 2.2, "{first:?}");
-    assert!(last.train_loss < first.train_loss * 0.6, "{first:?} {last:?}");
+    assert!(
+        last.train_loss < first.train_loss * 0.6,
+        "{first:?} {last:?}"
+    );
     assert!(last.test_loss < first.test_loss, "{first:?} {last:?}");
     assert!(last.test_accuracy > 0.85, "{last:?}");
     assert!(last.train_seconds > first.train_seconds);
@@ -73,7 +76,10 @@ fn the_same_seed_gives_the_same_numbers_and_batch_sizes_run_in_order() {
     };
     let (a, running) = sweep(settings.clone());
     let (b, _) = sweep(settings);
-    assert_eq!(a.iter().map(|r| r.batch_size).collect::<Vec<_>>(), vec![64, 200]);
+    assert_eq!(
+        a.iter().map(|r| r.batch_size).collect::<Vec<_>>(),
+        vec![64, 200]
+    );
     // ceil(1000 / 64) = 16 steps, the last one of 40 images; 1000 / 200 = 5 steps.
     assert_eq!((a[0].steps, a[1].steps), (16, 5));
     assert!(!running.is_empty());

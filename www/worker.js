@@ -11,6 +11,8 @@ import init, { initWebGpu, parseSettings, MnistData, Trainer } from './pkg/batch
 
 /** Milliseconds of training per call into wasm: bounds Stop's latency and the progress rate. */
 const CHUNK_MS = 250;
+/** Some browsers never answer a WebGPU adapter request instead of answering "none". */
+const WEBGPU_TIMEOUT_MS = 20_000;
 const FILES = [
   'train-images-idx3-ubyte',
   'train-labels-idx1-ubyte',
@@ -66,6 +68,23 @@ async function loadMnist() {
   return mnist;
 }
 
+/**
+ * Names the adapter for people. Inside the browser wgpu reports no adapter name, so ask WebGPU
+ * itself, with the power preference wgpu uses (high performance), i.e. for the same adapter.
+ */
+async function describeAdapter(adapter) {
+  if (adapter.name) return adapter.description;
+  try {
+    const gpu = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    const info = gpu?.info ?? {};
+    const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' · ');
+    const software = info.isFallbackAdapter || gpu?.isFallbackAdapter || adapter.deviceType === 'Cpu';
+    return `${name || 'unnamed WebGPU adapter'}${software ? ' (software rendering, on the CPU)' : ''}`;
+  } catch {
+    return adapter.description;
+  }
+}
+
 function settingsOrRefusal(params) {
   try {
     return { settings: parseSettings(params) };
@@ -86,7 +105,13 @@ async function train(params) {
       return;
     }
     post({ type: 'loading', message: 'Starting WebGPU…', fraction: 0 });
-    const adapter = await initWebGpu();
+    const adapter = await Promise.race([
+      initWebGpu(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(
+        `This browser did not answer a request for a WebGPU adapter within ${WEBGPU_TIMEOUT_MS / 1000} s. ` +
+        'batchlab needs WebGPU to train: use a browser with WebGPU enabled, such as a recent Chrome or Edge.')), WEBGPU_TIMEOUT_MS)),
+    ]);
+    adapter.description = await describeAdapter(adapter);
     post({ type: 'adapter', adapter });
     const data = await loadMnist();
     let trainer;
@@ -99,6 +124,7 @@ async function train(params) {
       }
       throw e;
     }
+    post({ type: 'loading', message: 'Preparing the GPU kernels (the first step takes longest)…', fraction: 0 });
     try {
       for (;;) {
         if (stopRequested) {

@@ -25,7 +25,6 @@ const QUIET_FLAGS = [
   '--disable-component-update',
   '--disable-sync',
   '--disable-quic',
-  '--disable-dev-shm-usage',
 ];
 
 async function freePort() {

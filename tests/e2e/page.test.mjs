@@ -113,3 +113,17 @@ test('URL values are shown as text, never inserted as HTML', { timeout: 120_000 
   assert.equal(await page.evaluate(() => window.injected), undefined);
   await page.close();
 });
+
+test('without WebGPU the page says so in plain words', { timeout: 180_000 }, async () => {
+  const plain = await launch({ webgpu: false });
+  try {
+    const { page } = await open(plain.context, `${server.url}?batch=16&epochs=1&train=100&test=100&autorun=1`);
+    assert.equal(await waitForStatus(page, ['error', 'done'], 120_000), 'error');
+    const notice = await page.textContent('#notice');
+    assert.match(notice, /WebGPU/);
+    assert.equal(await page.isEnabled('#start'), true, 'the page stays usable');
+    assert.equal(await page.evaluate(() => window.batchlab.error), notice);
+  } finally {
+    await plain.close();
+  }
+});
