@@ -2,6 +2,7 @@
 # Builds the release wasm into www/pkg/ and copies Chart.js into www/vendor/, so that www/ is a
 # complete static site. Prints the module's size.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_prerequisites
 
 ensure_wasm_target
 ensure_wasm_bindgen

@@ -12,8 +12,31 @@ mkdir -p "$CACHE"
 
 log() { printf '\033[1m[batchlab]\033[0m %s\n' "$*" >&2; }
 
+die() { printf '\033[1m[batchlab]\033[0m error: %s\n' "$*" >&2; exit 1; }
+
 as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    die "installing Debian packages needs root: run as root, install sudo, or run: apt-get install $*"
+  fi
+}
+
+# What rustup and npm cannot install: a C linker (for build scripts), Node.js >= 20.10 with npm
+# (node --test options), Python 3 (the static server).
+check_prerequisites() {
+  command -v cargo >/dev/null && command -v rustup >/dev/null \
+    || die "Rust is missing: install it with rustup (https://rustup.rs)"
+  command -v cc >/dev/null || die "no C compiler/linker (cc): apt-get install build-essential"
+  command -v python3 >/dev/null || die "python3 is missing: apt-get install python3"
+  command -v node >/dev/null && command -v npm >/dev/null \
+    || die "Node.js and npm are missing: install Node.js 20.10 or later"
+  local v
+  v="$(node -p 'process.versions.node')"
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 10) ? 0 : 1)' \
+    || die "Node.js $v is too old: batchlab's tests need 20.10 or later"
 }
 
 # The wasm-bindgen version pinned in Cargo.lock (the CLI must match it exactly).
@@ -50,7 +73,7 @@ ensure_chromium() {
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     log "installing Debian's chromium and chromium-driver"
     as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
 }
 

@@ -2,6 +2,7 @@
 # Runs every test: native unit/integration tests (CPU backend), the in-browser WebGPU test
 # (wasm-pack test in headless Chromium), and the end-to-end page tests (playwright-core).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+check_prerequisites
 
 ensure_chromium
 ensure_wasm_target

@@ -92,9 +92,9 @@ pub enum DataError {
         /// Items announced in the header.
         count: usize,
         /// Exact length the header implies, in bytes.
-        expected: usize,
+        expected: u64,
         /// Length received, in bytes.
-        actual: usize,
+        actual: u64,
     },
     /// More bytes than the header's item count accounts for.
     #[error(
@@ -106,9 +106,9 @@ pub enum DataError {
         /// Items announced in the header.
         count: usize,
         /// Exact length the header implies, in bytes.
-        expected: usize,
+        expected: u64,
         /// Length received, in bytes.
-        actual: usize,
+        actual: u64,
     },
     /// A file that holds no items at all.
     #[error("{file} holds no items")]
@@ -208,8 +208,9 @@ fn check_length(
     if count == 0 {
         return Err(DataError::Empty { file });
     }
-    let expected = header + count * item_bytes;
-    let actual = bytes.len();
+    // In u64: on wasm32 a forged count times 784 would overflow usize.
+    let expected = header as u64 + count as u64 * item_bytes as u64;
+    let actual = bytes.len() as u64;
     match actual.cmp(&expected) {
         std::cmp::Ordering::Less => Err(DataError::Truncated {
             file,

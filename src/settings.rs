@@ -229,6 +229,17 @@ impl Settings {
                 ),
             ));
         }
+        if let Some((_, &b)) = self
+            .batch_sizes
+            .iter()
+            .enumerate()
+            .find(|&(i, b)| self.batch_sizes[..i].contains(b))
+        {
+            return Err(refuse(
+                "batch",
+                format!("each batch size may be listed once, but {b} is listed twice"),
+            ));
+        }
         if self.epochs == 0 || self.epochs > MAX_EPOCHS {
             return Err(refuse(
                 "epochs",

@@ -132,6 +132,8 @@ pub struct Run {
     epoch_seconds: f64,
     /// Units of work (steps, or evaluation batches) per chunk, adapted to the time budget.
     chunk: usize,
+    /// Most images per forward/backward pass; larger batches accumulate gradients.
+    micro_batch: usize,
     finished: bool,
 }
 
@@ -179,8 +181,20 @@ impl Run {
             train_seconds: 0.0,
             epoch_seconds: 0.0,
             chunk: 1,
+            micro_batch: MAX_MICRO_BATCH,
             finished: false,
         }
+    }
+
+    /// Sets the most images per forward/backward pass (default [`MAX_MICRO_BATCH`]); a batch
+    /// larger than this is one optimiser step over gradients accumulated across micro-batches.
+    ///
+    /// # Panics
+    /// If `micro_batch` is 0.
+    pub fn with_micro_batch(mut self, micro_batch: usize) -> Self {
+        assert!(micro_batch > 0, "the micro-batch size must be at least 1");
+        self.micro_batch = micro_batch;
+        self
     }
 
     /// Samples per optimiser step.
@@ -268,6 +282,14 @@ impl Run {
                 running_loss: Some(loss_sum / done as f64),
             }));
         }
+        if !loss_sum.is_finite() {
+            // Weights that became NaN in the epoch's last steps show up only here.
+            self.finished = true;
+            return Ok(RunEvent::Diverged {
+                batch_size: self.batch_size,
+                epoch,
+            });
+        }
         if done < set.len() {
             return Ok(RunEvent::Progress(Progress {
                 batch_size: self.batch_size,
@@ -339,7 +361,7 @@ impl Run {
             .expect("the model is present between steps");
         let mut accumulator = GradientsAccumulator::<LeNet5>::new();
         let mut stats = Vec::new();
-        for micro in indices.chunks(MAX_MICRO_BATCH) {
+        for micro in indices.chunks(self.micro_batch) {
             let batch = train.batch(micro, &self.device);
             let logits = model.forward(batch.images);
             let loss = self.loss.forward(logits.clone(), batch.targets.clone());

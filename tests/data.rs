@@ -239,3 +239,20 @@ fn the_browser_test_fixtures_are_the_first_512_real_test_images() {
     assert_eq!(&images[16..], &real[16..16 + 512 * 784]);
     assert_eq!(fixture.labels(), &mnist().test.labels()[..512]);
 }
+
+#[test]
+fn a_forged_huge_count_is_truncation_not_overflow() {
+    // (The case that overflows 32-bit arithmetic runs in the browser: tests/webgpu.rs.)
+    let mut bytes = images_header(u32::MAX, 28, 28);
+    bytes.extend([0u8; 784]);
+    let err = parse_images(&bytes, "forged").unwrap_err();
+    assert_eq!(
+        err,
+        DataError::Truncated {
+            file: "forged".into(),
+            count: u32::MAX as usize,
+            expected: 16 + u32::MAX as u64 * 784,
+            actual: 800
+        }
+    );
+}

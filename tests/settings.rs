@@ -60,6 +60,7 @@ fn each_bad_value_names_its_parameter() {
         ("batch", "1.5"),
         ("batch", ""),
         ("batch", "abc"),
+        ("batch", "16,64,16"),
         ("epochs", "0"),
         ("epochs", "1000000"),
         ("lr", "0"),

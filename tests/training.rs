@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use batchlab::experiment::{Sweep, SweepEvent};
 use batchlab::settings::{Optimizer, Settings};
-use batchlab::train::EpochRecord;
+use batchlab::train::{EpochRecord, Run};
+use burn::module::Module;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 
@@ -105,6 +106,53 @@ fn a_batch_above_the_micro_batch_limit_is_one_step_over_accumulated_gradients() 
     });
     assert_eq!((records[0].steps, records[1].steps), (1, 2));
     assert!(records[1].train_loss < records[0].train_loss, "{records:?}");
+}
+
+/// Trains one epoch of one full-batch SGD step with the given micro-batch size and returns the
+/// logits of the trained model on 64 test images.
+fn one_sgd_step(micro_batch: usize) -> Vec<f32> {
+    let data = common::mnist();
+    let (train, test) = (data.train.take(600), data.test.take(64));
+    let device = Device::flex();
+    let mut run = Run::new(600, 1, 0.5, Optimizer::Sgd, 11, &device).with_micro_batch(micro_batch);
+    while !run.is_finished() {
+        block_on(run.advance(&train, &test, Duration::from_secs(10))).unwrap();
+    }
+    let indices: Vec<usize> = (0..64).collect();
+    let batch = test.batch(&indices, &device);
+    let logits = run.model().valid().forward(batch.images);
+    logits.into_data().try_into_vec::<f32>().unwrap()
+}
+
+#[test]
+fn accumulated_micro_batch_gradients_equal_the_single_pass_gradient() {
+    // Plain SGD applies the gradient itself (Adam would hide a wrong scale), with a large
+    // learning rate so that a wrong gradient shows in the weights.
+    let single = one_sgd_step(600);
+    let accumulated = one_sgd_step(256); // 256 + 256 + 88
+    let untrained = {
+        let device = Device::flex().autodiff();
+        device.seed(11);
+        let model = batchlab::model::LeNet5::new(&device);
+        let test = common::mnist().test.take(64);
+        let batch = test.batch(&(0..64).collect::<Vec<_>>(), &Device::flex());
+        model
+            .valid()
+            .forward(batch.images)
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap()
+    };
+    let scale = single.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let max_diff =
+        |a: &[f32], b: &[f32]| a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+    assert!(
+        max_diff(&single, &accumulated) <= 1e-4 * scale,
+        "accumulated differs by {} (scale {scale})",
+        max_diff(&single, &accumulated)
+    );
+    // ... and the step did change the model (the comparison is not between two untrained models).
+    assert!(max_diff(&single, &untrained) > 1e-2 * scale);
 }
 
 #[test]

@@ -50,3 +50,23 @@ async fn lenet5_trains_on_webgpu_and_the_loss_goes_down() {
     );
     assert!(second.test_accuracy > 0.3, "{second:?}");
 }
+
+/// On wasm32 `usize` is 32 bits: a forged count of 2^28 images makes `16 + count * 784` wrap
+/// to exactly 16 there. The parser must still see a truncated file, not an empty valid one.
+#[wasm_bindgen_test]
+fn a_forged_count_that_wraps_32_bit_arithmetic_is_refused() {
+    let mut header = Vec::new();
+    for v in [2051u32, 1 << 28, 28, 28] {
+        header.extend(v.to_be_bytes());
+    }
+    let err = batchlab::data::parse_images(&header, "forged").unwrap_err();
+    assert_eq!(
+        err,
+        batchlab::data::DataError::Truncated {
+            file: "forged".into(),
+            count: 1 << 28,
+            expected: 16 + (1u64 << 28) * 784,
+            actual: 16
+        }
+    );
+}

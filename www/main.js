@@ -40,13 +40,19 @@ let worker = null;
 let stopTimer = null;
 let epochsPerRun = 0;
 
+const isBusy = (status) => status === 'loading' || status === 'training';
+
 function setStatus(status, text) {
   state.status = status;
   ui.status.textContent = text;
-  const busy = status === 'loading' || status === 'training';
+  const busy = isBusy(status);
   ui.start.disabled = busy;
   ui.stop.disabled = !busy;
   document.body.dataset.status = status;
+  if (!busy) {
+    clearTimeout(stopTimer);
+    stopTimer = null;
+  }
 }
 
 /** Shows a message for the reader (text only: nothing from the URL is ever parsed as HTML). */
@@ -85,8 +91,9 @@ function fillControls(settings) {
   epochsPerRun = settings.epochs;
 }
 
+/** The controls as URL parameters; an empty control falls back to the default. */
 function controlParams() {
-  return Object.fromEntries(PARAMETERS.map((name) => [name, ui.form[name].value.trim()]));
+  return Object.fromEntries(PARAMETERS.map((name) => [name, ui.form[name].value.trim()]).filter(([, v]) => v !== ''));
 }
 
 function onMessage({ data: m }) {
@@ -96,6 +103,7 @@ function onMessage({ data: m }) {
       if (new URLSearchParams(location.search).get('autorun') === '1') start();
       break;
     case 'settingsError':
+      if (m.defaults) fillControls(m.defaults);
       state.error = m.message;
       notify(m.message);
       setStatus('error', `The setting “${m.parameter}” was refused; nothing was started.`);
@@ -134,14 +142,24 @@ function onMessage({ data: m }) {
       break;
     case 'error':
       fail(m.message);
+      // A fresh worker (a fresh wasm instance and GPU device) for the next Start.
+      newWorker();
       break;
   }
 }
 
+/** Starts a training worker, replacing (and ending) the current one. Messages from a replaced
+ * worker are ignored. */
 function newWorker() {
-  worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  worker.onmessage = onMessage;
-  worker.onerror = (e) => fail(`The training worker failed: ${e.message || 'unknown error'}`);
+  worker?.terminate();
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  w.onmessage = (e) => { if (w === worker) onMessage(e); };
+  w.onerror = (e) => {
+    if (w !== worker) return;
+    fail(`The training worker failed: ${e.message || 'it could not be loaded'}`);
+    newWorker();
+  };
+  worker = w;
 }
 
 function start() {
@@ -158,19 +176,19 @@ function start() {
 }
 
 function stopped() {
-  clearTimeout(stopTimer);
-  stopTimer = null;
   setStatus('stopped', `Stopped: ${state.results.length} finished epochs kept.`);
 }
 
 /** Ends the sweep within about a second; every finished epoch is kept. */
 function stop() {
-  if (state.status !== 'loading' && state.status !== 'training') return;
-  worker.postMessage({ type: 'stop' });
+  if (!isBusy(state.status) || stopTimer) return;
+  const stopping = worker;
+  stopping.postMessage({ type: 'stop' });
   // A step can take longer than the grace period (a large batch on a slow GPU): then end the
   // worker outright and start a fresh one for the next sweep.
   stopTimer = setTimeout(() => {
-    worker.terminate();
+    stopTimer = null;
+    if (worker !== stopping || !isBusy(state.status)) return;
     newWorker();
     stopped();
   }, STOP_GRACE_MS);

@@ -157,7 +157,8 @@ self.onmessage = async ({ data: message }) => {
       try {
         await ready;
         const { settings, refusal } = settingsOrRefusal(message.params);
-        post(refusal ? { type: 'settingsError', parameter: refusal.parameter, message: refusal.message }
+        // With a refusal come the defaults, so the controls are never left empty.
+        post(refusal ? { type: 'settingsError', parameter: refusal.parameter, message: refusal.message, defaults: parseSettings({}) }
                      : { type: 'settings', settings });
       } catch (e) {
         post({ type: 'error', message: e instanceof Error ? e.message : String(e) });

@@ -108,7 +108,9 @@ test('URL values are shown as text, never inserted as HTML', { timeout: 120_000 
   const markup = '<img src=x onerror="window.injected=1">';
   const { page } = await open(browser.context, `${server.url}?optimizer=${encodeURIComponent(markup)}`);
   assert.equal(await waitForStatus(page, ['error'], 60_000), 'error');
-  assert.ok((await page.textContent('#notice')).includes(markup));
+  const notice = await page.textContent('#notice');
+  assert.match(notice, /`optimizer`/);
+  assert.ok(notice.includes('<img src=x onerror='), notice);
   assert.equal(await page.$$eval('#notice img', (imgs) => imgs.length), 0);
   assert.equal(await page.evaluate(() => window.injected), undefined);
   await page.close();
