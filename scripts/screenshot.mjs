@@ -2,7 +2,7 @@
 //   node scripts/screenshot.mjs [query] [output]   (needs a built page: scripts/build.sh)
 import { serve, launch, open, waitForStatus } from '../tests/e2e/harness.mjs';
 
-const query = process.argv[2] ?? 'batch=16,64,256&epochs=3&train=3000&test=1000&seed=42';
+const query = process.argv[2] ?? 'batch=32,128,512&epochs=3&train=2000&test=1000&seed=42';
 const output = process.argv[3] ?? 'docs/screenshot.png';
 const server = await serve();
 const browser = await launch();
