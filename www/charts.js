@@ -6,7 +6,7 @@
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
 const colour = (i) => PALETTE[i % PALETTE.length];
 
-function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax }) {
+function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xIntegers = false }) {
   return new Chart(canvas, {
     type: 'line',
     data: { datasets: [] },
@@ -21,7 +21,8 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax }) {
         tooltip: { mode: 'nearest', intersect: false },
       },
       scales: {
-        x: { type: 'linear', title: { display: true, text: x }, min: 0 },
+        // Epochs are whole numbers: no 0.5 ticks, and the axis starts at the first epoch.
+        x: { type: 'linear', title: { display: true, text: x }, min: xIntegers ? undefined : 0, ticks: { precision: xIntegers ? 0 : undefined } },
         y: { type: yType, title: { display: true, text: y }, min: yMin, max: yMax },
       },
     },
@@ -35,11 +36,11 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax }) {
 export function createCharts({ accuracy, loss, time }) {
   const charts = [
     {
-      chart: lineChart(accuracy, { title: 'Test accuracy per epoch', x: 'Epoch', y: 'Test accuracy (%)', yMax: 100 }),
+      chart: lineChart(accuracy, { title: 'Test accuracy per epoch', x: 'Epoch', y: 'Test accuracy (%)', yMax: 100, xIntegers: true }),
       point: (r) => ({ x: r.epoch, y: 100 * r.testAccuracy }),
     },
     {
-      chart: lineChart(loss, { title: 'Training loss per epoch (log scale)', x: 'Epoch', y: 'Mean cross-entropy (nats)', yType: 'logarithmic' }),
+      chart: lineChart(loss, { title: 'Training loss per epoch (log scale)', x: 'Epoch', y: 'Mean cross-entropy (nats)', yType: 'logarithmic', xIntegers: true }),
       point: (r) => ({ x: r.epoch, y: r.trainLoss }),
     },
     {
