@@ -23,7 +23,16 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xInteger
       scales: {
         // Epochs are whole numbers: no 0.5 ticks, and the axis starts at the first epoch.
         x: { type: 'linear', title: { display: true, text: x }, min: xIntegers ? undefined : 0, ticks: { precision: xIntegers ? 0 : undefined } },
-        y: { type: yType, title: { display: true, text: y }, min: yMin, max: yMax },
+        y: {
+          type: yType,
+          title: { display: true, text: y },
+          min: yMin,
+          max: yMax,
+          // On the log axis label only 1, 2 and 5 times a power of ten, so labels never crowd.
+          ticks: yType === 'logarithmic'
+            ? { callback: (v) => ([1, 2, 5].includes(Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9))) ? Number(v.toPrecision(3)) : '') }
+            : {},
+        },
       },
     },
   });

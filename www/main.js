@@ -67,6 +67,7 @@ function fail(message) {
   setStatus('error', 'Stopped by an error; finished epochs are kept below.');
 }
 
+const epochs = (n) => `${n} epoch${n === 1 ? '' : 's'}`;
 const percent = (fraction) => `${(100 * fraction).toFixed(2)} %`;
 const number = (x, digits) => x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -134,7 +135,7 @@ function onMessage({ data: m }) {
       notify(`Batch size ${m.batchSize} diverged in epoch ${m.epoch}: its loss became infinite or NaN (try a smaller learning rate). The sweep goes on with the next batch size.`);
       break;
     case 'done':
-      setStatus('done', `Done: ${state.results.length} epochs trained.`);
+      setStatus('done', `Done: ${epochs(state.results.length)} trained.`);
       ui.progress.value = 1;
       break;
     case 'stopped':
@@ -176,7 +177,7 @@ function start() {
 }
 
 function stopped() {
-  setStatus('stopped', `Stopped: ${state.results.length} finished epochs kept.`);
+  setStatus('stopped', `Stopped: ${state.results.length === 1 ? 'the finished epoch is' : `${epochs(state.results.length)} finished are`} kept.`);
 }
 
 /** Ends the sweep within about a second; every finished epoch is kept. */
