@@ -233,20 +233,23 @@ impl Run {
     ) -> Result<RunEvent, TrainError> {
         assert!(!self.finished, "advance called on a finished run");
         let start = Instant::now();
-        let (set, phase) = match self.phase {
-            Phase::Train => (train, Phase::Train),
-            Phase::Test => (test, Phase::Test),
+        let phase = self.phase;
+        let set = match phase {
+            Phase::Train => train,
+            Phase::Test => test,
         };
         if self.cursor == 0 && phase == Phase::Train {
             self.order = (0..train.len()).collect();
             self.order.shuffle(&mut self.rng);
             self.epoch_seconds = 0.0;
         }
+        // The validation snapshot (no autodiff) is taken once per chunk, not once per batch.
+        let eval_model = (phase == Phase::Test).then(|| self.model().valid());
         let mut units = 0;
         while units < self.chunk && self.cursor < set.len() {
-            match phase {
-                Phase::Train => self.train_step(train),
-                Phase::Test => self.eval_batch(test),
+            match &eval_model {
+                None => self.train_step(train),
+                Some(model) => self.eval_batch(model, test),
             }
             units += 1;
         }
@@ -256,22 +259,20 @@ impl Run {
         let (loss_sum, correct) = (sums[0] as f64, sums[1] as f64);
         let done = self.cursor;
         let epoch = self.epochs_done + 1;
+        if !loss_sum.is_finite() {
+            // A NaN in the epoch's last training steps shows up only in the test sums.
+            self.finished = true;
+            return Ok(RunEvent::Diverged {
+                batch_size: self.batch_size,
+                epoch,
+            });
+        }
         if phase == Phase::Train {
             self.epoch_seconds += elapsed.as_secs_f64();
-            if !loss_sum.is_finite() {
-                self.finished = true;
-                return Ok(RunEvent::Diverged {
-                    batch_size: self.batch_size,
-                    epoch,
-                });
-            }
             if done == set.len() {
                 self.train_metrics = (loss_sum / done as f64, correct / done as f64);
                 self.train_seconds += self.epoch_seconds;
-                self.phase = Phase::Test;
-                self.cursor = 0;
-                self.sums = None;
-                self.chunk = 1;
+                self.start_phase(Phase::Test);
             }
             return Ok(RunEvent::Progress(Progress {
                 batch_size: self.batch_size,
@@ -281,14 +282,6 @@ impl Run {
                 total: set.len(),
                 running_loss: Some(loss_sum / done as f64),
             }));
-        }
-        if !loss_sum.is_finite() {
-            // Weights that became NaN in the epoch's last steps show up only here.
-            self.finished = true;
-            return Ok(RunEvent::Diverged {
-                batch_size: self.batch_size,
-                epoch,
-            });
         }
         if done < set.len() {
             return Ok(RunEvent::Progress(Progress {
@@ -314,12 +307,17 @@ impl Run {
             samples_per_second: epoch_samples / self.epoch_seconds.max(1e-9),
         };
         self.epochs_done += 1;
-        self.phase = Phase::Train;
+        self.start_phase(Phase::Train);
+        self.finished = self.epochs_done == self.epochs;
+        Ok(RunEvent::Epoch(record))
+    }
+
+    /// Starts `phase` from its first image, with fresh sums and a one-unit first chunk.
+    fn start_phase(&mut self, phase: Phase) {
+        self.phase = phase;
         self.cursor = 0;
         self.sums = None;
         self.chunk = 1;
-        self.finished = self.epochs_done == self.epochs;
-        Ok(RunEvent::Epoch(record))
     }
 
     /// Aim for `budget` per chunk from the measured time per unit, growing at most 2x a chunk
@@ -386,13 +384,12 @@ impl Run {
         self.samples += batch_len;
     }
 
-    /// Evaluates the next batch of the test images (no autodiff).
-    fn eval_batch(&mut self, test: &Split) {
+    /// Evaluates the next batch of the test images with `model`, a validation snapshot.
+    fn eval_batch(&mut self, model: &LeNet5, test: &Split) {
         let end = (self.cursor + EVAL_BATCH).min(test.len());
         let indices: Vec<usize> = (self.cursor..end).collect();
         let device = self.device.clone().inner();
         let batch = test.batch(&indices, &device);
-        let model = self.model().valid();
         let logits = model.forward(batch.images);
         let loss = self.loss.forward(logits.clone(), batch.targets.clone());
         self.accumulate(loss, logits, batch.targets);
