@@ -3,10 +3,12 @@
 //!
 //! The modules follow the pipeline: [`data`] (MNIST IDX files → batches), [`model`] (LeNet-5),
 //! [`train`] (one run at one batch size), [`experiment`] (a sweep over batch sizes), [`settings`]
-//! (the sweep's settings, as read from the page's URL), and `web` (the wasm-bindgen surface, on
-//! wasm32 only). The model and loop are written once for every burn backend: native tests run on
-//! the CPU backend (`flex`), the browser on WebGPU.
+//! (the sweep's settings, as read from the page's URL), [`backend`] (WebGPU or the CPU, chosen at
+//! run time), and `web` (the wasm-bindgen surface, on wasm32 only). The model and loop are written
+//! once for every burn backend: native tests run on the CPU backend (`flex`); the browser trains
+//! on WebGPU or on the same CPU backend compiled to wasm.
 
+pub mod backend;
 pub mod data;
 pub mod experiment;
 pub mod model;

@@ -3,12 +3,15 @@
 //!
 //! URL parameters (all optional; see the README): `batch` (comma-separated batch sizes), `epochs`,
 //! `lr`, `optimizer` (`sgd`, `momentum`, `adam`), `seed`, `train` (training-set size), `test`
-//! (evaluation-set size). Every refusal names the parameter and the allowed range.
+//! (evaluation-set size), `backend` (`auto`, `webgpu`, `cpu`). Every refusal names the parameter
+//! and the allowed range.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::backend::BackendPreference;
 
 /// Images in the MNIST training set.
 pub const MNIST_TRAIN_SIZE: usize = 60_000;
@@ -62,6 +65,9 @@ pub struct Settings {
     pub train_size: usize,
     /// Test images evaluated after each epoch: the first `test_size` of the 10,000.
     pub test_size: usize,
+    /// Which backend trains (see [`crate::backend::choose`]).
+    #[serde(default)]
+    pub backend: BackendPreference,
 }
 
 impl Default for Settings {
@@ -74,6 +80,7 @@ impl Default for Settings {
             seed: 42,
             train_size: 10_000,
             test_size: MNIST_TEST_SIZE,
+            backend: BackendPreference::Auto,
         }
     }
 }
@@ -81,7 +88,8 @@ impl Default for Settings {
 /// A setting that was refused: which parameter, and why, in words a reader understands.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct SettingsError {
-    /// The URL parameter at fault (`batch`, `epochs`, `lr`, `optimizer`, `seed`, `train`, `test`).
+    /// The URL parameter at fault (`batch`, `epochs`, `lr`, `optimizer`, `seed`, `train`, `test`,
+    /// `backend`).
     pub parameter: &'static str,
     /// What is wrong and what is allowed.
     pub message: String,
@@ -187,6 +195,19 @@ impl Settings {
                     format!("the seed must be a whole number from 0 to {MAX_SEED}, not {raw:?}"),
                 )
             })?;
+        }
+        if let Some(raw) = params.get("backend") {
+            settings.backend = match raw.trim() {
+                "auto" => BackendPreference::Auto,
+                "webgpu" => BackendPreference::Webgpu,
+                "cpu" => BackendPreference::Cpu,
+                other => {
+                    return Err(refuse(
+                        "backend",
+                        format!("the backend must be auto, webgpu or cpu, not {other:?}"),
+                    ));
+                }
+            };
         }
         settings.validate()?;
         Ok(settings)

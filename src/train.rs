@@ -92,9 +92,35 @@ pub enum RunEvent {
 /// Why a run could not go on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrainError {
-    /// The device failed to hand back a result (e.g. the GPU device was lost).
+    /// The GPU device was lost (a driver reset, a GPU that went away, `GPUDevice.destroy()`):
+    /// every later operation on it fails. The reason is the browser's.
+    #[error("the GPU device was lost ({0})")]
+    DeviceLost(String),
+    /// The device failed to hand back a result for another reason.
     #[error("reading results back from the device failed: {0}")]
     Read(String),
+}
+
+impl TrainError {
+    /// Classifies a failed read: burn reports a lost device as `ExecutionError::DevicePoisoned`
+    /// (not re-exported by burn 0.22.1, hence matched by its debug name). A buffer map that
+    /// fails on WebGPU also means the device is gone (CubeCL maps only healthy buffers).
+    fn from_read(error: impl std::fmt::Debug + std::fmt::Display) -> Self {
+        let debug = format!("{error:?}");
+        // Display is "<summary>\nCaused by:\n  <reason>": keep the reason, on one line.
+        let display = error.to_string();
+        let reason = display
+            .split_once("Caused by:")
+            .map_or(display.as_str(), |(_, reason)| reason)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if debug.contains("DevicePoisoned") || debug.contains("could not be mapped") {
+            TrainError::DeviceLost(reason)
+        } else {
+            TrainError::Read(reason)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +247,8 @@ impl Run {
     /// a call takes about `budget`, with at least one step.
     ///
     /// # Errors
-    /// [`TrainError::Read`] when the device cannot hand the sums back.
+    /// [`TrainError::DeviceLost`] when the GPU device was lost, [`TrainError::Read`] when the
+    /// device cannot hand the sums back for another reason.
     ///
     /// # Panics
     /// If called after the run finished.
@@ -403,7 +430,7 @@ async fn read(tensor: Tensor<1>) -> Result<Vec<f32>, TrainError> {
     let data = tensor
         .into_data_async()
         .await
-        .map_err(|e| TrainError::Read(format!("{e:?}")))?;
+        .map_err(TrainError::from_read)?;
     data.try_into_vec::<f32>()
         .map_err(|e| TrainError::Read(format!("{e:?}")))
 }

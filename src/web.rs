@@ -1,8 +1,9 @@
 //! The wasm-bindgen surface used by the page's Web Worker (`www/worker.js`).
 //!
 //! Plain data crosses the boundary: bytes in, serde structs out (`serde-wasm-bindgen`). The
-//! worker drives training by calling [`Trainer::advance`] in a loop; nothing here calls back
-//! into JavaScript.
+//! worker starts WebGPU ([`init_webgpu`]), chooses the backend ([`choose_backend`]), and drives
+//! training by calling [`Trainer::advance`] in a loop. The only call back into JavaScript is the
+//! panic hook, which posts the panic message to the page before the module traps.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -10,22 +11,49 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use burn::tensor::Device;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use crate::backend::{self, Backend, BackendChoice, BackendPreference, WebGpuOutcome};
 use crate::data::Mnist;
 use crate::experiment::Sweep;
 use crate::settings::{Settings, SettingsError};
+use crate::train::TrainError;
 
 thread_local! {
-    /// The WebGPU device, initialised once per worker (burn refuses a second initialisation).
-    static WEBGPU: RefCell<Option<(Device, AdapterInfo)>> = const { RefCell::new(None) };
+    /// The WebGPU device, initialised once per worker (burn refuses a second initialisation),
+    /// with its adapter and a way to destroy it (to simulate a lost device).
+    static WEBGPU: RefCell<Option<WebGpu>> = const { RefCell::new(None) };
+    /// The device that trains, and why it was chosen (set by [`choose_backend`]).
+    static ACTIVE: RefCell<Option<(Device, BackendChoice)>> = const { RefCell::new(None) };
 }
 
-/// Shows Rust panics in the console with their message (`console_error_panic_hook`).
+struct WebGpu {
+    device: Device,
+    info: AdapterInfo,
+    destroy: Box<dyn Fn()>,
+}
+
+/// Installs the panic hook: a Rust panic is logged to the console (`console_error_panic_hook`)
+/// and, inside a worker, posted to the page as `{ type: "panic", message, location }` before
+/// the module traps, so the page can show it instead of waiting for a worker that is gone.
 #[wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        let message = info.payload_as_str().unwrap_or("(a panic without a message)");
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(scope) = js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>() {
+            let report = js_sys::Object::new();
+            for (key, value) in [("type", "panic"), ("message", message), ("location", &location)] {
+                let _ = js_sys::Reflect::set(&report, &key.into(), &value.into());
+            }
+            let _ = scope.post_message(&report);
+        }
+    }));
 }
 
 /// The WebGPU adapter in use (`camelCase` in JavaScript).
@@ -34,7 +62,7 @@ pub fn start() {
 pub struct AdapterInfo {
     /// One line for people, e.g. `"SwiftShader Device (Subzero) — Vulkan, CPU (software)"`.
     pub description: String,
-    /// The adapter's name as the browser reports it.
+    /// The adapter's name as the browser reports it (empty in browsers, which hide it from wgpu).
     pub name: String,
     /// The native API behind WebGPU (e.g. `"Vulkan"`, `"Metal"`, `"BrowserWebGpu"`).
     pub backend: String,
@@ -50,22 +78,17 @@ pub struct AdapterInfo {
 /// adapter in use, an [`AdapterInfo`] object. A second call resolves to the same adapter.
 ///
 /// # Errors
-/// Rejects with a message for people when the browser has no WebGPU, or no adapter, or the
-/// device cannot be created.
+/// Rejects with an `Error` whose message says why, in a sentence, when the browser has no
+/// WebGPU, no adapter, or the device cannot be created.
 #[wasm_bindgen(js_name = initWebGpu)]
 pub async fn init_webgpu() -> Result<JsValue, JsError> {
-    if let Some(info) = WEBGPU.with_borrow(|d| d.as_ref().map(|(_, info)| info.clone())) {
+    if let Some(info) = WEBGPU.with_borrow(|w| w.as_ref().map(|w| w.info.clone())) {
         return Ok(serde_wasm_bindgen::to_value(&info)?);
     }
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
         .await
-        .map_err(|e| {
-            JsError::new(&format!(
-                "This browser could not start WebGPU, which batchlab needs to train ({e}). \
-                 Use a browser with WebGPU enabled, such as a recent Chrome or Edge."
-            ))
-        })?;
+        .map_err(|e| JsError::new(&format!("no WebGPU device could be created ({e}).")))?;
     let adapter = setup.adapter.get_info();
     let limits = setup.device.limits();
     let device_type = format!("{:?}", adapter.device_type);
@@ -83,8 +106,98 @@ pub async fn init_webgpu() -> Result<JsValue, JsError> {
         max_storage_buffer_binding_size: u64::from(limits.max_storage_buffer_binding_size),
         max_buffer_size: limits.max_buffer_size,
     };
-    WEBGPU.with_borrow_mut(|d| *d = Some((device, info.clone())));
+    let wgpu_device = setup.device.clone();
+    WEBGPU.with_borrow_mut(|w| {
+        *w = Some(WebGpu {
+            device,
+            info: info.clone(),
+            destroy: Box::new(move || wgpu_device.destroy()),
+        });
+    });
     Ok(serde_wasm_bindgen::to_value(&info)?)
+}
+
+/// What the worker learnt about WebGPU before choosing: `{ error }` when it could not be started
+/// (the reason, a sentence), `{ adapter, software }` when it started, `{}` when not tried.
+#[derive(Deserialize)]
+struct WebGpuReport {
+    error: Option<String>,
+    adapter: Option<String>,
+    #[serde(default)]
+    software: bool,
+}
+
+/// Chooses the backend that trains (see [`crate::backend::choose`]) and makes it the active
+/// device for the next [`Trainer`]. `preference` is the settings' `backend` (`"auto"`,
+/// `"webgpu"` or `"cpu"`); `webgpu` is `{ error }`, `{ adapter, software }` or `{}`.
+/// Returns `{ backend: "webgpu" | "cpu", reason }`, the reason a sentence for the page.
+///
+/// # Errors
+/// Throws an `Error` when `backend=webgpu` was asked for and WebGPU could not be started.
+#[wasm_bindgen(js_name = chooseBackend)]
+pub fn choose_backend(preference: JsValue, webgpu: JsValue) -> Result<JsValue, JsError> {
+    let preference: BackendPreference = serde_wasm_bindgen::from_value(preference)?;
+    let report: WebGpuReport = serde_wasm_bindgen::from_value(webgpu)?;
+    let started = WEBGPU.with_borrow(|w| w.as_ref().map(|w| w.device.clone()));
+    let outcome = match (report.error, started.is_some()) {
+        (Some(error), _) => WebGpuOutcome::Failed(error),
+        (None, true) => WebGpuOutcome::Started {
+            adapter: report.adapter.unwrap_or_else(|| "unnamed adapter".into()),
+            software: report.software,
+        },
+        (None, false) => WebGpuOutcome::NotTried,
+    };
+    let choice = backend::choose(preference, &outcome).map_err(|e| JsError::new(&e.to_string()))?;
+    let device = match choice.backend {
+        Backend::Webgpu => started.expect("WebGPU is chosen only once started"),
+        Backend::Cpu => Device::flex(),
+    };
+    let value = serde_wasm_bindgen::to_value(&choice)?;
+    ACTIVE.with_borrow_mut(|a| *a = Some((device, choice)));
+    Ok(value)
+}
+
+/// Memory in use, for the page's leak check (`camelCase` in JavaScript).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MemoryUsage {
+    /// Size of the wasm module's linear memory, in bytes (it only grows: a high-water mark).
+    wasm_bytes: u64,
+    /// Bytes burn reports in use on the active device (WebGPU); `null` on the CPU backend,
+    /// whose tensors live in the wasm memory.
+    device_bytes: Option<u64>,
+}
+
+/// Memory in use now: `{ wasmBytes, deviceBytes }` (bytes; `deviceBytes` is `null` on the CPU
+/// backend or before a backend was chosen).
+#[wasm_bindgen(js_name = memoryUsage)]
+pub fn memory_usage() -> Result<JsValue, JsError> {
+    let device_bytes = ACTIVE.with_borrow(|a| {
+        a.as_ref()
+            .and_then(|(device, _)| device.memory_pool_usage())
+            .map(|u| u.bytes_in_use)
+    });
+    let usage = MemoryUsage {
+        wasm_bytes: core::arch::wasm32::memory_size::<0>() as u64 * 65_536,
+        device_bytes,
+    };
+    Ok(serde_wasm_bindgen::to_value(&usage)?)
+}
+
+/// For tests of the page's fault handling: destroys the WebGPU device, as a GPU reset or a
+/// driver crash would lose it (`GPUDevice.destroy()`). Returns whether there was one.
+#[wasm_bindgen(js_name = loseWebGpuDevice)]
+pub fn lose_webgpu_device() -> bool {
+    WEBGPU.with_borrow(|w| w.as_ref().map(|w| (w.destroy)()).is_some())
+}
+
+/// For tests of the page's fault handling: panics with `message`, as a bug in the trainer would.
+///
+/// # Panics
+/// Always.
+#[wasm_bindgen(js_name = panicForTest)]
+pub fn panic_for_test(message: &str) {
+    panic!("{message}");
 }
 
 /// The four MNIST files, parsed and validated (see [`crate::data`]).
@@ -154,7 +267,7 @@ pub fn parse_settings(params: JsValue) -> Result<JsValue, JsValue> {
     serde_wasm_bindgen::to_value(&settings).map_err(JsValue::from)
 }
 
-/// A sweep being trained on the WebGPU device (call [`init_webgpu`] first).
+/// A sweep being trained on the active device (call [`choose_backend`] first).
 #[wasm_bindgen]
 pub struct Trainer {
     sweep: Rc<RefCell<Option<Sweep>>>,
@@ -164,15 +277,17 @@ pub struct Trainer {
 impl Trainer {
     /// A sweep of `settings` (an object as returned by [`parse_settings`]) on `data`.
     ///
+    /// Trains on the backend chosen by [`choose_backend`].
+    ///
     /// # Errors
-    /// Throws `{ parameter, message }` for invalid settings, or an `Error` when WebGPU was not
-    /// initialised.
+    /// Throws `{ parameter, message }` for invalid settings, or an `Error` when no backend was
+    /// chosen.
     #[wasm_bindgen(constructor)]
     pub fn new(data: &MnistData, settings: JsValue) -> Result<Trainer, JsValue> {
         let settings: Settings = serde_wasm_bindgen::from_value(settings)?;
-        let device = WEBGPU
-            .with_borrow(|d| d.as_ref().map(|(device, _)| device.clone()))
-            .ok_or_else(|| JsError::new("WebGPU is not initialised: call initWebGpu() first"))?;
+        let device = ACTIVE
+            .with_borrow(|a| a.as_ref().map(|(device, _)| device.clone()))
+            .ok_or_else(|| JsError::new("no backend chosen: call chooseBackend() first"))?;
         let sweep = Sweep::new(settings, &data.inner, device).map_err(|e| refusal(&e))?;
         Ok(Self {
             sweep: Rc::new(RefCell::new(Some(sweep))),
@@ -185,8 +300,9 @@ impl Trainer {
     /// (`batchSize, epoch`) or `"done"`.
     ///
     /// # Errors
-    /// Rejects with an `Error` when the device fails (e.g. it was lost), or when called again
-    /// before the previous call resolved.
+    /// Rejects with `{ kind, message }` when the device fails: `kind` is `"deviceLost"` when
+    /// the GPU device was lost, `"device"` for another failure; with an `Error` when called
+    /// again before the previous call resolved.
     pub fn advance(&self, budget_ms: f64) -> js_sys::Promise {
         let cell = self.sweep.clone();
         wasm_bindgen_futures::future_to_promise(async move {
@@ -197,8 +313,27 @@ impl Trainer {
             let budget = Duration::from_secs_f64(budget_ms.max(1.0) / 1000.0);
             let result = sweep.advance(budget).await;
             *cell.borrow_mut() = Some(sweep);
-            let event = result.map_err(|e| JsError::new(&e.to_string()))?;
+            let event = result.map_err(|e| device_failure(&e))?;
             Ok(serde_wasm_bindgen::to_value(&event)?)
         })
     }
+}
+
+/// A device failure, as a plain object `{ kind, message }` for the page.
+#[derive(Serialize)]
+struct DeviceFailure {
+    kind: &'static str,
+    message: String,
+}
+
+fn device_failure(error: &TrainError) -> JsValue {
+    let kind = match error {
+        TrainError::DeviceLost(_) => "deviceLost",
+        TrainError::Read(_) => "device",
+    };
+    serde_wasm_bindgen::to_value(&DeviceFailure {
+        kind,
+        message: error.to_string(),
+    })
+    .unwrap_or_else(|_| JsValue::from_str(&error.to_string()))
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use batchlab::backend::BackendPreference;
 use batchlab::settings::{Optimizer, Settings};
 
 fn parse(query: &[(&str, &str)]) -> Result<Settings, (String, String)> {
@@ -29,6 +30,7 @@ fn every_parameter_is_read() {
         ("seed", "7"),
         ("train", "2000"),
         ("test", "1000"),
+        ("backend", "cpu"),
         ("autorun", "1"),
     ])
     .unwrap();
@@ -42,6 +44,7 @@ fn every_parameter_is_read() {
             seed: 7,
             train_size: 2000,
             test_size: 1000,
+            backend: BackendPreference::Cpu,
         }
     );
 }
@@ -74,6 +77,8 @@ fn each_bad_value_names_its_parameter() {
         ("train", "0"),
         ("train", "60001"),
         ("test", "10001"),
+        ("backend", "gpu"),
+        ("backend", "CPU "),
     ];
     for &(parameter, value) in cases {
         let (named, message) = parse(&[(parameter, value)]).unwrap_err();

@@ -42,6 +42,7 @@ fn a_few_hundred_steps_lower_the_loss_and_beat_chance() {
         seed: 1,
         train_size: 3_200,
         test_size: 1_000,
+        ..Settings::default()
     });
     assert_eq!(records.len(), 3);
     for (i, r) in records.iter().enumerate() {
@@ -74,6 +75,7 @@ fn the_same_seed_gives_the_same_numbers_and_batch_sizes_run_in_order() {
         seed: 9,
         train_size: 1_000,
         test_size: 300,
+        ..Settings::default()
     };
     let (a, running) = sweep(settings.clone());
     let (b, _) = sweep(settings);
@@ -103,6 +105,7 @@ fn a_batch_above_the_micro_batch_limit_is_one_step_over_accumulated_gradients() 
         seed: 3,
         train_size: 2_500,
         test_size: 500,
+        ..Settings::default()
     });
     assert_eq!((records[0].steps, records[1].steps), (1, 2));
     assert!(records[1].train_loss < records[0].train_loss, "{records:?}");
@@ -166,6 +169,7 @@ fn a_huge_learning_rate_diverges_without_a_crash() {
         seed: 1,
         train_size: 640,
         test_size: 100,
+        ..Settings::default()
     };
     let mut sweep = Sweep::new(settings, &data, Device::flex()).unwrap();
     let mut diverged = Vec::new();

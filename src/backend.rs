@@ -1,0 +1,129 @@
+//! Which burn backend trains: WebGPU, or the CPU backend (burn's `flex`) compiled into the same
+//! wasm module. The choice is made at run time, from the reader's `backend=` URL parameter and
+//! what the browser's WebGPU turned out to offer, and it always comes with a reason in words.
+
+use serde::{Deserialize, Serialize};
+
+/// What the reader asked for (`backend=` in the URL; default `auto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendPreference {
+    /// WebGPU on a hardware adapter; otherwise the CPU backend.
+    #[default]
+    Auto,
+    /// WebGPU or nothing (an error when the browser cannot start it).
+    Webgpu,
+    /// The CPU backend, without touching WebGPU.
+    Cpu,
+}
+
+impl BackendPreference {
+    /// The name used in URLs: `auto`, `webgpu` or `cpu`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendPreference::Auto => "auto",
+            BackendPreference::Webgpu => "webgpu",
+            BackendPreference::Cpu => "cpu",
+        }
+    }
+}
+
+/// The backend a sweep trains on (`"webgpu"` or `"cpu"` in JavaScript).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// burn's WebGPU backend (`wgpu`, through CubeCL).
+    Webgpu,
+    /// burn's CPU backend (`flex`), in WebAssembly on one thread, with wasm SIMD.
+    Cpu,
+}
+
+/// What starting WebGPU gave, as seen before choosing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebGpuOutcome {
+    /// Not tried (the reader asked for the CPU).
+    NotTried,
+    /// The browser could not start WebGPU: no `navigator.gpu`, no adapter, a failed device
+    /// request, or no answer in time. The message says which, for people.
+    Failed(String),
+    /// A device was created on this adapter.
+    Started {
+        /// The adapter's name for people, e.g. `google · swiftshader`.
+        adapter: String,
+        /// Whether the adapter is a software renderer on the CPU (WebGPU's
+        /// `isFallbackAdapter`, or a CPU device type): e.g. SwiftShader.
+        software: bool,
+    },
+}
+
+/// The backend chosen and why, in a sentence for the page's banner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BackendChoice {
+    /// The backend that will train.
+    pub backend: Backend,
+    /// Why, in words a reader understands (one sentence, no markup).
+    pub reason: String,
+}
+
+/// Why WebGPU could not be used although the reader asked for it (`backend=webgpu`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "The WebGPU backend was asked for (backend=webgpu), but this browser could not start it: {0} Remove backend=webgpu from the address to train on the CPU instead."
+)]
+pub struct WebGpuRequired(pub String);
+
+/// Chooses the backend for `preference`, given what starting WebGPU gave.
+///
+/// `auto` prefers WebGPU on a hardware adapter. On a software adapter (SwiftShader) it picks the
+/// CPU backend: measured on one machine, LeNet-5 trains ~20x faster on the CPU backend than on
+/// SwiftShader's WebGPU in the same browser (`../shared/docs/build.md`, and the README's speed
+/// table).
+///
+/// # Errors
+/// [`WebGpuRequired`] when `preference` is [`BackendPreference::Webgpu`] and WebGPU failed.
+pub fn choose(
+    preference: BackendPreference,
+    webgpu: &WebGpuOutcome,
+) -> Result<BackendChoice, WebGpuRequired> {
+    let choice = |backend, reason: String| Ok(BackendChoice { backend, reason });
+    match (preference, webgpu) {
+        (BackendPreference::Cpu, _) => choice(
+            Backend::Cpu,
+            "Training on the CPU (WebAssembly, one thread), as the address asks (backend=cpu)."
+                .into(),
+        ),
+        (BackendPreference::Webgpu, WebGpuOutcome::Started { adapter, .. }) => choice(
+            Backend::Webgpu,
+            format!("Training on WebGPU ({adapter}), as the address asks (backend=webgpu)."),
+        ),
+        (BackendPreference::Webgpu, WebGpuOutcome::Failed(why)) => {
+            Err(WebGpuRequired(why.clone()))
+        }
+        (BackendPreference::Webgpu, WebGpuOutcome::NotTried) => {
+            Err(WebGpuRequired("WebGPU was not tried.".into()))
+        }
+        (BackendPreference::Auto, WebGpuOutcome::Started { adapter, software: false }) => {
+            choice(Backend::Webgpu, format!("Training on WebGPU ({adapter})."))
+        }
+        (BackendPreference::Auto, WebGpuOutcome::Started { adapter, software: true }) => choice(
+            Backend::Cpu,
+            format!(
+                "Training on the CPU (WebAssembly, one thread): the only WebGPU adapter here is a \
+                 software renderer ({adapter}), on which LeNet-5 trains about 20 times slower. \
+                 Add backend=webgpu to the address to use it anyway."
+            ),
+        ),
+        (BackendPreference::Auto, WebGpuOutcome::Failed(why)) => choice(
+            Backend::Cpu,
+            format!(
+                "Training on the CPU (WebAssembly, one thread), because this browser could not \
+                 start WebGPU: {why} A browser with WebGPU (a recent Chrome or Edge) trains \
+                 faster on a GPU."
+            ),
+        ),
+        (BackendPreference::Auto, WebGpuOutcome::NotTried) => choice(
+            Backend::Cpu,
+            "Training on the CPU (WebAssembly, one thread): WebGPU was not tried.".into(),
+        ),
+    }
+}
