@@ -107,11 +107,16 @@ impl TrainError {
     /// fails on WebGPU also means the device is gone (CubeCL maps only healthy buffers).
     fn from_read(error: impl std::fmt::Debug + std::fmt::Display) -> Self {
         let debug = format!("{error:?}");
-        // Display is "<summary>\nCaused by:\n  <reason>": keep the reason, on one line.
+        // burn's messages read "An error happened during execution / Caused by: <reason>",
+        // sometimes nested, sometimes with "Backtrace: …" after: keep the innermost reason.
         let display = error.to_string();
         let reason = display
-            .split_once("Caused by:")
-            .map_or(display.as_str(), |(_, reason)| reason)
+            .rsplit("Caused by:")
+            .next()
+            .unwrap_or_default()
+            .split("Backtrace:")
+            .next()
+            .unwrap_or_default()
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");

@@ -1,6 +1,7 @@
 // The page's three live charts, drawn by Chart.js (loaded as the global `Chart`):
 // test accuracy vs epoch, training loss vs epoch (log scale), test accuracy vs training time.
-// One coloured line per batch size.
+// One coloured line per batch size (and one more for a run restarted after a lost GPU device:
+// records with a `series` label).
 
 /** Colour of the i-th batch size of a sweep (Okabe–Ito palette, readable by colour-blind readers). */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
@@ -57,15 +58,17 @@ export function createCharts({ accuracy, loss, time }) {
       point: (r) => ({ x: r.trainSeconds, y: 100 * r.testAccuracy }),
     },
   ];
-  /** batch size → index of its line */
+  /** line key (batch size, or a record's `series`) → index of its line */
   let lines = new Map();
 
-  function datasetFor(chart, batchSize, index) {
-    let dataset = chart.data.datasets.find((d) => d.batchSize === batchSize);
+  function datasetFor(chart, record, index) {
+    const key = record.series ?? record.batchSize;
+    let dataset = chart.data.datasets.find((d) => d.key === key);
     if (!dataset) {
       dataset = {
-        label: `batch size ${batchSize.toLocaleString('en')}`,
-        batchSize,
+        label: `batch size ${record.series ?? record.batchSize.toLocaleString('en')}`,
+        key,
+        batchSize: record.batchSize,
         data: [],
         borderColor: colour(index),
         backgroundColor: colour(index),
@@ -86,13 +89,14 @@ export function createCharts({ accuracy, loss, time }) {
       }
     },
     add(record) {
-      if (!lines.has(record.batchSize)) lines.set(record.batchSize, lines.size);
-      const index = lines.get(record.batchSize);
+      const key = record.series ?? record.batchSize;
+      if (!lines.has(key)) lines.set(key, lines.size);
+      const index = lines.get(key);
       for (const { chart, point } of charts) {
         const p = point(record);
         // A log axis cannot show 0 or NaN: a diverged loss is left out of the loss chart.
         if (!Number.isFinite(p.y) || (chart.options.scales.y.type === 'logarithmic' && p.y <= 0)) continue;
-        datasetFor(chart, record.batchSize, index).data.push(p);
+        datasetFor(chart, record, index).data.push(p);
         chart.update();
       }
     },

@@ -1,13 +1,21 @@
 // The training worker: loads the wasm trainer and MNIST, and trains off the page's main thread
 // so the page never freezes. It talks to main.js with plain messages:
 //   in:  {type: 'parse', params}   params: URL parameters as an object of strings
-//        {type: 'start', params}   parse, load what is missing, then train the sweep
+//        {type: 'start', params}   parse, choose the backend, load what is missing, then train
 //        {type: 'stop'}            end the sweep at the next chunk (a fraction of a second)
+//        {type: 'loseDevice'}      tests: destroy the WebGPU device, as a GPU reset would
+//        {type: 'panic', message}  tests: make the trainer panic, as a bug would
 //   out: {type: 'settings', settings} | {type: 'settingsError', parameter, message}
-//        {type: 'loading', message, fraction} | {type: 'adapter', adapter}
+//        {type: 'started', settings} | {type: 'loading', message, fraction}
+//        {type: 'backend', backend, reason, adapter}   adapter: the WebGPU adapter's name or null
 //        {type: 'progress', progress} | {type: 'epoch', record} | {type: 'diverged', batchSize, epoch}
+//        {type: 'memory', batchSize, epoch, usage}     usage: {wasmBytes, deviceBytes, jsHeapBytes}
 //        {type: 'done'} | {type: 'stopped'} | {type: 'error', message}
-import init, { initWebGpu, parseSettings, MnistData, Trainer } from './pkg/batchlab.js';
+//        {type: 'deviceLost', message}                 the GPU device was lost mid-sweep
+//        {type: 'panic', message, location}            posted by the wasm panic hook
+import init, {
+  initWebGpu, chooseBackend, memoryUsage, loseWebGpuDevice, panicForTest, parseSettings, MnistData, Trainer,
+} from './pkg/batchlab.js';
 
 /** Milliseconds of training per call into wasm: bounds Stop's latency and the progress rate. */
 const CHUNK_MS = 250;
@@ -27,29 +35,49 @@ let running = false;
 
 const post = (message) => self.postMessage(message);
 
-/** Reads `data/<name>.gz`, gunzips it as it streams in, and reports progress. */
+/** The first bytes of `bytes` as text a reader can recognise, e.g. `“<!doctype html>…”`. */
+function preview(bytes) {
+  const text = [...bytes.subarray(0, 32)].map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '·')).join('');
+  return `“${text}${bytes.length > 32 ? '…' : ''}”`;
+}
+
+/**
+ * Reads `data/<name>.gz` (counting bytes for the progress bar) and gunzips it (the browser's
+ * DecompressionStream) unless the browser already did. Throws an Error whose message names the file and the fault: a failed
+ * download, an HTTP error, a file that is not gzip at all, a damaged or cut-short gzip stream.
+ */
 async function download(name, onBytes) {
   const url = `data/${name}.gz`;
   let response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, { cache: 'no-cache' });
   } catch (e) {
-    throw new Error(`Could not download ${url}: ${e.message}`);
+    throw new Error(`Could not download ${url}: ${e.message}. Check the connection and press Start again.`);
   }
   if (!response.ok) {
-    throw new Error(`Could not download ${url}: the server answered ${response.status} ${response.statusText}`.trim());
+    throw new Error(`Could not download ${url}: the server answered ${response.status} ${response.statusText}`.trim() + '.');
   }
-  const counter = new TransformStream({
-    transform(chunk, controller) {
-      onBytes(chunk.byteLength);
-      controller.enqueue(chunk);
-    },
-  });
+  const chunks = [];
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    onBytes(value.byteLength);
+  }
+  const compressed = new Uint8Array(await new Blob(chunks).arrayBuffer());
+  // A server may send the file with `Content-Encoding: gzip`, and then the browser has already
+  // decompressed it: IDX data (its magic number starts 00 00 08) is taken as it is.
+  if (compressed.length >= 3 && compressed[0] === 0 && compressed[1] === 0 && compressed[2] === 8) return compressed;
+  if (compressed.length < 2 || compressed[0] !== 0x1f || compressed[1] !== 0x8b) {
+    throw new Error(`${url} is not gzip-compressed data: it starts with ${preview(compressed)} ` +
+      '(was an error page served instead of the data?).');
+  }
   try {
-    const stream = response.body.pipeThrough(counter).pipeThrough(new DecompressionStream('gzip'));
+    const stream = new Blob([compressed]).stream().pipeThrough(new DecompressionStream('gzip'));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (e) {
-    throw new Error(`${url} is not valid gzip-compressed data (${e.message}); was an error page served instead?`);
+    throw new Error(`${url} is damaged or cut short: its gzip stream could not be decompressed (${e.message}).`);
   }
 }
 
@@ -64,24 +92,45 @@ async function loadMnist() {
   };
   const files = await Promise.all(FILES.map((name) => download(name, onBytes)));
   post({ type: 'loading', message: 'Checking MNIST…', fraction: 1 });
-  mnist = new MnistData(...files);
+  try {
+    mnist = new MnistData(...files);
+  } catch (e) {
+    throw new Error(`The MNIST data could not be read: ${e.message}.`);
+  }
   return mnist;
 }
 
 /**
- * Names the adapter for people. Inside the browser wgpu reports no adapter name, so ask WebGPU
- * itself, with the power preference wgpu uses (high performance), i.e. for the same adapter.
+ * Names the adapter for people and tells whether it is a software renderer. Inside the browser
+ * wgpu reports no adapter name, so ask WebGPU itself, with the power preference wgpu uses (high
+ * performance), i.e. for the same adapter.
  */
 async function describeAdapter(adapter) {
-  if (adapter.name) return adapter.description;
+  let software = adapter.deviceType === 'Cpu';
   try {
     const gpu = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
     const info = gpu?.info ?? {};
-    const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' · ');
-    const software = info.isFallbackAdapter || gpu?.isFallbackAdapter || adapter.deviceType === 'Cpu';
-    return `${name || 'unnamed WebGPU adapter'}${software ? ' (software rendering, on the CPU)' : ''}`;
+    software ||= Boolean(info.isFallbackAdapter || gpu?.isFallbackAdapter);
+    const name = adapter.name || [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' · ');
+    return { name: `${name || 'unnamed WebGPU adapter'}${software ? ' (software rendering, on the CPU)' : ''}`, software };
   } catch {
-    return adapter.description;
+    return { name: adapter.description, software };
+  }
+}
+
+/** Starts WebGPU; resolves to `{ adapter, software }` or `{ error }` (a clause for a sentence). */
+async function startWebGpu() {
+  if (!('gpu' in navigator)) return { error: 'it does not offer WebGPU (navigator.gpu is missing).' };
+  try {
+    const adapter = await Promise.race([
+      initWebGpu(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(
+        `it did not answer a request for a WebGPU adapter within ${WEBGPU_TIMEOUT_MS / 1000} s.`)), WEBGPU_TIMEOUT_MS)),
+    ]);
+    const { name, software } = await describeAdapter(adapter);
+    return { adapter: name, software };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
   }
 }
 
@@ -94,9 +143,16 @@ function settingsOrRefusal(params) {
   }
 }
 
+/** Memory in use now (bytes): the wasm memory, the device's (WebGPU), this worker's JS heap. */
+function memorySample() {
+  globalThis.gc?.(); // only where the browser exposes it (tests start Chromium with --expose-gc)
+  return { ...memoryUsage(), jsHeapBytes: performance.memory?.usedJSHeapSize ?? null };
+}
+
 async function train(params) {
   running = true;
   stopRequested = false;
+  let backend = null;
   try {
     await ready;
     const { settings, refusal } = settingsOrRefusal(params);
@@ -104,15 +160,15 @@ async function train(params) {
       post({ type: 'settingsError', parameter: refusal.parameter, message: refusal.message });
       return;
     }
-    post({ type: 'loading', message: 'Starting WebGPU…', fraction: 0 });
-    const adapter = await Promise.race([
-      initWebGpu(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(
-        `This browser did not answer a request for a WebGPU adapter within ${WEBGPU_TIMEOUT_MS / 1000} s. ` +
-        'batchlab needs WebGPU to train: use a browser with WebGPU enabled, such as a recent Chrome or Edge.')), WEBGPU_TIMEOUT_MS)),
-    ]);
-    adapter.description = await describeAdapter(adapter);
-    post({ type: 'adapter', adapter });
+    post({ type: 'started', settings });
+    let webgpu = {};
+    if (settings.backend !== 'cpu') {
+      post({ type: 'loading', message: 'Starting WebGPU…', fraction: 0 });
+      webgpu = await startWebGpu();
+    }
+    const choice = chooseBackend(settings.backend, webgpu);
+    backend = choice.backend;
+    post({ type: 'backend', backend, reason: choice.reason, adapter: webgpu.adapter ?? null });
     const data = await loadMnist();
     let trainer;
     try {
@@ -124,7 +180,7 @@ async function train(params) {
       }
       throw e;
     }
-    post({ type: 'loading', message: 'Preparing the GPU kernels (the first step takes longest)…', fraction: 0 });
+    post({ type: 'loading', message: backend === 'webgpu' ? 'Preparing the GPU kernels (the first step takes longest)…' : 'Training on the CPU…', fraction: 0 });
     try {
       for (;;) {
         if (stopRequested) {
@@ -134,8 +190,10 @@ async function train(params) {
         const event = await trainer.advance(CHUNK_MS);
         if (event.kind === 'done') break;
         if (event.kind === 'progress') post({ type: 'progress', progress: event.progress });
-        else if (event.kind === 'epoch') post({ type: 'epoch', record: event.record });
-        else if (event.kind === 'diverged') post({ type: 'diverged', batchSize: event.batchSize, epoch: event.epoch });
+        else if (event.kind === 'epoch') {
+          post({ type: 'epoch', record: event.record });
+          post({ type: 'memory', batchSize: event.record.batchSize, epoch: event.record.epoch, usage: memorySample() });
+        } else if (event.kind === 'diverged') post({ type: 'diverged', batchSize: event.batchSize, epoch: event.epoch });
         // Let the Stop message in: a chunk on the CPU side may not have yielded.
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
@@ -144,7 +202,12 @@ async function train(params) {
     }
     post({ type: 'done' });
   } catch (e) {
-    post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+    // A failing device read on WebGPU means the device is gone, whatever wgpu called it.
+    if (e && typeof e === 'object' && (e.kind === 'deviceLost' || (e.kind === 'device' && backend === 'webgpu'))) {
+      post({ type: 'deviceLost', message: e.message });
+    } else {
+      post({ type: 'error', message: e instanceof Error ? e.message : (e?.message ?? String(e)) });
+    }
   } finally {
     running = false;
   }
@@ -169,6 +232,14 @@ self.onmessage = async ({ data: message }) => {
       break;
     case 'stop':
       stopRequested = true;
+      break;
+    case 'loseDevice':
+      await ready;
+      loseWebGpuDevice();
+      break;
+    case 'panic':
+      await ready;
+      panicForTest(message.message ?? 'a test panic');
       break;
   }
 };

@@ -1,12 +1,13 @@
 // Shared by the end-to-end tests, the benchmark and the screenshot script: serves www/ on
-// loopback and starts Debian's Chromium headless, with or without WebGPU (SwiftShader).
-import { spawn } from 'node:child_process';
+// loopback (sirv, with per-path overrides for serving broken files) and starts Debian's
+// Chromium headless, with or without WebGPU (SwiftShader).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import sirv from 'sirv';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -27,47 +28,45 @@ const QUIET_FLAGS = [
   '--disable-quic',
 ];
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Serves `directory` (default www/) on 127.0.0.1; resolves to `{ url, close() }`. */
+/**
+ * Serves `directory` (default www/) on 127.0.0.1, never cached. Resolves to
+ * `{ url, override(path, response), clear(), close() }`: `override('/data/x.gz', { status, body })`
+ * makes the server answer that path with `body` (bytes or text) and `status` (default 200)
+ * instead of the file, until `clear()`.
+ */
 export async function serve(directory = join(ROOT, 'www')) {
-  const port = await freePort();
-  const child = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', directory], {
-    stdio: 'ignore',
+  const files = sirv(directory, { dev: true, etag: false });
+  const overrides = new Map();
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://localhost').pathname;
+    const override = overrides.get(path);
+    if (!override) return files(req, res, () => { res.statusCode = 404; res.end('Not found'); });
+    res.writeHead(override.status ?? 200, { 'Content-Type': override.type ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
+    res.end(override.body);
   });
-  const url = `http://127.0.0.1:${port}/`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(url);
-      return { url, close: () => child.kill() };
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  child.kill();
-  throw new Error(`the static server on ${url} did not start`);
+  await new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    override: (path, response) => overrides.set(path, response),
+    clear: () => overrides.clear(),
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+  };
 }
 
 /**
- * Starts headless Chromium in a fresh profile; `webgpu: false` leaves WebGPU off.
+ * Starts headless Chromium in a fresh profile; `webgpu: false` leaves WebGPU off; `exposeGc`
+ * lets pages and workers call `gc()` (for memory measurements).
  * Resolves to `{ browser, close() }`.
  */
-export async function launch({ webgpu = true } = {}) {
+export async function launch({ webgpu = true, exposeGc = false } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'batchlab-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: [...QUIET_FLAGS, ...(webgpu ? WEBGPU_FLAGS : [])],
+    args: [...QUIET_FLAGS, ...(webgpu ? WEBGPU_FLAGS : []), ...(exposeGc ? ['--js-flags=--expose-gc'] : [])],
     viewport: { width: 1280, height: 1000 },
   });
   return {

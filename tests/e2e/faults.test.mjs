@@ -1,0 +1,202 @@
+// End-to-end: every fault ends in a sentence on the page, keeps what was computed, and leaves the
+// page usable — broken data files (served by this test's own server), refused settings, markup
+// in the URL, a lost GPU device, a panic inside the trainer.
+// Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { serve, launch, open, waitForStatus, ROOT } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await serve();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const real = (name) => readFileSync(join(ROOT, 'www', 'data', `${name}.gz`));
+const idx = (name) => gunzipSync(real(name));
+/** A copy of `bytes` with the big-endian u32 at `offset` set to `value`. */
+function withU32(bytes, offset, value) {
+  const copy = Buffer.from(bytes);
+  copy.writeUInt32BE(value, offset);
+  return copy;
+}
+
+const LABELS = '/data/t10k-labels-idx1-ubyte.gz';
+const IMAGES = '/data/t10k-images-idx3-ubyte.gz';
+
+/** path → response, and what the page must say: a pattern naming the file and the fault. */
+const BAD_DATA = {
+  'a file still gzip-compressed after decompression': {
+    path: LABELS, response: () => ({ body: gzipSync(real('t10k-labels-idx1-ubyte')) }),
+    says: /t10k-labels-idx1-ubyte is still gzip-compressed/,
+  },
+  'a file that is not gzip at all (an HTML error page)': {
+    path: LABELS, response: () => ({ body: '<!doctype html><html><title>Oops</title><p>Something went wrong</p></html>', type: 'text/html' }),
+    says: /data\/t10k-labels-idx1-ubyte\.gz is not gzip-compressed data: it starts with “<!doctype html>/,
+  },
+  'a download cut short (truncated gzip)': {
+    path: IMAGES, response: () => ({ body: real('t10k-images-idx3-ubyte').subarray(0, 500_000) }),
+    says: /data\/t10k-images-idx3-ubyte\.gz is damaged or cut short/,
+  },
+  'a truncated IDX file': {
+    path: IMAGES, response: () => ({ body: gzipSync(idx('t10k-images-idx3-ubyte').subarray(0, 16 + 784 * 5000 + 100)) }),
+    says: /t10k-images-idx3-ubyte is truncated: its header announces 10000 items, which take 7840016 bytes, but it has only 3920116/,
+  },
+  'the wrong magic number': {
+    path: LABELS, response: () => ({ body: gzipSync(withU32(idx('t10k-labels-idx1-ubyte'), 0, 2051)) }),
+    says: /t10k-labels-idx1-ubyte has the IDX magic number 2051, but an MNIST labels file has 2049/,
+  },
+  'wrong image dimensions': {
+    path: IMAGES, response: () => ({ body: gzipSync(withU32(idx('t10k-images-idx3-ubyte'), 8, 32)) }),
+    says: /t10k-images-idx3-ubyte holds images of 32 x 28 pixels, but MNIST images are 28 x 28/,
+  },
+  'image and label counts that differ': {
+    path: LABELS, response: () => ({ body: gzipSync(withU32(idx('t10k-labels-idx1-ubyte'), 4, 9999).subarray(0, 8 + 9999)) }),
+    says: /t10k-images-idx3-ubyte holds 10000 images but t10k-labels-idx1-ubyte holds 9999 labels/,
+  },
+  'a label outside 0–9': {
+    path: LABELS, response: () => {
+      const labels = idx('t10k-labels-idx1-ubyte');
+      labels[8 + 1234] = 12;
+      return { body: gzipSync(labels) };
+    },
+    says: /t10k-labels-idx1-ubyte has the label 12 at position 1234, but labels must be digits 0–9/,
+  },
+  'a missing file (404)': {
+    path: LABELS, response: () => ({ status: 404, body: 'Not found', type: 'text/plain' }),
+    says: /Could not download data\/t10k-labels-idx1-ubyte\.gz: the server answered 404/,
+  },
+};
+
+for (const [name, { path, response, says }] of Object.entries(BAD_DATA)) {
+  test(`bad data: ${name} is named in a message`, { timeout: 180_000 }, async () => {
+    server.override(path, response());
+    try {
+      const { page, errors } = await open(browser.context, `${server.url}?batch=64&epochs=1&train=500&test=100&backend=cpu&autorun=1`);
+      assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'error');
+      const notice = await page.textContent('#notice');
+      assert.match(notice, says);
+      assert.equal(await page.evaluate(() => window.batchlab.error), notice);
+      assert.equal(await page.isEnabled('#start'), true, 'the page stays usable');
+      assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+      await page.close();
+    } finally {
+      server.clear();
+    }
+  });
+}
+
+test('after bad data is fixed, the same page trains', { timeout: 300_000 }, async () => {
+  server.override(LABELS, { status: 404, body: 'Not found' });
+  const { page } = await open(browser.context, `${server.url}?batch=64&epochs=1&train=500&test=100&backend=cpu&autorun=1`);
+  assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'error');
+  server.clear();
+  await page.click('#start');
+  assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'done', await page.evaluate(() => window.batchlab.error));
+  assert.equal(await page.evaluate(() => window.batchlab.results.length), 1);
+  assert.equal(await page.isVisible('#notice'), false);
+  await page.close();
+});
+
+/** parameter, value, and what the message must say about the allowed values. */
+const BAD_SETTINGS = [
+  ['batch', '0', /from 1 to 60000/], ['batch', '-1', /whole number from 1 to 60000/],
+  ['batch', '1.5', /whole number/], ['batch', '64,20000&train=10000', /training-set size \(10000\), not 20000/],
+  ['epochs', '0', /from 1 to 1000/], ['epochs', '1000000', /from 1 to 1000/],
+  ['lr', '0', /above 0/], ['lr', '-0.1', /above 0/], ['lr', 'fast', /positive number/],
+  ['lr', 'Infinity', /finite number above 0/], ['lr', 'NaN', /finite number above 0/],
+  ['optimizer', 'rmsprop', /sgd, momentum or adam/], ['seed', '1.5', /whole number from 0/],
+  ['train', '70000', /from 1 to 60000/], ['test', '0', /from 1 to 10000/], ['backend', 'gpu', /auto, webgpu or cpu/],
+];
+
+test('each bad setting is refused before any work, naming the parameter and the allowed range', { timeout: 600_000 }, async () => {
+  for (const [parameter, value, allowed] of BAD_SETTINGS) {
+    const { page, errors } = await open(browser.context, `${server.url}?${parameter}=${value}&autorun=1`);
+    assert.equal(await waitForStatus(page, ['error', 'training', 'done'], 60_000), 'error', `${parameter}=${value}`);
+    const notice = await page.textContent('#notice');
+    assert.match(notice, new RegExp(`\`${parameter}\``), `${parameter}=${value}: ${notice}`);
+    assert.match(notice, allowed, `${parameter}=${value}: ${notice}`);
+    assert.match(await page.textContent('#status-text'), new RegExp(`“${parameter}” was refused; nothing was started`));
+    assert.equal(await page.evaluate(() => window.batchlab.backend), null, 'no backend was started');
+    assert.equal(await page.evaluate(() => window.batchlab.results.length), 0);
+    assert.equal(await page.isEnabled('#start'), true);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
+test('URL values are only data: markup in any parameter is shown as text, never run', { timeout: 600_000 }, async () => {
+  const markup = '<img src=x onerror="window.injected=1"><b>bold</b>';
+  for (const parameter of ['batch', 'epochs', 'lr', 'optimizer', 'seed', 'train', 'test', 'backend', 'autorun', 'unknown']) {
+    const { page } = await open(browser.context, `${server.url}?${parameter}=${encodeURIComponent(markup)}`);
+    const refused = !['autorun', 'unknown'].includes(parameter);
+    // Refused: the notice names it; ignored: the controls fill with the defaults.
+    if (refused) await waitForStatus(page, ['error'], 60_000);
+    else await page.waitForFunction(() => document.getElementById('batch').value !== '', null, { timeout: 60_000 });
+    if (refused) {
+      const notice = await page.textContent('#notice');
+      assert.match(notice, new RegExp(`\`${parameter}\``));
+      assert.ok(notice.includes('<img src=x onerror='), `${parameter}: ${notice}`);
+    }
+    assert.equal(await page.$$eval('img, b', (found) => found.length), 0, parameter);
+    assert.equal(await page.evaluate(() => window.injected), undefined, parameter);
+    await page.close();
+  }
+});
+
+test('a lost GPU device keeps every finished epoch and offers to continue on the CPU', { timeout: 20 * 60_000 }, async () => {
+  const { page } = await open(browser.context, `${server.url}?batch=16,32&epochs=3&train=256&test=100&backend=webgpu&autorun=1`);
+  await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 15 * 60_000, polling: 250 });
+  await page.evaluate(() => window.batchlab.simulate.deviceLoss());
+  assert.equal(await waitForStatus(page, ['error', 'done'], 120_000), 'error');
+  const notice = await page.textContent('#notice');
+  console.log(notice);
+  assert.match(notice, /The GPU device was lost/);
+  assert.match(notice, /Batch sizes 16, 32 are left|Batch size 32 is left/);
+  const kept = await page.evaluate(() => window.batchlab.results);
+  assert.ok(kept.length >= 1 && kept.every((r) => r.backend === 'webgpu'), JSON.stringify(kept));
+  assert.equal(await page.$$eval('#results tbody tr', (trs) => trs.length), kept.length);
+  assert.equal(await page.isVisible('#continue-cpu'), true);
+  assert.equal(await page.isVisible('#continue-gpu'), true);
+
+  await page.click('#continue-cpu');
+  assert.equal(await waitForStatus(page, ['error', 'done'], 10 * 60_000), 'done', await page.evaluate(() => window.batchlab.error));
+  const results = await page.evaluate(() => window.batchlab.results);
+  assert.deepEqual(results.slice(0, kept.length), kept, 'the epochs from before the loss are kept as they were');
+  const after = results.slice(kept.length);
+  assert.ok(after.length >= 3 && after.every((r) => r.backend === 'cpu'), JSON.stringify(after));
+  // Every batch size finished all 3 epochs, on one backend or the other.
+  for (const b of [16, 32]) {
+    assert.ok(results.some((r) => r.batchSize === b && r.epoch === 3), `batch ${b} finished`);
+  }
+  assert.equal(await page.isVisible('#continue-cpu'), false);
+  await page.close();
+});
+
+test('a panic inside the trainer is shown with its message, and the page goes on', { timeout: 300_000 }, async () => {
+  const { page } = await open(browser.context, `${server.url}?batch=32&epochs=40&train=1000&test=200&backend=cpu&autorun=1`);
+  await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 120_000, polling: 100 });
+  await page.evaluate(() => window.batchlab.simulate.panic('index out of bounds: the len is 3 but the index is 7'));
+  assert.equal(await waitForStatus(page, ['error', 'done'], 30_000), 'error');
+  const notice = await page.textContent('#notice');
+  assert.match(notice, /The trainer crashed, a bug in batchlab: “index out of bounds: the len is 3 but the index is 7” \(src\/web\.rs:\d+\)/);
+  assert.match(notice, /finished (epoch is|are) kept/);
+  const kept = await page.evaluate(() => window.batchlab.results.length);
+  assert.ok(kept >= 1);
+  await page.waitForTimeout(1_000);
+  assert.equal(await page.evaluate(() => window.batchlab.results.length), kept, 'nothing trains after the crash');
+
+  await page.fill('#epochs', '1');
+  await page.click('#start');
+  assert.equal(await waitForStatus(page, ['error', 'done'], 120_000), 'done');
+  assert.equal(await page.evaluate(() => window.batchlab.results.length), 1);
+  await page.close();
+});

@@ -1,0 +1,57 @@
+// End-to-end: memory stays flat. 20 epochs on a small subset, on each backend; after the last
+// epoch the device memory burn reports in use (WebGPU), the wasm memory and the worker's JS heap
+// are within 10% of their level after the first epoch: nothing leaks per step or per epoch.
+// Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, open, waitForStatus } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await serve();
+  browser = await launch({ exposeGc: true });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const within = (first, last) => last <= first * 1.1 && last >= first * 0.9;
+
+for (const [backend, train, minutes] of [['cpu', 2000, 5], ['webgpu', 128, 20]]) {
+  test(`memory stays flat over 20 epochs on the ${backend} backend`, { timeout: (minutes + 1) * 60_000 }, async () => {
+    const { page, errors } = await open(browser.context,
+      `${server.url}?batch=32&epochs=20&train=${train}&test=100&backend=${backend}&autorun=1`);
+    // The page's own heap (it holds the results and draws the charts), after a full GC.
+    const cdp = await page.context().newCDPSession(page);
+    const pageHeap = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+    };
+    await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: minutes * 60_000, polling: 100 });
+    const pageHeapFirst = await pageHeap();
+    const status = await waitForStatus(page, ['done', 'error', 'stopped'], minutes * 60_000);
+    assert.equal(status, 'done', await page.evaluate(() => window.batchlab.error));
+    const memory = await page.evaluate(() => window.batchlab.memory);
+    assert.equal(memory.length, 20);
+    const [first, last] = [memory[0], memory[19]];
+    console.log(`${backend}: after epoch 1 ${JSON.stringify(first)}; after epoch 20 ${JSON.stringify(last)}`);
+    assert.ok(first.wasmBytes > 0);
+    assert.ok(within(first.wasmBytes, last.wasmBytes), `wasm memory ${first.wasmBytes} → ${last.wasmBytes}`);
+    if (backend === 'webgpu') {
+      assert.ok(first.deviceBytes > 0, 'burn reports WebGPU memory in use');
+      assert.ok(within(first.deviceBytes, last.deviceBytes), `device memory ${first.deviceBytes} → ${last.deviceBytes}`);
+    } else {
+      assert.equal(first.deviceBytes, null, 'the CPU backend has no device memory: its tensors are in the wasm memory');
+    }
+    if (first.jsHeapBytes != null) {
+      assert.ok(within(first.jsHeapBytes, last.jsHeapBytes), `worker JS heap ${first.jsHeapBytes} → ${last.jsHeapBytes}`);
+    }
+    const pageHeapLast = await pageHeap();
+    console.log(`${backend}: page JS heap ${pageHeapFirst} → ${pageHeapLast} bytes`);
+    assert.ok(within(pageHeapFirst, pageHeapLast), `page JS heap ${pageHeapFirst} → ${pageHeapLast}`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
