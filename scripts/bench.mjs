@@ -1,8 +1,9 @@
 // Benchmark (not a test): runs a fixed sweep through the page's URL interface in headless
-// Chromium on WebGPU and prints, per batch size, the training throughput and test accuracy.
+// Chromium (WebGPU on SwiftShader available) and prints, per batch size, the training
+// throughput and test accuracy. The backend is the page's choice unless the query names one.
 //
 //   node scripts/bench.mjs                      the default sweep below
-//   node scripts/bench.mjs 'batch=64&epochs=1&train=60000&optimizer=adam&lr=0.001'
+//   node scripts/bench.mjs 'batch=64&epochs=1&train=60000&optimizer=adam&lr=0.001&backend=cpu'
 //
 // Needs a built page (scripts/build.sh). Prints a Markdown table and the raw records as JSON.
 import { serve, launch, open, waitForStatus } from '../tests/e2e/harness.mjs';
@@ -22,11 +23,11 @@ try {
   }, 10_000);
   const status = await waitForStatus(page, ['done', 'error', 'stopped'], 0);
   clearInterval(timer);
-  const { results, adapter, error } = await page.evaluate(() => ({ ...window.batchlab, results: window.batchlab.results }));
+  const { results, adapter, backend, error } = await page.evaluate(() => ({ ...window.batchlab, results: window.batchlab.results }));
   if (status !== 'done') throw new Error(`the sweep ended with status ${status}: ${error}`);
   const userAgent = await page.evaluate(() => navigator.userAgent);
   console.log(`\nbatchlab benchmark, ${new Date().toISOString().slice(0, 10)}: ?${query}`);
-  console.log(`adapter: ${adapter}; ${userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? userAgent}\n`);
+  console.log(`backend: ${backend}; adapter: ${adapter}; ${userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? userAgent}\n`);
   console.log('| batch size | epoch | steps | training time (s) | throughput (samples/s) | train loss | test accuracy |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {

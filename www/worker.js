@@ -9,7 +9,7 @@
 //        {type: 'started', settings} | {type: 'loading', message, fraction}
 //        {type: 'backend', backend, reason, adapter}   adapter: the WebGPU adapter's name or null
 //        {type: 'progress', progress} | {type: 'epoch', record} | {type: 'diverged', batchSize, epoch}
-//        {type: 'memory', batchSize, epoch, usage}     usage: {wasmBytes, deviceBytes, jsHeapBytes}
+//        {type: 'memory', batchSize, epoch, usage}     usage: {wasmBytes, deviceBytes}
 //        {type: 'done'} | {type: 'stopped'} | {type: 'error', message}
 //        {type: 'deviceLost', message}                 the GPU device was lost mid-sweep
 //        {type: 'panic', message, location}            posted by the wasm panic hook
@@ -143,10 +143,10 @@ function settingsOrRefusal(params) {
   }
 }
 
-/** Memory in use now (bytes): the wasm memory, the device's (WebGPU), this worker's JS heap. */
+/** Memory in use now (bytes): the wasm memory, and burn's device memory on WebGPU (else null). */
 function memorySample() {
-  globalThis.gc?.(); // only where the browser exposes it (tests start Chromium with --expose-gc)
-  return { ...memoryUsage(), jsHeapBytes: performance.memory?.usedJSHeapSize ?? null };
+  const { wasmBytes, deviceBytes } = memoryUsage();
+  return { wasmBytes, deviceBytes: deviceBytes ?? null };
 }
 
 async function train(params) {

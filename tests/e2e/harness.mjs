@@ -57,16 +57,15 @@ export async function serve(directory = join(ROOT, 'www')) {
 }
 
 /**
- * Starts headless Chromium in a fresh profile; `webgpu: false` leaves WebGPU off; `exposeGc`
- * lets pages and workers call `gc()` (for memory measurements).
+ * Starts headless Chromium in a fresh profile; `webgpu: false` leaves WebGPU off.
  * Resolves to `{ browser, close() }`.
  */
-export async function launch({ webgpu = true, exposeGc = false } = {}) {
+export async function launch({ webgpu = true } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'batchlab-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: [...QUIET_FLAGS, ...(webgpu ? WEBGPU_FLAGS : []), ...(exposeGc ? ['--js-flags=--expose-gc'] : [])],
+    args: [...QUIET_FLAGS, ...(webgpu ? WEBGPU_FLAGS : [])],
     viewport: { width: 1280, height: 1000 },
   });
   return {
@@ -97,4 +96,39 @@ export async function waitForStatus(page, statuses, timeout) {
     { timeout, polling: 250 },
   );
   return page.evaluate(() => window.batchlab.status);
+}
+
+/**
+ * A Chrome DevTools Protocol view of a page's JS heaps: resolves to `{ page(), worker() }`, each
+ * resolving to the bytes in use after a full garbage collection, in the page and in its (first)
+ * Web Worker — the training worker.
+ */
+export async function heaps(page) {
+  const cdp = await page.context().newCDPSession(page);
+  let worker = null;
+  let next = 0;
+  const pending = new Map();
+  cdp.on('Target.attachedToTarget', (e) => { if (e.targetInfo.type === 'worker') worker ??= e.sessionId; });
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    const message = JSON.parse(e.message);
+    pending.get(message.id)?.(message);
+    pending.delete(message.id);
+  });
+  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+  const inWorker = (method) => new Promise((resolve) => {
+    const id = ++next;
+    pending.set(id, resolve);
+    cdp.send('Target.sendMessageToTarget', { sessionId: worker, message: JSON.stringify({ id, method, params: {} }) });
+  });
+  return {
+    async page() {
+      await cdp.send('HeapProfiler.collectGarbage');
+      return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+    },
+    async worker() {
+      if (!worker) throw new Error('no worker attached');
+      await inWorker('HeapProfiler.collectGarbage');
+      return (await inWorker('Runtime.getHeapUsage')).result.usedSize;
+    },
+  };
 }
