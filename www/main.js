@@ -174,7 +174,10 @@ function onMessage({ data: m }) {
     }
     case 'diverged':
       state.sweep.finished.add(m.batchSize);
-      notify(`Batch size ${m.batchSize} diverged in epoch ${m.epoch}: its loss became infinite or NaN (try a smaller learning rate). The sweep goes on with the next batch size.`);
+      // Several runs may diverge: each keeps its line in the notice.
+      notify([ui.notice.hidden ? '' : ui.notice.textContent,
+        `Batch size ${m.batchSize} diverged in epoch ${m.epoch}: its loss became infinite or NaN (try a smaller learning rate). The sweep goes on with the next batch size.`,
+      ].filter(Boolean).join('\n'));
       break;
     case 'done':
       setStatus('done', `Done: ${epochs(state.results.length)} trained.`);

@@ -181,6 +181,18 @@ test('a lost GPU device keeps every finished epoch and offers to continue on the
   await page.close();
 });
 
+test('runs that diverge are reported and the sweep goes on', { timeout: 300_000 }, async () => {
+  const { page, errors } = await open(browser.context, `${server.url}?batch=8,16,250&epochs=2&train=500&test=100&optimizer=sgd&lr=1000000&backend=cpu&autorun=1`);
+  assert.equal(await waitForStatus(page, ['error', 'done'], 240_000), 'done', await page.evaluate(() => window.batchlab.error));
+  const notice = await page.textContent('#notice');
+  console.log(notice);
+  assert.match(notice, /Batch size 8 diverged in epoch 1: its loss became infinite or NaN/);
+  assert.match(notice, /Batch size 16 diverged in epoch 1/);
+  assert.equal(await page.isEnabled('#start'), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a panic inside the trainer is shown with its message, and the page goes on', { timeout: 300_000 }, async () => {
   const { page } = await open(browser.context, `${server.url}?batch=32&epochs=40&train=1000&test=200&backend=cpu&autorun=1`);
   await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 120_000, polling: 100 });
