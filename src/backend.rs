@@ -96,16 +96,24 @@ pub fn choose(
             Backend::Webgpu,
             format!("Training on WebGPU ({adapter}), as the address asks (backend=webgpu)."),
         ),
-        (BackendPreference::Webgpu, WebGpuOutcome::Failed(why)) => {
-            Err(WebGpuRequired(why.clone()))
-        }
+        (BackendPreference::Webgpu, WebGpuOutcome::Failed(why)) => Err(WebGpuRequired(why.clone())),
         (BackendPreference::Webgpu, WebGpuOutcome::NotTried) => {
             Err(WebGpuRequired("WebGPU was not tried.".into()))
         }
-        (BackendPreference::Auto, WebGpuOutcome::Started { adapter, software: false }) => {
-            choice(Backend::Webgpu, format!("Training on WebGPU ({adapter})."))
-        }
-        (BackendPreference::Auto, WebGpuOutcome::Started { adapter, software: true }) => choice(
+        (
+            BackendPreference::Auto,
+            WebGpuOutcome::Started {
+                adapter,
+                software: false,
+            },
+        ) => choice(Backend::Webgpu, format!("Training on WebGPU ({adapter}).")),
+        (
+            BackendPreference::Auto,
+            WebGpuOutcome::Started {
+                adapter,
+                software: true,
+            },
+        ) => choice(
             Backend::Cpu,
             format!(
                 "Training on the CPU (WebAssembly, one thread): the only WebGPU adapter here is a \

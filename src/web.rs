@@ -41,14 +41,20 @@ struct WebGpu {
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        let message = info.payload_as_str().unwrap_or("(a panic without a message)");
+        let message = info
+            .payload_as_str()
+            .unwrap_or("(a panic without a message)");
         let location = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
             .unwrap_or_default();
         if let Ok(scope) = js_sys::global().dyn_into::<web_sys::DedicatedWorkerGlobalScope>() {
             let report = js_sys::Object::new();
-            for (key, value) in [("type", "panic"), ("message", message), ("location", &location)] {
+            for (key, value) in [
+                ("type", "panic"),
+                ("message", message),
+                ("location", &location),
+            ] {
                 let _ = js_sys::Reflect::set(&report, &key.into(), &value.into());
             }
             let _ = scope.post_message(&report);

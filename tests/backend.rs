@@ -26,7 +26,11 @@ fn auto_falls_back_to_the_cpu_and_says_why() {
     let c = choose(BackendPreference::Auto, &failed()).unwrap();
     assert_eq!(c.backend, Backend::Cpu);
     assert!(c.reason.contains("could not start WebGPU"), "{}", c.reason);
-    assert!(c.reason.contains("navigator.gpu is missing"), "{}", c.reason);
+    assert!(
+        c.reason.contains("navigator.gpu is missing"),
+        "{}",
+        c.reason
+    );
 
     let c = choose(BackendPreference::Auto, &started(true)).unwrap();
     assert_eq!(c.backend, Backend::Cpu);
@@ -36,7 +40,12 @@ fn auto_falls_back_to_the_cpu_and_says_why() {
 
 #[test]
 fn a_forced_backend_is_obeyed() {
-    for outcome in [started(true), started(false), failed(), WebGpuOutcome::NotTried] {
+    for outcome in [
+        started(true),
+        started(false),
+        failed(),
+        WebGpuOutcome::NotTried,
+    ] {
         let c = choose(BackendPreference::Cpu, &outcome).unwrap();
         assert_eq!(c.backend, Backend::Cpu);
         assert!(c.reason.contains("backend=cpu"), "{}", c.reason);
