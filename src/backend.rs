@@ -65,10 +65,10 @@ pub struct BackendChoice {
     pub reason: String,
 }
 
-/// Why WebGPU could not be used although the reader asked for it (`backend=webgpu`).
+/// Why WebGPU could not be used although the reader chose it (`backend=webgpu`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "The WebGPU backend was asked for (backend=webgpu), but this browser could not start it: {0} Remove backend=webgpu from the address to train on the CPU instead."
+    "The WebGPU backend was chosen (backend=webgpu), but this browser could not start it: {0} Choose the automatic or the CPU backend (backend=auto or backend=cpu) to train on the CPU instead."
 )]
 pub struct WebGpuRequired(pub String);
 
@@ -89,12 +89,11 @@ pub fn choose(
     match (preference, webgpu) {
         (BackendPreference::Cpu, _) => choice(
             Backend::Cpu,
-            "Training on the CPU (WebAssembly, one thread), as the address asks (backend=cpu)."
-                .into(),
+            "Training on the CPU (WebAssembly, one thread), as chosen (backend=cpu).".into(),
         ),
         (BackendPreference::Webgpu, WebGpuOutcome::Started { adapter, .. }) => choice(
             Backend::Webgpu,
-            format!("Training on WebGPU ({adapter}), as the address asks (backend=webgpu)."),
+            format!("Training on WebGPU ({adapter}), as chosen (backend=webgpu)."),
         ),
         (BackendPreference::Webgpu, WebGpuOutcome::Failed(why)) => Err(WebGpuRequired(why.clone())),
         (BackendPreference::Webgpu, WebGpuOutcome::NotTried) => {
@@ -118,7 +117,7 @@ pub fn choose(
             format!(
                 "Training on the CPU (WebAssembly, one thread): the only WebGPU adapter here is a \
                  software renderer ({adapter}), on which LeNet-5 trains about 20 times slower. \
-                 Add backend=webgpu to the address to use it anyway."
+                 Choose the WebGPU backend (backend=webgpu) to use it anyway."
             ),
         ),
         (BackendPreference::Auto, WebGpuOutcome::Failed(why)) => choice(

@@ -102,6 +102,14 @@ pub enum TrainError {
 }
 
 impl TrainError {
+    /// The cause alone, without the sentence around it: for a lost device e.g.
+    /// `"Destroyed: Device was destroyed"`.
+    pub fn reason(&self) -> &str {
+        match self {
+            TrainError::DeviceLost(reason) | TrainError::Read(reason) => reason,
+        }
+    }
+
     /// Classifies a failed read: burn reports a lost device as `ExecutionError::DevicePoisoned`
     /// (not re-exported by burn 0.22.1, hence matched by its debug name). A buffer map that
     /// fails on WebGPU also means the device is gone (CubeCL maps only healthy buffers).
@@ -120,8 +128,16 @@ impl TrainError {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        if debug.contains("DevicePoisoned") || debug.contains("could not be mapped") {
-            TrainError::DeviceLost(reason)
+        // The device-lost reason reads "<kind>: <message>", e.g. "Destroyed: Device was destroyed.".
+        let lost_reason = debug.contains("DevicePoisoned")
+            || ["Destroyed:", "Unknown:", "ReplacedCallback:"]
+                .iter()
+                .any(|kind| reason.starts_with(kind));
+        if lost_reason {
+            TrainError::DeviceLost(reason.trim_end_matches('.').to_string())
+        } else if reason.contains("could not be mapped") {
+            // The browser failed the read before telling wgpu that the device was lost.
+            TrainError::DeviceLost("a result could not be read back from it".into())
         } else {
             TrainError::Read(reason)
         }

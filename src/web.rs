@@ -94,7 +94,16 @@ pub async fn init_webgpu() -> Result<JsValue, JsError> {
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
         .await
-        .map_err(|e| JsError::new(&format!("no WebGPU device could be created ({e}).")))?;
+        .map_err(|e| {
+            // wgpu's own text is for developers; say the common case in words.
+            let e = e.to_string();
+            JsError::new(&if e.contains("no adapters") || e.contains("No adapter") {
+                "it offers no WebGPU adapter (no GPU, or no GPU driver, that WebGPU supports here)."
+                    .to_string()
+            } else {
+                format!("no WebGPU device could be created ({e}).")
+            })
+        })?;
     let adapter = setup.adapter.get_info();
     let limits = setup.device.limits();
     let device_type = format!("{:?}", adapter.device_type);
@@ -306,8 +315,9 @@ impl Trainer {
     /// (`batchSize, epoch`) or `"done"`.
     ///
     /// # Errors
-    /// Rejects with `{ kind, message }` when the device fails: `kind` is `"deviceLost"` when
-    /// the GPU device was lost, `"device"` for another failure; with an `Error` when called
+    /// Rejects with `{ kind, message, reason }` when the device fails: `kind` is
+    /// `"deviceLost"` when the GPU device was lost, `"device"` for another failure; `reason` is
+    /// the cause alone (e.g. `"Destroyed: Device was destroyed"`); with an `Error` when called
     /// again before the previous call resolved.
     pub fn advance(&self, budget_ms: f64) -> js_sys::Promise {
         let cell = self.sweep.clone();
@@ -325,11 +335,12 @@ impl Trainer {
     }
 }
 
-/// A device failure, as a plain object `{ kind, message }` for the page.
+/// A device failure, as a plain object `{ kind, message, reason }` for the page.
 #[derive(Serialize)]
 struct DeviceFailure {
     kind: &'static str,
     message: String,
+    reason: String,
 }
 
 fn device_failure(error: &TrainError) -> JsValue {
@@ -340,6 +351,7 @@ fn device_failure(error: &TrainError) -> JsValue {
     serde_wasm_bindgen::to_value(&DeviceFailure {
         kind,
         message: error.to_string(),
+        reason: error.reason().to_string(),
     })
     .unwrap_or_else(|_| JsValue::from_str(&error.to_string()))
 }

@@ -39,8 +39,15 @@ const state = {
   status: 'idle', error: null, adapter: null, backend: null, backendReason: null, results: [], memory: [],
   /** The sweep under way or last run: `{ params, settings, finished: Set of batch sizes }`. */
   sweep: null,
-  /** Batch size → label suffix of a run restarted after a lost device. */
+  /** A start sent to the worker and not yet accepted: `{ params, keep }`. */
+  pending: null,
+  /** Batch size → label suffix of its latest restart after a lost device; and restart counts. */
   reruns: new Map(),
+  restarts: new Map(),
+  /** Whether the last sweep ended with a lost GPU device (and can be continued). */
+  lostDevice: false,
+  /** Whether the worker has answered with the URL's settings (Start is enabled from then on). */
+  ready: false,
 };
 window.batchlab = {
   get status() { return state.status; },
@@ -69,7 +76,7 @@ function setStatus(status, text) {
   state.status = status;
   ui.status.textContent = text;
   const busy = isBusy(status);
-  ui.start.disabled = busy;
+  ui.start.disabled = busy || !state.ready;
   ui.stop.disabled = !busy;
   document.body.dataset.status = status;
   if (!busy) {
@@ -126,10 +133,21 @@ function onMessage({ data: m }) {
   switch (m.type) {
     case 'settings':
       fillControls(m.settings);
+      state.ready = true;
+      setStatus(state.status, ui.status.textContent);
       if (new URLSearchParams(location.search).get('autorun') === '1') start();
       break;
     case 'settingsError':
-      if (m.defaults) fillControls(m.defaults);
+      if (m.defaults) {
+        // Refused on load: the defaults, then every value the URL gave (as text), so that the
+        // reader can correct the refused one and keep the rest.
+        fillControls(m.defaults);
+        for (const [name, value] of new URLSearchParams(location.search)) {
+          if (PARAMETERS.includes(name) && ui.form[name]) ui.form[name].value = value;
+        }
+        state.ready = true;
+      }
+      state.pending = null;
       state.error = m.message;
       notify(m.message);
       setStatus('error', `The setting “${m.parameter}” was refused; nothing was started.`);
@@ -140,10 +158,10 @@ function onMessage({ data: m }) {
       ui.progress.value = m.fraction;
       break;
     case 'started':
-      state.sweep.settings = m.settings;
-      epochsPerRun = m.settings.epochs;
+      accepted(m.settings);
       break;
     case 'backend':
+      worker.triedWebGpu = m.triedWebGpu;
       state.backend = m.backend;
       state.backendReason = m.reason;
       state.adapter = m.backend === 'webgpu' ? m.adapter : null;
@@ -172,15 +190,19 @@ function onMessage({ data: m }) {
       charts.add(record);
       break;
     }
-    case 'diverged':
+    case 'diverged': {
       state.sweep.finished.add(m.batchSize);
+      const sizes = state.sweep.settings.batchSizes;
+      const last = sizes.indexOf(m.batchSize) === sizes.length - 1;
       // Several runs may diverge: each keeps its line in the notice.
       notify([ui.notice.hidden ? '' : ui.notice.textContent,
-        `Batch size ${m.batchSize} diverged in epoch ${m.epoch}: its loss became infinite or NaN (try a smaller learning rate). The sweep goes on with the next batch size.`,
+        `Batch size ${m.batchSize} diverged in epoch ${m.epoch}: its loss became infinite or NaN (try a smaller learning rate).${last ? '' : ' The sweep goes on with the next batch size.'}`,
       ].filter(Boolean).join('\n'));
       break;
+    }
+      break;
     case 'done':
-      setStatus('done', `Done: ${epochs(state.results.length)} trained.`);
+      setStatus('done', state.results.length ? `Done: ${epochs(state.results.length)} trained.` : 'Done: no epoch finished (every run diverged).');
       ui.progress.value = 1;
       break;
     case 'stopped':
@@ -193,7 +215,7 @@ function onMessage({ data: m }) {
       break;
     case 'deviceLost':
       newWorker();
-      deviceLost(m.message);
+      deviceLost(m.reason);
       break;
     case 'panic':
       newWorker();
@@ -203,16 +225,17 @@ function onMessage({ data: m }) {
   }
 }
 
-const finishedText = () => (state.results.length === 1 ? 'The finished epoch is kept.'
-  : `The ${epochs(state.results.length)} finished are kept.`);
+const finishedText = () => [
+  'No epoch had finished.', 'The finished epoch is kept.'][state.results.length] ?? `The ${epochs(state.results.length)} finished are kept.`;
 
 /** The batch sizes of the current sweep that have not finished all their epochs. */
 const unfinished = () => (state.sweep?.settings?.batchSizes ?? []).filter((b) => !state.sweep.finished.has(b));
 
-/** `reason`: the trainer's sentence, e.g. "the GPU device was lost (Destroyed: …)". */
+/** `reason`: the cause, e.g. "Destroyed: Device was destroyed". */
 function deviceLost(reason) {
   const left = unfinished();
-  const message = `${reason.charAt(0).toUpperCase()}${reason.slice(1)}. ${finishedText()}` +
+  state.lostDevice = left.length > 0;
+  const message = `The GPU device was lost (${reason}). ${finishedText()}` +
     (left.length ? ` Batch size${left.length === 1 ? '' : 's'} ${left.map((b) => b.toLocaleString('en')).join(', ')} ` +
       `${left.length === 1 ? 'is' : 'are'} left: continue the sweep on the CPU or on a new GPU device (an interrupted run starts again from its first epoch).` : '');
   state.error = message;
@@ -226,13 +249,18 @@ function deviceLost(reason) {
  * 'webgpu' for a new device), appending to the results. Returns false when nothing is left.
  */
 function continueSweep(backend) {
-  if (isBusy(state.status) || !state.sweep?.settings) return false;
+  if (isBusy(state.status) || !state.lostDevice || !state.sweep?.settings) return false;
   const left = unfinished();
   if (left.length === 0 || !['cpu', 'webgpu'].includes(backend)) return false;
-  // Epochs of a run cut short stay in the results; its restart is drawn as a line of its own.
+  // Epochs of a run cut short stay in the results; each restart is drawn as a line of its own.
   for (const b of left) {
-    if (state.results.some((r) => r.batchSize === b && !state.reruns.has(b))) {
-      state.reruns.set(b, backend === 'cpu' ? '(restarted on the CPU)' : '(restarted on a new GPU device)');
+    if (state.results.some((r) => r.batchSize === b)) {
+      const n = (state.restarts.get(b) ?? 0) + 1;
+      state.restarts.set(b, n);
+      const where = backend === 'cpu' ? 'on the CPU' : 'on a new GPU device';
+      state.reruns.set(b, n === 1 ? `(restarted ${where})` : `(restart ${n}, ${where})`);
+    } else {
+      state.reruns.delete(b);
     }
   }
   run({ ...state.sweep.params, batch: left.join(','), backend }, { keep: true });
@@ -246,6 +274,7 @@ function newWorker() {
   const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   w.onmessage = (e) => { if (w === worker) onMessage(e); };
   w.onerror = (e) => {
+    e.preventDefault(); // reported on the page (or, from a replaced worker, no longer relevant)
     if (w !== worker) return;
     fail(`The training worker failed: ${e.message || 'it could not be loaded'}`);
     newWorker();
@@ -257,29 +286,48 @@ function start() {
   run(controlParams(), { keep: false });
 }
 
-/** Starts a sweep of `params` in the worker; `keep` keeps the results so far (a continuation). */
+/**
+ * Asks the worker to start a sweep of `params`; `keep` keeps the results so far (a
+ * continuation). Nothing is cleared until the worker has accepted the settings (`started`): a
+ * refused Start loses nothing.
+ */
 function run(params, { keep }) {
-  if (isBusy(state.status)) return;
-  state.error = null;
-  if (!keep) {
-    state.results = [];
-    state.memory = [];
-    state.reruns = new Map();
-    ui.tbody.replaceChildren();
-    charts.reset();
-  }
-  const finished = keep ? state.sweep.finished : new Set();
-  state.sweep = { params: keep ? state.sweep.params : params, settings: keep ? state.sweep.settings : null, finished };
-  notify(null);
-  ui.recover.hidden = true;
-  epochsPerRun = Number(ui.form.epochs.value) || epochsPerRun;
+  if (isBusy(state.status) || !state.ready) return;
+  // A worker that has started WebGPU gets replaced: its device may have been lost since (a GPU
+  // reset while idle), and burn cannot start a second device in one worker.
+  if (worker.triedWebGpu) newWorker();
+  state.pending = { params, keep };
   setStatus('loading', 'Starting…');
   ui.progress.value = 0;
   worker.postMessage({ type: 'start', params });
 }
 
+/** The worker accepted the pending start's settings: clear what a new sweep replaces. */
+function accepted(settings) {
+  const { params, keep } = state.pending ?? { params: controlParams(), keep: false };
+  state.pending = null;
+  if (keep) {
+    state.sweep.settings = settings;
+  } else {
+    state.results = [];
+    state.memory = [];
+    state.reruns = new Map();
+    state.restarts = new Map();
+    ui.tbody.replaceChildren();
+    charts.reset();
+    state.sweep = { params, settings, finished: new Set() };
+  }
+  state.error = null;
+  state.lostDevice = false;
+  state.backend = state.backendReason = state.adapter = null;
+  notify(null);
+  ui.recover.hidden = true;
+  epochsPerRun = settings.epochs;
+}
+
 function stopped() {
-  setStatus('stopped', `Stopped: ${state.results.length === 1 ? 'the finished epoch is' : `${epochs(state.results.length)} finished are`} kept.`);
+  const n = state.results.length;
+  setStatus('stopped', n === 0 ? 'Stopped before any epoch finished.' : `Stopped: ${n === 1 ? 'the finished epoch is' : `${epochs(n)} finished are`} kept.`);
 }
 
 /** Ends the sweep within about a second; every finished epoch is kept. */

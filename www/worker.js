@@ -7,11 +7,11 @@
 //        {type: 'panic', message}  tests: make the trainer panic, as a bug would
 //   out: {type: 'settings', settings} | {type: 'settingsError', parameter, message}
 //        {type: 'started', settings} | {type: 'loading', message, fraction}
-//        {type: 'backend', backend, reason, adapter}   adapter: the WebGPU adapter's name or null
+//        {type: 'backend', backend, reason, adapter, triedWebGpu}   adapter: WebGPU's name or null
 //        {type: 'progress', progress} | {type: 'epoch', record} | {type: 'diverged', batchSize, epoch}
 //        {type: 'memory', batchSize, epoch, usage}     usage: {wasmBytes, deviceBytes}
 //        {type: 'done'} | {type: 'stopped'} | {type: 'error', message}
-//        {type: 'deviceLost', message}                 the GPU device was lost mid-sweep
+//        {type: 'deviceLost', reason}                  the GPU device was lost mid-sweep
 //        {type: 'panic', message, location}            posted by the wasm panic hook
 import init, {
   initWebGpu, chooseBackend, memoryUsage, loseWebGpuDevice, panicForTest, parseSettings, MnistData, Trainer,
@@ -168,7 +168,7 @@ async function train(params) {
     }
     const choice = chooseBackend(settings.backend, webgpu);
     backend = choice.backend;
-    post({ type: 'backend', backend, reason: choice.reason, adapter: webgpu.adapter ?? null });
+    post({ type: 'backend', backend, reason: choice.reason, adapter: webgpu.adapter ?? null, triedWebGpu: settings.backend !== 'cpu' });
     const data = await loadMnist();
     let trainer;
     try {
@@ -204,7 +204,7 @@ async function train(params) {
   } catch (e) {
     // A failing device read on WebGPU means the device is gone, whatever wgpu called it.
     if (e && typeof e === 'object' && (e.kind === 'deviceLost' || (e.kind === 'device' && backend === 'webgpu'))) {
-      post({ type: 'deviceLost', message: e.message });
+      post({ type: 'deviceLost', reason: e.reason });
     } else {
       post({ type: 'error', message: e instanceof Error ? e.message : (e?.message ?? String(e)) });
     }

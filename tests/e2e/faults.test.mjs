@@ -159,7 +159,7 @@ test('a lost GPU device keeps every finished epoch and offers to continue on the
   assert.equal(await waitForStatus(page, ['error', 'done'], 120_000), 'error');
   const notice = await page.textContent('#notice');
   console.log(notice);
-  assert.match(notice, /The GPU device was lost/);
+  assert.match(notice, /^The GPU device was lost \((Destroyed: Device was destroyed|a result could not be read back from it)\)\. The (finished epoch is|\d+ epochs finished are) kept\./);
   assert.match(notice, /Batch sizes 16, 32 are left|Batch size 32 is left/);
   const kept = await page.evaluate(() => window.batchlab.results);
   assert.ok(kept.length >= 1 && kept.every((r) => r.backend === 'webgpu'), JSON.stringify(kept));
@@ -181,6 +181,25 @@ test('a lost GPU device keeps every finished epoch and offers to continue on the
   await page.close();
 });
 
+test('after a lost GPU device the sweep can go on on a new GPU device', { timeout: 20 * 60_000 }, async () => {
+  const { page } = await open(browser.context, `${server.url}?batch=32,64&epochs=2&train=128&test=100&backend=webgpu&autorun=1`);
+  await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 10 * 60_000, polling: 250 });
+  await page.evaluate(() => window.batchlab.simulate.deviceLoss());
+  assert.equal(await waitForStatus(page, ['error', 'done'], 120_000), 'error');
+  const kept = await page.evaluate(() => window.batchlab.results);
+  await page.click('#continue-gpu');
+  assert.equal(await waitForStatus(page, ['error', 'done'], 10 * 60_000), 'done', await page.evaluate(() => window.batchlab.error));
+  assert.equal(await page.evaluate(() => window.batchlab.backend), 'webgpu');
+  const results = await page.evaluate(() => window.batchlab.results);
+  assert.deepEqual(results.slice(0, kept.length), kept);
+  assert.ok(results.slice(kept.length).every((r) => r.backend === 'webgpu'));
+  for (const b of [32, 64]) assert.ok(results.some((r) => r.batchSize === b && r.epoch === 2), `batch ${b} finished`);
+  // A restarted run is its own line, labelled as such.
+  const restarted = results.filter((r) => r.series);
+  assert.ok(restarted.every((r) => /restarted on a new GPU device/.test(r.series)), JSON.stringify(restarted));
+  await page.close();
+});
+
 test('runs that diverge are reported and the sweep goes on', { timeout: 300_000 }, async () => {
   const { page, errors } = await open(browser.context, `${server.url}?batch=8,16,250&epochs=2&train=500&test=100&optimizer=sgd&lr=1000000&backend=cpu&autorun=1`);
   assert.equal(await waitForStatus(page, ['error', 'done'], 240_000), 'done', await page.evaluate(() => window.batchlab.error));
@@ -194,7 +213,7 @@ test('runs that diverge are reported and the sweep goes on', { timeout: 300_000 
 });
 
 test('a panic inside the trainer is shown with its message, and the page goes on', { timeout: 300_000 }, async () => {
-  const { page } = await open(browser.context, `${server.url}?batch=32&epochs=40&train=1000&test=200&backend=cpu&autorun=1`);
+  const { page, errors } = await open(browser.context, `${server.url}?batch=32&epochs=40&train=1000&test=200&backend=cpu&autorun=1`);
   await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 120_000, polling: 100 });
   await page.evaluate(() => window.batchlab.simulate.panic('index out of bounds: the len is 3 but the index is 7'));
   assert.equal(await waitForStatus(page, ['error', 'done'], 30_000), 'error');
@@ -210,5 +229,35 @@ test('a panic inside the trainer is shown with its message, and the page goes on
   await page.click('#start');
   assert.equal(await waitForStatus(page, ['error', 'done'], 120_000), 'done');
   assert.equal(await page.evaluate(() => window.batchlab.results.length), 1);
+  // The panic is logged to the console once (console_error_panic_hook); nothing else fails.
+  assert.deepEqual(errors.filter((e) => !e.includes('index out of bounds: the len is 3 but the index is 7')), []);
   await page.close();
+});
+
+test('Start waits for the settings, a refused Start loses nothing, and continuing needs a lost device', { timeout: 300_000 }, async () => {
+  const { page, errors } = await open(browser.context, `${server.url}?batch=64,128&epochs=1&train=500&test=100&backend=cpu`);
+  // Start stays disabled until the URL's settings are in the controls.
+  assert.equal(await page.isEnabled('#start'), false);
+  await page.waitForFunction(() => document.getElementById('batch').value === '64,128', null, { timeout: 60_000 });
+  assert.equal(await page.isEnabled('#start'), true);
+  await page.click('#start');
+  assert.equal(await waitForStatus(page, ['error', 'done'], 120_000), 'done');
+  const results = await page.evaluate(() => window.batchlab.results);
+  assert.equal(results.length, 2);
+  assert.equal(await page.evaluate(() => window.batchlab.continueSweep('cpu')), false, 'nothing was lost');
+
+  await page.fill('#batch', '16,abc');
+  await page.click('#start');
+  assert.equal(await waitForStatus(page, ['error', 'done', 'training'], 60_000), 'error');
+  assert.match(await page.textContent('#notice'), /`batch`/);
+  assert.deepEqual(await page.evaluate(() => window.batchlab.results), results, 'a refused Start keeps the results');
+  assert.equal(await page.$$eval('#results tbody tr', (trs) => trs.length), 2);
+  assert.deepEqual(errors, []);
+  await page.close();
+
+  // A setting refused on load keeps the URL's other values in the controls.
+  const refused = await open(browser.context, `${server.url}?batch=0&epochs=2&train=500&backend=cpu`);
+  await waitForStatus(refused.page, ['error'], 60_000);
+  assert.deepEqual(await refused.page.evaluate(() => ['batch', 'epochs', 'train', 'backend'].map((n) => document.forms.controls[n].value)), ['0', '2', '500', 'cpu']);
+  await refused.page.close();
 });
