@@ -8,7 +8,7 @@ ensure_wasm_target
 ensure_wasm_bindgen
 ensure_npm_packages
 
-export CARGO_TARGET_DIR="$CACHE/wasm"
+use_target_dir wasm --target wasm32-unknown-unknown
 log "building the wasm module (release; the first build takes 10-15 minutes)"
 (cd "$ROOT" && cargo build --release --lib --target wasm32-unknown-unknown)
 

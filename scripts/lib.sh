@@ -12,6 +12,24 @@ mkdir -p "$CACHE"
 
 log() { printf '\033[1m[batchlab]\033[0m %s\n' "$*" >&2; }
 
+# Points cargo at $CACHE/<name> (extra arguments: cargo's target selection, e.g. --target …).
+# When another clone built there last, batchlab's own artifacts are cleaned first (burn's stay):
+# cargo's fingerprints would name that clone's files and take its build as up to date.
+use_target_dir() {
+  local name="$1"
+  shift
+  export CARGO_TARGET_DIR="$CACHE/$name"
+  mkdir -p "$CARGO_TARGET_DIR"
+  local owner="$CARGO_TARGET_DIR/.batchlab-clone"
+  if [ "$(cat "$owner" 2>/dev/null || true)" != "$ROOT" ]; then
+    if [ -f "$owner" ]; then
+      log "$CARGO_TARGET_DIR was last used by another clone ($(cat "$owner")): rebuilding batchlab itself"
+      (cd "$ROOT" && cargo clean --quiet -p batchlab "$@") || true
+    fi
+    echo "$ROOT" >"$owner"
+  fi
+}
+
 die() { printf '\033[1m[batchlab]\033[0m error: %s\n' "$*" >&2; exit 1; }
 
 as_root() {

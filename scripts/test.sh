@@ -11,11 +11,13 @@ ensure_wasm_pack
 ensure_npm_packages
 
 log "1/3 native tests (cargo test, CPU backend)"
-(cd "$ROOT" && CARGO_TARGET_DIR="$CACHE/native" cargo test)
+use_target_dir native
+(cd "$ROOT" && cargo test)
 
 log "2/3 in-browser WebGPU test (wasm-pack test --headless --chrome)"
 # Same target directory and profile as scripts/build.sh, so burn is built once for wasm.
-(cd "$ROOT" && CARGO_TARGET_DIR="$CACHE/wasm" WASM_BINDGEN_TEST_TIMEOUT=900 \
+use_target_dir wasm --target wasm32-unknown-unknown
+(cd "$ROOT" && WASM_BINDGEN_TEST_TIMEOUT=900 \
   wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver --release -- --test webgpu)
 
 log "3/3 end-to-end page tests (headless Chromium)"
