@@ -2,23 +2,15 @@
 // page usable — broken data files (served by this test's own server), refused settings, markup
 // in the URL, a lost GPU device, a panic inside the trainer.
 // Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { serve, launch, open, waitForStatus, ROOT } from './harness.mjs';
+import { open, waitForStatus, ROOT } from './harness.mjs';
+import { setup } from './setup.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const fixture = setup();
 
 const real = (name) => readFileSync(join(ROOT, 'www', 'data', `${name}.gz`));
 const idx = (name) => gunzipSync(real(name));
@@ -78,9 +70,9 @@ const BAD_DATA = {
 
 for (const [name, { path, response, says }] of Object.entries(BAD_DATA)) {
   test(`bad data: ${name} is named in a message`, { timeout: 180_000 }, async () => {
-    server.override(path, response());
+    fixture.server.override(path, response());
     try {
-      const { page, errors } = await open(browser.context, `${server.url}?batch=64&epochs=1&train=500&test=100&backend=cpu&autorun=1`);
+      const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&backend=cpu&autorun=1`);
       assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'error');
       const notice = await page.textContent('#notice');
       assert.match(notice, says);
@@ -89,16 +81,16 @@ for (const [name, { path, response, says }] of Object.entries(BAD_DATA)) {
       assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
       await page.close();
     } finally {
-      server.clear();
+      fixture.server.clear();
     }
   });
 }
 
 test('after bad data is fixed, the same page trains', { timeout: 300_000 }, async () => {
-  server.override(LABELS, { status: 404, body: 'Not found' });
-  const { page } = await open(browser.context, `${server.url}?batch=64&epochs=1&train=500&test=100&backend=cpu&autorun=1`);
+  fixture.server.override(LABELS, { status: 404, body: 'Not found' });
+  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&backend=cpu&autorun=1`);
   assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'error');
-  server.clear();
+  fixture.server.clear();
   await page.click('#start');
   assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'done', await page.evaluate(() => window.batchlab.error));
   assert.equal(await page.evaluate(() => window.batchlab.results.length), 1);
@@ -119,7 +111,7 @@ const BAD_SETTINGS = [
 
 test('each bad setting is refused before any work, naming the parameter and the allowed range', { timeout: 600_000 }, async () => {
   for (const [parameter, value, allowed] of BAD_SETTINGS) {
-    const { page, errors } = await open(browser.context, `${server.url}?${parameter}=${value}&autorun=1`);
+    const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?${parameter}=${value}&autorun=1`);
     assert.equal(await waitForStatus(page, ['error', 'training', 'done'], 60_000), 'error', `${parameter}=${value}`);
     const notice = await page.textContent('#notice');
     assert.match(notice, new RegExp(`\`${parameter}\``), `${parameter}=${value}: ${notice}`);
@@ -136,7 +128,7 @@ test('each bad setting is refused before any work, naming the parameter and the 
 test('URL values are only data: markup in any parameter is shown as text, never run', { timeout: 600_000 }, async () => {
   const markup = '<img src=x onerror="window.injected=1"><b>bold</b>';
   for (const parameter of ['batch', 'epochs', 'lr', 'optimizer', 'seed', 'train', 'test', 'backend', 'autorun', 'unknown']) {
-    const { page } = await open(browser.context, `${server.url}?${parameter}=${encodeURIComponent(markup)}`);
+    const { page } = await open(fixture.browser.context, `${fixture.server.url}?${parameter}=${encodeURIComponent(markup)}`);
     const refused = !['autorun', 'unknown'].includes(parameter);
     // Refused: the notice names it; ignored: the controls fill with the defaults.
     if (refused) await waitForStatus(page, ['error'], 60_000);
@@ -153,7 +145,7 @@ test('URL values are only data: markup in any parameter is shown as text, never 
 });
 
 test('a lost GPU device keeps every finished epoch and offers to continue on the CPU', { timeout: 20 * 60_000 }, async () => {
-  const { page } = await open(browser.context, `${server.url}?batch=16,32&epochs=3&train=256&test=100&backend=webgpu&autorun=1`);
+  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=16,32&epochs=3&train=256&test=100&backend=webgpu&autorun=1`);
   await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 15 * 60_000, polling: 250 });
   await page.evaluate(() => window.batchlab.simulate.deviceLoss());
   assert.equal(await waitForStatus(page, ['error', 'done'], 120_000), 'error');
@@ -182,7 +174,7 @@ test('a lost GPU device keeps every finished epoch and offers to continue on the
 });
 
 test('after a lost GPU device the sweep can go on on a new GPU device', { timeout: 20 * 60_000 }, async () => {
-  const { page } = await open(browser.context, `${server.url}?batch=32,64&epochs=2&train=128&test=100&backend=webgpu&autorun=1`);
+  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=32,64&epochs=2&train=128&test=100&backend=webgpu&autorun=1`);
   await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 10 * 60_000, polling: 250 });
   await page.evaluate(() => window.batchlab.simulate.deviceLoss());
   assert.equal(await waitForStatus(page, ['error', 'done'], 120_000), 'error');
@@ -201,7 +193,7 @@ test('after a lost GPU device the sweep can go on on a new GPU device', { timeou
 });
 
 test('runs that diverge are reported and the sweep goes on', { timeout: 300_000 }, async () => {
-  const { page, errors } = await open(browser.context, `${server.url}?batch=8,16,250&epochs=2&train=500&test=100&optimizer=sgd&lr=1000000&backend=cpu&autorun=1`);
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=8,16,250&epochs=2&train=500&test=100&optimizer=sgd&lr=1000000&backend=cpu&autorun=1`);
   assert.equal(await waitForStatus(page, ['error', 'done'], 240_000), 'done', await page.evaluate(() => window.batchlab.error));
   const notice = await page.textContent('#notice');
   console.log(notice);
@@ -213,7 +205,7 @@ test('runs that diverge are reported and the sweep goes on', { timeout: 300_000 
 });
 
 test('a panic inside the trainer is shown with its message, and the page goes on', { timeout: 300_000 }, async () => {
-  const { page, errors } = await open(browser.context, `${server.url}?batch=32&epochs=40&train=1000&test=200&backend=cpu&autorun=1`);
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=32&epochs=40&train=1000&test=200&backend=cpu&autorun=1`);
   await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 120_000, polling: 100 });
   await page.evaluate(() => window.batchlab.simulate.panic('index out of bounds: the len is 3 but the index is 7'));
   assert.equal(await waitForStatus(page, ['error', 'done'], 30_000), 'error');
@@ -235,7 +227,7 @@ test('a panic inside the trainer is shown with its message, and the page goes on
 });
 
 test('Start waits for the settings, a refused Start loses nothing, and continuing needs a lost device', { timeout: 300_000 }, async () => {
-  const { page, errors } = await open(browser.context, `${server.url}?batch=64,128&epochs=1&train=500&test=100&backend=cpu`);
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=64,128&epochs=1&train=500&test=100&backend=cpu`);
   // Start stays disabled until the URL's settings are in the controls.
   assert.equal(await page.isEnabled('#start'), false);
   await page.waitForFunction(() => document.getElementById('batch').value === '64,128', null, { timeout: 60_000 });
@@ -256,7 +248,7 @@ test('Start waits for the settings, a refused Start loses nothing, and continuin
   await page.close();
 
   // A setting refused on load keeps the URL's other values in the controls.
-  const refused = await open(browser.context, `${server.url}?batch=0&epochs=2&train=500&backend=cpu`);
+  const refused = await open(fixture.browser.context, `${fixture.server.url}?batch=0&epochs=2&train=500&backend=cpu`);
   await waitForStatus(refused.page, ['error'], 60_000);
   assert.deepEqual(await refused.page.evaluate(() => ['batch', 'epochs', 'train', 'backend'].map((n) => document.forms.controls[n].value)), ['0', '2', '500', 'cpu']);
   await refused.page.close();

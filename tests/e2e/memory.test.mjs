@@ -4,27 +4,19 @@
 // or per epoch. The page's heap grows only by what it keeps on purpose: each epoch's record, its
 // table row and its chart points.
 // Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, open, waitForStatus, heaps } from './harness.mjs';
+import { open, waitForStatus, heaps } from './harness.mjs';
+import { setup } from './setup.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const fixture = setup();
 
 const within = (first, last) => last <= first * 1.1 && last >= first * 0.9;
 
 for (const [backend, train, minutes] of [['cpu', 2000, 5], ['webgpu', 128, 20]]) {
   test(`memory stays flat over 20 epochs on the ${backend} backend`, { timeout: (minutes + 1) * 60_000 }, async () => {
-    const { page, errors } = await open(browser.context,
-      `${server.url}?batch=32&epochs=20&train=${train}&test=100&backend=${backend}&autorun=1`);
+    const { page, errors } = await open(fixture.browser.context,
+      `${fixture.server.url}?batch=32&epochs=20&train=${train}&test=100&backend=${backend}&autorun=1`);
     // JS heaps after a full GC (DevTools protocol), after the first epoch and after the last.
     const heap = await heaps(page);
     await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: minutes * 60_000, polling: 100 });

@@ -1,20 +1,12 @@
 // End-to-end: the real page, served from www/, in headless Chromium: a sweep on WebGPU
 // (SwiftShader), one on the CPU backend, Stop, and a browser without WebGPU.
 // Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, open, waitForStatus } from './harness.mjs';
+import { launch, open, waitForStatus } from './harness.mjs';
+import { setup } from './setup.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const fixture = setup();
 
 /** For each chart canvas: the number of drawn pixels in each line colour (first two lines). */
 function linePixels() {
@@ -34,7 +26,7 @@ function linePixels() {
 }
 
 test('a sweep of two batch sizes trains on WebGPU and draws every chart', { timeout: 30 * 60_000 }, async () => {
-  const { page, errors } = await open(browser.context, `${server.url}?batch=16,128&epochs=2&train=2000&test=1000&backend=webgpu&autorun=1`);
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=16,128&epochs=2&train=2000&test=1000&backend=webgpu&autorun=1`);
   const status = await waitForStatus(page, ['done', 'error', 'stopped'], 28 * 60_000);
   const error = await page.evaluate(() => window.batchlab.error);
   assert.equal(status, 'done', `status ${status}: ${error}`);
@@ -81,7 +73,7 @@ test('a sweep of two batch sizes trains on WebGPU and draws every chart', { time
 });
 
 test('Stop ends the sweep within about a second and keeps the finished epochs', { timeout: 20 * 60_000 }, async () => {
-  const { page, errors } = await open(browser.context, `${server.url}?batch=32&epochs=50&train=1000&test=200&backend=cpu&autorun=1`);
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=32&epochs=50&train=1000&test=200&backend=cpu&autorun=1`);
   await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 15 * 60_000, polling: 250 });
   const clicked = Date.now();
   await page.click('#stop');
@@ -99,7 +91,7 @@ test('Stop ends the sweep within about a second and keeps the finished epochs', 
 });
 
 test('on a software-only WebGPU adapter the page trains on the CPU and says why', { timeout: 10 * 60_000 }, async () => {
-  const { page, errors } = await open(browser.context, `${server.url}?batch=32,256&epochs=2&train=3000&test=1000&autorun=1`);
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=32,256&epochs=2&train=3000&test=1000&autorun=1`);
   const status = await waitForStatus(page, ['done', 'error', 'stopped'], 8 * 60_000);
   assert.equal(status, 'done', await page.evaluate(() => window.batchlab.error));
   assert.equal(await page.evaluate(() => window.batchlab.backend), 'cpu');
@@ -130,7 +122,7 @@ test('on a software-only WebGPU adapter the page trains on the CPU and says why'
 test('without WebGPU the page trains on the CPU and its banner says why', { timeout: 10 * 60_000 }, async () => {
   const plain = await launch({ webgpu: false });
   try {
-    const { page, errors } = await open(plain.context, `${server.url}?batch=64&epochs=1&train=2000&test=500&autorun=1`);
+    const { page, errors } = await open(plain.context, `${fixture.server.url}?batch=64&epochs=1&train=2000&test=500&autorun=1`);
     assert.equal(await waitForStatus(page, ['error', 'done'], 8 * 60_000), 'done', await page.evaluate(() => window.batchlab.error));
     assert.equal(await page.evaluate(() => window.batchlab.backend), 'cpu');
     const banner = await page.textContent('#backend');
@@ -143,7 +135,7 @@ test('without WebGPU the page trains on the CPU and its banner says why', { time
     assert.deepEqual(errors, []);
 
     // Forcing WebGPU where there is none is refused in words, and nothing is lost.
-    const forced = await open(plain.context, `${server.url}?batch=64&epochs=1&train=500&test=100&backend=webgpu&autorun=1`);
+    const forced = await open(plain.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&backend=webgpu&autorun=1`);
     assert.equal(await waitForStatus(forced.page, ['error', 'done'], 120_000), 'error');
     assert.match(await forced.page.textContent('#notice'), /backend=webgpu.*could not start it: it offers no WebGPU adapter .*backend=auto or backend=cpu/);
     assert.equal(await forced.page.isEnabled('#start'), true, 'the page stays usable');
