@@ -14,7 +14,7 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::backend::{self, Backend, BackendChoice, BackendPreference, WebGpuOutcome};
+use crate::backend::{self, Backend, BackendPreference, WebGpuOutcome};
 use crate::data::Mnist;
 use crate::experiment::Sweep;
 use crate::settings::{Settings, SettingsError};
@@ -24,8 +24,8 @@ thread_local! {
     /// The WebGPU device, initialised once per worker (burn refuses a second initialisation),
     /// with its adapter and a way to destroy it (to simulate a lost device).
     static WEBGPU: RefCell<Option<WebGpu>> = const { RefCell::new(None) };
-    /// The device that trains, and why it was chosen (set by [`choose_backend`]).
-    static ACTIVE: RefCell<Option<(Device, BackendChoice)>> = const { RefCell::new(None) };
+    /// The device that trains (set by [`choose_backend`]).
+    static ACTIVE: RefCell<Option<Device>> = const { RefCell::new(None) };
 }
 
 struct WebGpu {
@@ -167,9 +167,8 @@ pub fn choose_backend(preference: JsValue, webgpu: JsValue) -> Result<JsValue, J
         Backend::Webgpu => started.expect("WebGPU is chosen only once started"),
         Backend::Cpu => Device::flex(),
     };
-    let value = serde_wasm_bindgen::to_value(&choice)?;
-    ACTIVE.with_borrow_mut(|a| *a = Some((device, choice)));
-    Ok(value)
+    ACTIVE.with_borrow_mut(|a| *a = Some(device));
+    Ok(serde_wasm_bindgen::to_value(&choice)?)
 }
 
 /// Memory in use, for the page's leak check (`camelCase` in JavaScript).
@@ -189,7 +188,7 @@ struct MemoryUsage {
 pub fn memory_usage() -> Result<JsValue, JsError> {
     let device_bytes = ACTIVE.with_borrow(|a| {
         a.as_ref()
-            .and_then(|(device, _)| device.memory_pool_usage())
+            .and_then(Device::memory_pool_usage)
             .map(|u| u.bytes_in_use)
     });
     let usage = MemoryUsage {
@@ -301,7 +300,7 @@ impl Trainer {
     pub fn new(data: &MnistData, settings: JsValue) -> Result<Trainer, JsValue> {
         let settings: Settings = serde_wasm_bindgen::from_value(settings)?;
         let device = ACTIVE
-            .with_borrow(|a| a.as_ref().map(|(device, _)| device.clone()))
+            .with_borrow(|a| a.clone())
             .ok_or_else(|| JsError::new("no backend chosen: call chooseBackend() first"))?;
         let sweep = Sweep::new(settings, &data.inner, device).map_err(|e| refusal(&e))?;
         Ok(Self {

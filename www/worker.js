@@ -152,7 +152,6 @@ function memorySample() {
 async function train(params) {
   running = true;
   stopRequested = false;
-  let backend = null;
   try {
     await ready;
     const { settings, refusal } = settingsOrRefusal(params);
@@ -167,7 +166,7 @@ async function train(params) {
       webgpu = await startWebGpu();
     }
     const choice = chooseBackend(settings.backend, webgpu);
-    backend = choice.backend;
+    const { backend } = choice;
     post({ type: 'backend', backend, reason: choice.reason, adapter: webgpu.adapter ?? null, triedWebGpu: settings.backend !== 'cpu' });
     const data = await loadMnist();
     let trainer;
@@ -202,8 +201,8 @@ async function train(params) {
     }
     post({ type: 'done' });
   } catch (e) {
-    // A failing device read on WebGPU means the device is gone, whatever wgpu called it.
-    if (e && typeof e === 'object' && (e.kind === 'deviceLost' || (e.kind === 'device' && backend === 'webgpu'))) {
+    // The trainer classifies device failures (src/train.rs, TrainError::from_read).
+    if (e?.kind === 'deviceLost') {
       post({ type: 'deviceLost', reason: e.reason });
     } else {
       post({ type: 'error', message: e instanceof Error ? e.message : (e?.message ?? String(e)) });
