@@ -134,3 +134,51 @@ pub fn choose(
         ),
     }
 }
+
+/// Most images per forward/backward pass on any backend: a larger batch is one optimiser step
+/// over gradients accumulated across micro-batches of at most this many images.
+pub const MAX_MICRO_BATCH: usize = 1024;
+
+/// Spare room kept under the adapter's buffer limits: the largest buffer is sized for 80 % of
+/// the limit (burn may pad or keep a second buffer of the same size alive).
+const LIMIT_HEADROOM: f64 = 0.8;
+
+/// Threads per workgroup of CubeCL's element-wise kernels; a dispatch larger than the
+/// per-dimension limit is spread over the x and y dimensions.
+const WORKGROUP_SIZE: u64 = 256;
+
+/// The limits of a WebGPU device that bound how many images one pass may hold (as WebGPU names
+/// them: `maxStorageBufferBindingSize`, `maxBufferSize` in bytes;
+/// `maxComputeWorkgroupsPerDimension`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceLimits {
+    /// Largest storage buffer a shader may bind, in bytes (WebGPU's default: 128 MiB).
+    pub max_storage_buffer_binding_size: u64,
+    /// Largest buffer, in bytes (WebGPU's default: 256 MiB).
+    pub max_buffer_size: u64,
+    /// Most workgroups per dimension of one dispatch (WebGPU's default: 65,535).
+    pub max_compute_workgroups_per_dimension: u64,
+}
+
+/// The micro-batch size for `model`: the largest power of two up to [`MAX_MICRO_BATCH`] whose
+/// largest buffer ([`crate::model::largest_buffer_bytes_per_image`]) fits in 80 % of the
+/// device's storage-binding and buffer limits, and whose element count fits in one dispatch
+/// (`workgroups² × 256` elements). `None` (the CPU backend) gives [`MAX_MICRO_BATCH`]. Always
+/// at least 1.
+pub fn micro_batch(limits: Option<&DeviceLimits>, model: crate::settings::Model) -> usize {
+    let Some(limits) = limits else {
+        return MAX_MICRO_BATCH;
+    };
+    let bytes = crate::model::largest_buffer_bytes_per_image(model);
+    let buffer = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size) as f64
+        * LIMIT_HEADROOM;
+    let by_buffer = (buffer / bytes as f64) as u64;
+    let workgroups = limits.max_compute_workgroups_per_dimension;
+    let by_dispatch = workgroups.saturating_mul(workgroups).saturating_mul(WORKGROUP_SIZE) / (bytes / 4);
+    let fit = by_buffer.min(by_dispatch).clamp(1, MAX_MICRO_BATCH as u64);
+    // The largest power of two not above `fit`.
+    1 << (63 - fit.leading_zeros())
+}

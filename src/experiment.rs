@@ -1,5 +1,5 @@
 //! The experiment: a sweep of runs, one per batch size, all else equal (same data, seed,
-//! epochs, learning rate and optimiser), run one after another.
+//! epochs, optimiser and learning-rate policy), run one after another.
 
 use std::time::Duration;
 
@@ -8,21 +8,31 @@ use serde::Serialize;
 
 use crate::data::{Mnist, Split};
 use crate::settings::{Settings, SettingsError};
-use crate::train::{EpochRecord, Progress, Run, RunEvent, TrainError};
+use crate::backend::MAX_MICRO_BATCH;
+use crate::summary::RunSummary;
+use crate::train::{EpochRecord, Progress, Run, RunConfig, RunEvent, TrainError};
 
 /// What one call of [`Sweep::advance`] achieved (`kind` tells which, in JavaScript).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum SweepEvent {
+    /// A run was set up (no work done yet): its summary, `status` `"running"`.
+    RunStarted {
+        /// The new run's summary.
+        summary: RunSummary,
+    },
     /// Part of an epoch was done.
     Progress {
         /// Where the run is.
         progress: Progress,
     },
-    /// An epoch ended; its record.
+    /// An epoch ended; its record and the run's summary so far (`status` `"done"` when it was
+    /// the run's last).
     Epoch {
         /// The finished epoch's metrics.
         record: EpochRecord,
+        /// The run's summary after this epoch.
+        summary: RunSummary,
     },
     /// A run's training loss became NaN or infinite: that run ended, the sweep goes on.
     #[serde(rename_all = "camelCase")]
@@ -31,6 +41,8 @@ pub enum SweepEvent {
         batch_size: usize,
         /// The epoch in which it diverged, from 1.
         epoch: usize,
+        /// The run's summary (`status` `"diverged"`).
+        summary: RunSummary,
     },
     /// Every run is finished.
     Done,
@@ -46,6 +58,8 @@ pub struct Sweep {
     /// Index in `settings.batch_sizes` of the run under way.
     next_run: usize,
     run: Option<Run>,
+    /// Most images per forward/backward pass (see [`crate::backend::micro_batch`]).
+    micro_batch: usize,
 }
 
 impl Sweep {
@@ -82,7 +96,24 @@ impl Sweep {
             device,
             next_run: 0,
             run: None,
+            micro_batch: MAX_MICRO_BATCH,
         })
+    }
+
+    /// Sets the most images per forward/backward pass of every run (see
+    /// [`crate::backend::micro_batch`]; default [`MAX_MICRO_BATCH`]).
+    ///
+    /// # Panics
+    /// If `micro_batch` is 0.
+    pub fn with_micro_batch(mut self, micro_batch: usize) -> Self {
+        assert!(micro_batch > 0, "the micro-batch size must be at least 1");
+        self.micro_batch = micro_batch;
+        self
+    }
+
+    /// The summary of the run under way (or of the last one), if any run has started.
+    pub fn current_summary(&self) -> Option<&RunSummary> {
+        self.run.as_ref().map(Run::summary)
     }
 
     /// The settings of this sweep.
@@ -102,21 +133,21 @@ impl Sweep {
                 return Ok(SweepEvent::Done);
             };
             self.next_run += 1;
-            let s = &self.settings;
-            self.run = Some(Run::new(
-                batch_size,
-                s.epochs,
-                s.learning_rate,
-                s.optimizer,
-                s.seed,
-                &self.device,
-            ));
+            let config = RunConfig::new(&self.settings, batch_size);
+            let run = Run::new(config, &self.device).with_micro_batch(self.micro_batch);
+            let summary = run.summary().clone();
+            self.run = Some(run);
+            return Ok(SweepEvent::RunStarted { summary });
         }
         let run = self.run.as_mut().expect("a run is under way");
         Ok(match run.advance(&self.train, &self.test, budget).await? {
             RunEvent::Progress(progress) => SweepEvent::Progress { progress },
-            RunEvent::Epoch(record) => SweepEvent::Epoch { record },
-            RunEvent::Diverged { batch_size, epoch } => SweepEvent::Diverged { batch_size, epoch },
+            RunEvent::Epoch(record, summary) => SweepEvent::Epoch { record, summary },
+            RunEvent::Diverged(summary) => SweepEvent::Diverged {
+                batch_size: summary.batch_size,
+                epoch: summary.diverged_epoch.unwrap_or(1),
+                summary,
+            },
         })
     }
 }

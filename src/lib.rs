@@ -1,18 +1,29 @@
 //! batchlab: LeNet-5 trained on MNIST in the browser, on WebGPU, to see how the batch size
 //! changes learning — from batch size 1 (online learning) to the full batch.
 //!
-//! The modules follow the pipeline: [`data`] (MNIST IDX files → batches), [`model`] (LeNet-5),
-//! [`train`] (one run at one batch size), [`experiment`] (a sweep over batch sizes), [`settings`]
-//! (the sweep's settings, as read from the page's URL), [`backend`] (WebGPU or the CPU, chosen at
-//! run time), and `web` (the wasm-bindgen surface, on wasm32 only). The model and loop are written
+//! The modules follow the pipeline: [`data`] (MNIST IDX files → batches), [`model`] (LeNet-5
+//! and the Theano tutorial's LeNet), [`optim`] (the optimisers, Rprop among them), [`schedule`]
+//! (learning rate per batch size), [`noise`] (the gradient noise scale), [`train`] (one run at
+//! one batch size), [`summary`] (a run's summary: target reached, best accuracy),
+//! [`experiment`] (a sweep over batch sizes), [`estimate`] (how long a sweep will take),
+//! [`findings`] (the source's six findings, from the measured runs), [`settings`] (the sweep's
+//! settings and presets, as read from the page's URL), [`backend`] (WebGPU or the CPU, chosen
+//! at run time; the micro-batch size from the device's limits), and `web` (the wasm-bindgen
+//! surface, on wasm32 only). The model and loop are written
 //! once for every burn backend: native tests run on the CPU backend (`flex`); the browser trains
 //! on WebGPU or on the same CPU backend compiled to wasm.
 
 pub mod backend;
 pub mod data;
+pub mod estimate;
 pub mod experiment;
+pub mod findings;
 pub mod model;
+pub mod noise;
+pub mod optim;
+pub mod schedule;
 pub mod settings;
+pub mod summary;
 pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

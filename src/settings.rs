@@ -1,10 +1,13 @@
 //! The settings of a sweep, read from the page's URL parameters and controls, and validated
 //! before any work starts.
 //!
-//! URL parameters (all optional; see the README): `batch` (comma-separated batch sizes), `epochs`,
-//! `lr`, `optimizer` (`sgd`, `momentum`, `adam`), `seed`, `train` (training-set size), `test`
-//! (evaluation-set size), `backend` (`auto`, `webgpu`, `cpu`). Every refusal names the parameter
-//! and the allowed range.
+//! URL parameters (all optional; see the README): `preset` (`quick`, `replica`, `custom`),
+//! `batch` (comma-separated batch sizes, `full` for the whole training set), `epochs`, `lr`,
+//! `optimizer` (`sgd`, `momentum`, `nesterov`, `rmsprop`, `adagrad`, `adam`, `rprop`), `seed`,
+//! `train` (training-set size), `test` (evaluation-set size), `backend` (`auto`, `webgpu`,
+//! `cpu`), `model` (`lenet5`, `theano`), `lrpolicy` (`fixed`, `linear`, `sqrt`), `lrref`,
+//! `warmup`, `target`, `endattarget`, `budget`. Every refusal names the parameter and the
+//! allowed range.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,8 +26,10 @@ pub const MAX_EPOCHS: usize = 1_000;
 pub const MAX_BATCH_SIZES: usize = 16;
 /// Largest seed accepted: 2^53 - 1, the largest integer a JavaScript number holds exactly.
 pub const MAX_SEED: u64 = (1 << 53) - 1;
+/// Longest time budget per run: one day, in seconds.
+pub const MAX_RUN_BUDGET_SECONDS: f64 = 86_400.0;
 
-/// The optimiser of a run.
+/// The optimiser of a run. Constants are burn 0.22.1's defaults unless stated; see [`crate::optim`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Optimizer {
@@ -32,30 +37,124 @@ pub enum Optimizer {
     Sgd,
     /// SGD with classical momentum 0.9, no dampening: `v = 0.9 v + g; w -= lr * v`.
     Momentum,
+    /// SGD with Nesterov momentum 0.9 (Sutskever et al. 2013, as PyTorch writes it):
+    /// `v = 0.9 v + g; w -= lr * (g + 0.9 v)`.
+    Nesterov,
+    /// RMSProp (Tieleman & Hinton 2012): `s = 0.99 s + 0.01 g²; w -= lr * g / (√s + 1e-5)`.
+    Rmsprop,
+    /// Adagrad (Duchi et al. 2011): `s += g²; w -= lr * g / (√s + 1e-5)`.
+    Adagrad,
     /// Adam (Kingma & Ba 2014) with burn's defaults: beta1 0.9, beta2 0.999, epsilon 1e-5.
     Adam,
+    /// iRprop− (Igel & Hüsken 2000, a variant of Riedmiller & Braun 1993's Rprop): sign-based
+    /// per-weight step sizes, meant for full-batch learning; the learning rate is the initial
+    /// step size. See [`crate::optim::Rprop`].
+    Rprop,
 }
 
 impl Optimizer {
-    /// The name used in URLs and records: `sgd`, `momentum` or `adam`.
+    /// The name used in URLs and records, e.g. `sgd`, `nesterov` or `rprop`.
     pub fn name(self) -> &'static str {
         match self {
             Optimizer::Sgd => "sgd",
             Optimizer::Momentum => "momentum",
+            Optimizer::Nesterov => "nesterov",
+            Optimizer::Rmsprop => "rmsprop",
+            Optimizer::Adagrad => "adagrad",
             Optimizer::Adam => "adam",
+            Optimizer::Rprop => "rprop",
+        }
+    }
+}
+
+/// The network trained (`model=` in the URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// LeNet-5 as commonly trained on MNIST (ReLU, max-pooling): 61,706 parameters.
+    #[default]
+    Lenet5,
+    /// The source's network, the Theano LeNet tutorial's: 20 and 50 feature maps, 500 tanh
+    /// hidden units: 431,080 parameters.
+    Theano,
+}
+
+/// How the learning rate changes with the batch size (`lrpolicy=` in the URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LrPolicy {
+    /// The same learning rate for every batch size (the source's naive set-up).
+    #[default]
+    Fixed,
+    /// `lr × B / B_ref`, reached after a linear warm-up (Goyal et al. 2017).
+    Linear,
+    /// `lr × √(B / B_ref)` (Krizhevsky 2014; Hoffer et al. 2017).
+    Sqrt,
+}
+
+/// A ready-made sweep (`preset=` in the URL); the other parameters given override its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// The settings as given, on top of the page's defaults.
+    #[default]
+    Custom,
+    /// A few minutes on a laptop GPU: 10,000 training images, batch sizes 1, 8, 64, 512 and the
+    /// full batch, 5 epochs, Adam at 0.001.
+    Quick,
+    /// The source article's set-up: all 60,000 images, batch sizes 1 to 4,096 and the full
+    /// batch, up to 200 epochs of SGD at 0.1 on the Theano tutorial's LeNet, each run ending at
+    /// 98 % test accuracy or after 10 minutes of training.
+    Replica,
+}
+
+impl Preset {
+    /// The settings this preset starts from.
+    pub fn settings(self) -> Settings {
+        let defaults = Settings::default();
+        match self {
+            Preset::Custom => defaults,
+            Preset::Quick => Settings {
+                preset: self,
+                batch: "1,8,64,512,full".into(),
+                batch_sizes: vec![1, 8, 64, 512, 10_000],
+                epochs: 5,
+                train_size: 10_000,
+                test_size: MNIST_TEST_SIZE,
+                ..defaults
+            },
+            Preset::Replica => Settings {
+                preset: self,
+                batch: "1,4,16,64,256,1024,4096,full".into(),
+                batch_sizes: vec![1, 4, 16, 64, 256, 1024, 4096, MNIST_TRAIN_SIZE],
+                epochs: 200,
+                learning_rate: 0.1,
+                optimizer: Optimizer::Sgd,
+                model: Model::Theano,
+                train_size: MNIST_TRAIN_SIZE,
+                test_size: MNIST_TEST_SIZE,
+                end_at_target: true,
+                run_budget_seconds: 600.0,
+                ..defaults
+            },
         }
     }
 }
 
 /// Everything that defines a sweep: one run per batch size, all else equal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct Settings {
+    /// The preset these settings started from.
+    pub preset: Preset,
+    /// The batch sizes as written in the URL (`full` stands for the training-set size).
+    pub batch: String,
     /// Batch sizes, run one after another in this order (samples per optimiser step).
     pub batch_sizes: Vec<usize>,
-    /// Epochs per run (passes over the training set).
+    /// Epochs per run (passes over the training set); the most, when runs end at the target.
     pub epochs: usize,
-    /// Learning rate, the same for every batch size.
+    /// Learning rate: for every batch size under [`LrPolicy::Fixed`], else the one for
+    /// `lr_reference_batch` (for Rprop: the initial step size).
     pub learning_rate: f64,
     /// Optimiser.
     pub optimizer: Optimizer,
@@ -66,13 +165,30 @@ pub struct Settings {
     /// Test images evaluated after each epoch: the first `test_size` of the 10,000.
     pub test_size: usize,
     /// Which backend trains (see [`crate::backend::choose`]).
-    #[serde(default)]
     pub backend: BackendPreference,
+    /// The network trained.
+    pub model: Model,
+    /// How the learning rate follows the batch size.
+    pub lr_policy: LrPolicy,
+    /// The batch size `learning_rate` is meant for, under the linear and square-root policies
+    /// (B_ref; Goyal et al. 2017 used 256).
+    pub lr_reference_batch: usize,
+    /// Epochs of linear warm-up under [`LrPolicy::Linear`] (Goyal et al. 2017 used 5 of 90).
+    pub warmup_epochs: usize,
+    /// Target test accuracy, a fraction in (0, 1]: each run records when it first reached it.
+    pub target: f64,
+    /// End each run at the epoch where it reached the target.
+    pub end_at_target: bool,
+    /// End each run once its training time passes this many seconds (0: no limit). Checked
+    /// between chunks of steps: a cut-short epoch is evaluated and recorded.
+    pub run_budget_seconds: f64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            preset: Preset::Custom,
+            batch: "16,64,256".into(),
             batch_sizes: vec![16, 64, 256],
             epochs: 3,
             learning_rate: 0.001,
@@ -81,6 +197,13 @@ impl Default for Settings {
             train_size: 10_000,
             test_size: MNIST_TEST_SIZE,
             backend: BackendPreference::Auto,
+            model: Model::Lenet5,
+            lr_policy: LrPolicy::Fixed,
+            lr_reference_batch: 64,
+            warmup_epochs: 1,
+            target: 0.98,
+            end_at_target: false,
+            run_budget_seconds: 0.0,
         }
     }
 }
@@ -97,7 +220,7 @@ pub struct SettingsError {
 
 impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Invalid setting `{}`: {}", self.parameter, self.message)
+        write!(f, "Invalid setting “{}”: {}", self.parameter, self.message)
     }
 }
 
@@ -116,7 +239,7 @@ fn parse_count(
     let value: usize = raw.parse().map_err(|_| {
         refuse(
             parameter,
-            format!("{what} must be a whole number from {min} to {max}, not {raw:?}"),
+            format!("{what} must be a whole number from {min} to {max}, not “{raw}”"),
         )
     })?;
     if value < min || value > max {
@@ -128,86 +251,154 @@ fn parse_count(
     Ok(value)
 }
 
+/// Reads a name such as `adam` into one of the settings' enums, through its serde names.
+fn parse_name<T: serde::de::DeserializeOwned>(
+    parameter: &'static str,
+    what: &str,
+    allowed: &str,
+    raw: &str,
+) -> Result<T, SettingsError> {
+    use serde::de::IntoDeserializer;
+    let raw = raw.trim();
+    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(raw))
+        .map_err(|_| refuse(parameter, format!("{what} must be {allowed}, not “{raw}”")))
+}
+
+fn parse_fraction(parameter: &'static str, what: &str, raw: &str) -> Result<f64, SettingsError> {
+    let raw = raw.trim();
+    raw.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| refuse(parameter, format!("{what} must be a number, not “{raw}”")))
+}
+
+/// The batch sizes of a list such as `1,8,64,full` (`full`: the training-set size).
+fn batch_sizes(raw: &str, train_size: usize) -> Result<Vec<usize>, SettingsError> {
+    let sizes: Vec<&str> = raw.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if sizes.is_empty() || sizes.len() > MAX_BATCH_SIZES {
+        return Err(refuse(
+            "batch",
+            format!(
+                "give 1 to {MAX_BATCH_SIZES} batch sizes separated by commas, e.g. 16,64,256 (“full” is the whole training set)"
+            ),
+        ));
+    }
+    sizes
+        .iter()
+        .map(|s| match *s {
+            "full" => Ok(train_size),
+            s => parse_count("batch", "each batch size", s, 1, MNIST_TRAIN_SIZE),
+        })
+        .collect()
+}
+
 impl Settings {
-    /// Reads settings from URL parameters (name → value), starting from [`Settings::default`].
-    /// Parameters this page does not know are ignored.
+    /// Reads settings from URL parameters (name → value), starting from the `preset`'s settings
+    /// ([`Preset::settings`]; the page's defaults without one). Parameters this page does not
+    /// know are ignored.
     ///
     /// # Errors
     /// The first [`SettingsError`] met, naming the parameter and the allowed range, e.g. for
-    /// `batch=0`, `epochs=0`, `lr=-1`, `optimizer=foo`, `seed=1.5`, or a batch size larger than
-    /// the training set.
+    /// `batch=0`, `epochs=0`, `lr=-1`, `optimizer=foo`, `seed=1.5`, `target=2`, or a batch size
+    /// larger than the training set.
     pub fn from_params(params: &BTreeMap<String, String>) -> Result<Self, SettingsError> {
-        let mut settings = Settings::default();
-        if let Some(raw) = params.get("train") {
+        let get = |name: &str| params.get(name).map(String::as_str);
+        let preset = match get("preset") {
+            Some(raw) => parse_name(
+                "preset",
+                "the preset",
+                "quick, replica or custom",
+                raw,
+            )?,
+            None => Preset::Custom,
+        };
+        let mut settings = preset.settings();
+        if let Some(raw) = get("train") {
             settings.train_size =
                 parse_count("train", "the training-set size", raw, 1, MNIST_TRAIN_SIZE)?;
         }
-        if let Some(raw) = params.get("test") {
+        if let Some(raw) = get("test") {
             settings.test_size = parse_count("test", "the test-set size", raw, 1, MNIST_TEST_SIZE)?;
         }
-        if let Some(raw) = params.get("batch") {
-            let sizes: Vec<&str> = raw.split(',').filter(|s| !s.trim().is_empty()).collect();
-            if sizes.is_empty() || sizes.len() > MAX_BATCH_SIZES {
-                return Err(refuse(
-                    "batch",
-                    format!(
-                        "give 1 to {MAX_BATCH_SIZES} batch sizes separated by commas, e.g. 16,64,256"
-                    ),
-                ));
-            }
-            settings.batch_sizes = sizes
-                .iter()
-                .map(|s| parse_count("batch", "each batch size", s, 1, MNIST_TRAIN_SIZE))
-                .collect::<Result<_, _>>()?;
+        if let Some(raw) = get("batch") {
+            settings.batch = raw.split(',').map(str::trim).collect::<Vec<_>>().join(",");
         }
-        if let Some(raw) = params.get("epochs") {
+        settings.batch_sizes = batch_sizes(&settings.batch, settings.train_size)?;
+        if let Some(raw) = get("epochs") {
             settings.epochs = parse_count("epochs", "the number of epochs", raw, 1, MAX_EPOCHS)?;
         }
-        if let Some(raw) = params.get("lr") {
+        if let Some(raw) = get("lr") {
             let raw = raw.trim();
             settings.learning_rate = raw.parse().map_err(|_| {
                 refuse(
                     "lr",
-                    format!(
-                        "the learning rate must be a positive number such as 0.001, not {raw:?}"
-                    ),
+                    format!("the learning rate must be a positive number such as 0.001, not “{raw}”"),
                 )
             })?;
         }
-        if let Some(raw) = params.get("optimizer") {
-            settings.optimizer = match raw.trim() {
-                "sgd" => Optimizer::Sgd,
-                "momentum" => Optimizer::Momentum,
-                "adam" => Optimizer::Adam,
-                other => {
-                    return Err(refuse(
-                        "optimizer",
-                        format!("the optimiser must be sgd, momentum or adam, not {other:?}"),
-                    ));
-                }
-            };
+        if let Some(raw) = get("optimizer") {
+            settings.optimizer = parse_name(
+                "optimizer",
+                "the optimiser",
+                "sgd, momentum, nesterov, rmsprop, adagrad, adam or rprop",
+                raw,
+            )?;
         }
-        if let Some(raw) = params.get("seed") {
+        if let Some(raw) = get("seed") {
             let raw = raw.trim();
             settings.seed = raw.parse().ok().filter(|&s| s <= MAX_SEED).ok_or_else(|| {
                 refuse(
                     "seed",
-                    format!("the seed must be a whole number from 0 to {MAX_SEED}, not {raw:?}"),
+                    format!("the seed must be a whole number from 0 to {MAX_SEED}, not “{raw}”"),
                 )
             })?;
         }
-        if let Some(raw) = params.get("backend") {
-            settings.backend = match raw.trim() {
-                "auto" => BackendPreference::Auto,
-                "webgpu" => BackendPreference::Webgpu,
-                "cpu" => BackendPreference::Cpu,
+        if let Some(raw) = get("backend") {
+            settings.backend =
+                parse_name("backend", "the backend", "auto, webgpu or cpu", raw)?;
+        }
+        if let Some(raw) = get("model") {
+            settings.model = parse_name("model", "the model", "lenet5 or theano", raw)?;
+        }
+        if let Some(raw) = get("lrpolicy") {
+            settings.lr_policy = parse_name(
+                "lrpolicy",
+                "the learning-rate policy",
+                "fixed, linear or sqrt",
+                raw,
+            )?;
+        }
+        if let Some(raw) = get("lrref") {
+            settings.lr_reference_batch = parse_count(
+                "lrref",
+                "the reference batch size",
+                raw,
+                1,
+                MNIST_TRAIN_SIZE,
+            )?;
+        }
+        if let Some(raw) = get("warmup") {
+            settings.warmup_epochs =
+                parse_count("warmup", "the warm-up", raw, 0, MAX_EPOCHS)?;
+        }
+        if let Some(raw) = get("target") {
+            settings.target = parse_fraction("target", "the target accuracy", raw)?;
+        }
+        if let Some(raw) = get("endattarget") {
+            settings.end_at_target = match raw.trim() {
+                "1" | "true" => true,
+                "0" | "false" => false,
                 other => {
                     return Err(refuse(
-                        "backend",
-                        format!("the backend must be auto, webgpu or cpu, not {other:?}"),
+                        "endattarget",
+                        format!("endattarget must be 1 (end each run at the target) or 0, not “{other}”"),
                     ));
                 }
             };
+        }
+        if let Some(raw) = get("budget") {
+            settings.run_budget_seconds =
+                parse_fraction("budget", "the time budget per run (seconds)", raw)?;
         }
         settings.validate()?;
         Ok(settings)
@@ -274,6 +465,36 @@ impl Settings {
                     "the learning rate must be a finite number above 0, not {}",
                     self.learning_rate
                 ),
+            ));
+        }
+        if !(self.target > 0.0 && self.target <= 1.0) {
+            return Err(refuse(
+                "target",
+                format!(
+                    "the target accuracy must be a fraction above 0 and at most 1, such as 0.98, not {}",
+                    self.target
+                ),
+            ));
+        }
+        if !(self.run_budget_seconds >= 0.0 && self.run_budget_seconds <= MAX_RUN_BUDGET_SECONDS) {
+            return Err(refuse(
+                "budget",
+                format!(
+                    "the time budget per run must be from 0 (no limit) to {MAX_RUN_BUDGET_SECONDS} seconds, not {}",
+                    self.run_budget_seconds
+                ),
+            ));
+        }
+        if self.lr_reference_batch == 0 || self.lr_reference_batch > MNIST_TRAIN_SIZE {
+            return Err(refuse(
+                "lrref",
+                format!("the reference batch size must be from 1 to {MNIST_TRAIN_SIZE}"),
+            ));
+        }
+        if self.warmup_epochs > MAX_EPOCHS {
+            return Err(refuse(
+                "warmup",
+                format!("the warm-up must be from 0 to {MAX_EPOCHS} epochs"),
             ));
         }
         if self.seed > MAX_SEED {

@@ -7,30 +7,36 @@
 
 use std::time::Duration;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
+use crate::backend::MAX_MICRO_BATCH;
 use crate::data::Split;
-use crate::model::LeNet5;
-use crate::settings::Optimizer;
+use crate::model::Network;
+use crate::noise::NoiseScale;
+use crate::schedule::LrSchedule;
+use crate::settings::{Optimizer, Settings};
+use crate::summary::{EndedBy, RunSummary};
 
-/// Largest number of images sent through the model in one pass. A larger batch is one optimiser
-/// step over gradients accumulated across micro-batches of at most this many images (conv1's
-/// activations alone take `batch x 6 x 28 x 28 x 4` bytes: 19 MB at 1,024).
-pub const MAX_MICRO_BATCH: usize = 1024;
 /// Images per forward pass during evaluation.
 pub const EVAL_BATCH: usize = 1000;
+/// Images of the larger batch of the gradient-noise probe run after each epoch's training
+/// (fewer when the training set is smaller).
+pub const PROBE_BIG_BATCH: usize = 512;
+/// Images of each smaller batch of the probe: the larger batch is split into these.
+pub const PROBE_SMALL_BATCH: usize = 64;
+/// Weight kept by the noise-scale averages at each epoch's probe.
+pub const NOISE_DECAY: f64 = 0.5;
 
 /// The metrics of one finished epoch (`camelCase` in JavaScript).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EpochRecord {
     /// Samples per optimiser step.
@@ -53,6 +59,8 @@ pub struct EpochRecord {
     pub train_seconds: f64,
     /// This epoch's training throughput: its samples / its training wall time (samples/s).
     pub samples_per_second: f64,
+    /// The learning rate of the epoch's last step.
+    pub learning_rate: f64,
 }
 
 /// Where a run is within an epoch (`camelCase` in JavaScript).
@@ -63,7 +71,7 @@ pub struct Progress {
     pub batch_size: usize,
     /// The epoch under way, from 1.
     pub epoch: usize,
-    /// `"train"` or `"test"` (evaluation).
+    /// `"train"`, `"probe"` (measuring the gradient noise scale) or `"test"` (evaluation).
     pub phase: &'static str,
     /// Images done so far in this phase.
     pub done: usize,
@@ -78,15 +86,63 @@ pub struct Progress {
 pub enum RunEvent {
     /// Part of an epoch was done.
     Progress(Progress),
-    /// An epoch ended (training and evaluation).
-    Epoch(EpochRecord),
-    /// The training loss became NaN or infinite: the run has ended and cannot go on.
-    Diverged {
-        /// Samples per optimiser step.
-        batch_size: usize,
-        /// The epoch in which it happened, from 1.
-        epoch: usize,
-    },
+    /// An epoch ended (training and evaluation): its record, and the run's summary so far
+    /// (ended when this was its last epoch).
+    Epoch(EpochRecord, RunSummary),
+    /// The training loss became NaN or infinite: the run has ended and cannot go on. Its
+    /// summary says in which epoch (`diverged_epoch`).
+    Diverged(RunSummary),
+}
+
+/// What defines one run, besides the data: its batch size and the sweep's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunConfig {
+    /// Samples per optimiser step.
+    pub batch_size: usize,
+    /// Most epochs.
+    pub epochs: usize,
+    /// The learning rate of each step.
+    pub schedule: LrSchedule,
+    /// Optimiser.
+    pub optimizer: Optimizer,
+    /// Network.
+    pub model: crate::settings::Model,
+    /// The learning-rate policy (recorded in the summary).
+    pub lr_policy: crate::settings::LrPolicy,
+    /// Seed of the weights, the shuffled orders and the noise probe's samples.
+    pub seed: u64,
+    /// Target test accuracy (fraction).
+    pub target: f64,
+    /// End the run at the epoch that reaches the target.
+    pub end_at_target: bool,
+    /// End the run once its training time passes this many seconds (0: never).
+    pub budget_seconds: f64,
+}
+
+impl RunConfig {
+    /// The run at `batch_size` of a sweep of `settings` (its learning rate after the policy).
+    pub fn new(settings: &Settings, batch_size: usize) -> Self {
+        let steps_per_epoch = settings.train_size.div_ceil(batch_size);
+        Self {
+            batch_size,
+            epochs: settings.epochs,
+            schedule: LrSchedule::new(
+                settings.lr_policy,
+                settings.learning_rate,
+                settings.lr_reference_batch,
+                batch_size,
+                settings.warmup_epochs,
+                steps_per_epoch,
+            ),
+            optimizer: settings.optimizer,
+            model: settings.model,
+            lr_policy: settings.lr_policy,
+            seed: settings.seed,
+            target: settings.target,
+            end_at_target: settings.end_at_target,
+            budget_seconds: settings.run_budget_seconds,
+        }
+    }
 }
 
 /// Why a run could not go on.
@@ -147,18 +203,18 @@ impl TrainError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Train,
+    /// Gradients at two batch sizes, for the noise scale (no optimiser step).
+    Probe,
     Test,
 }
 
 /// One training run at one batch size. Build with [`Run::new`], drive with [`Run::advance`]
 /// until [`Run::is_finished`].
 pub struct Run {
-    batch_size: usize,
-    epochs: usize,
-    learning_rate: f64,
+    config: RunConfig,
     /// The autodiff device that training runs on.
     device: Device,
-    model: Option<LeNet5>,
+    model: Option<Network>,
     optimizer: ModuleOptimizer,
     loss: CrossEntropyLoss,
     rng: StdRng,
@@ -177,46 +233,74 @@ pub struct Run {
     /// Training wall time of finished epochs, and of the epoch under way.
     train_seconds: f64,
     epoch_seconds: f64,
-    /// Units of work (steps, or evaluation batches) per chunk, adapted to the time budget.
+    /// Training samples of the epoch under way (fewer than the set when cut short).
+    epoch_samples: usize,
+    /// The time budget ran out: the epoch under way is the last.
+    out_of_time: bool,
+    /// Units of work (steps, probe passes, evaluation batches) per chunk, adapted to the budget.
     chunk: usize,
     /// Most images per forward/backward pass; larger batches accumulate gradients.
     micro_batch: usize,
+    /// The noise probe: its samples, the sum of its small-batch gradients, the sum of their
+    /// squared norms (on the device), and the averages.
+    probe_rng: StdRng,
+    probe_order: Vec<usize>,
+    probe_gradients: GradientsAccumulator<Network>,
+    probe_norms: Option<Tensor<1>>,
+    noise: NoiseScale,
+    summary: RunSummary,
     finished: bool,
 }
 
+/// Sums the squares of every gradient of a module, on the device.
+struct SquaredNorm<'a> {
+    grads: &'a GradientsParams,
+    parts: Vec<Tensor<1>>,
+}
+
+impl ModuleVisitor for SquaredNorm<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(grad) = self.grads.get::<D>(param.id) {
+            let n = grad.shape().num_elements();
+            self.parts.push(grad.reshape([n]).square().sum());
+        }
+    }
+}
+
+/// `|g|²` of the gradients `grads` of `model`'s parameters, as a `[1]` tensor on the device.
+fn squared_norm(model: &Network, grads: &GradientsParams) -> Tensor<1> {
+    let mut visitor = SquaredNorm {
+        grads,
+        parts: Vec::new(),
+    };
+    model.visit(&mut visitor);
+    Tensor::cat(visitor.parts, 0).sum()
+}
+
 impl Run {
-    /// A run at `batch_size` on `device` (a plain device: autodiff is added here). Seeds the
-    /// device with `seed`, so every run of a sweep starts from the same weights and visits the
-    /// training images in the same shuffled orders.
-    pub fn new(
-        batch_size: usize,
-        epochs: usize,
-        learning_rate: f64,
-        optimizer: Optimizer,
-        seed: u64,
-        device: &Device,
-    ) -> Self {
+    /// The run `config` on `device` (a plain device: autodiff is added here). Seeds the device
+    /// with the config's seed, so every run of a sweep starts from the same weights and visits
+    /// the training images in the same shuffled orders.
+    pub fn new(config: RunConfig, device: &Device) -> Self {
         let device = device.clone().autodiff();
-        device.seed(seed);
-        let model = LeNet5::new(&device);
-        let optimizer = match optimizer {
-            Optimizer::Sgd => SgdConfig::new().init(),
-            Optimizer::Momentum => SgdConfig::new()
-                .with_momentum(Some(
-                    MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
-                ))
-                .init(),
-            Optimizer::Adam => AdamConfig::new().init(),
-        };
+        device.seed(config.seed);
+        let model = Network::new(config.model, &device);
+        let summary = RunSummary::new(
+            config.batch_size,
+            config.schedule.peak,
+            config.optimizer,
+            config.model,
+            config.lr_policy,
+            config.target,
+        );
         Self {
-            batch_size,
-            epochs,
-            learning_rate,
+            optimizer: crate::optim::build(config.optimizer),
             loss: CrossEntropyLossConfig::new().init(&device),
             device,
             model: Some(model),
-            optimizer,
-            rng: StdRng::seed_from_u64(seed),
+            rng: StdRng::seed_from_u64(config.seed),
+            probe_rng: StdRng::seed_from_u64(config.seed ^ 0x9e37_79b9_7f4a_7c15),
+            config,
             order: Vec::new(),
             phase: Phase::Train,
             cursor: 0,
@@ -227,14 +311,22 @@ impl Run {
             train_metrics: (0.0, 0.0),
             train_seconds: 0.0,
             epoch_seconds: 0.0,
+            epoch_samples: 0,
+            out_of_time: false,
             chunk: 1,
             micro_batch: MAX_MICRO_BATCH,
+            probe_order: Vec::new(),
+            probe_gradients: GradientsAccumulator::new(),
+            probe_norms: None,
+            noise: NoiseScale::new(NOISE_DECAY),
+            summary,
             finished: false,
         }
     }
 
-    /// Sets the most images per forward/backward pass (default [`MAX_MICRO_BATCH`]); a batch
-    /// larger than this is one optimiser step over gradients accumulated across micro-batches.
+    /// Sets the most images per forward/backward pass (default [`MAX_MICRO_BATCH`]; see
+    /// [`crate::backend::micro_batch`]); a batch larger than this is one optimiser step over
+    /// gradients accumulated across micro-batches.
     ///
     /// # Panics
     /// If `micro_batch` is 0.
@@ -246,26 +338,33 @@ impl Run {
 
     /// Samples per optimiser step.
     pub fn batch_size(&self) -> usize {
-        self.batch_size
+        self.config.batch_size
     }
 
-    /// Whether every epoch is done (or the run diverged).
+    /// The run's summary so far.
+    pub fn summary(&self) -> &RunSummary {
+        &self.summary
+    }
+
+    /// Whether the run has ended (every epoch done, the target reached when runs end there, the
+    /// time budget spent, or diverged).
     pub fn is_finished(&self) -> bool {
         self.finished
     }
 
     /// The model as trained so far.
-    pub fn model(&self) -> &LeNet5 {
+    pub fn model(&self) -> &Network {
         self.model
             .as_ref()
             .expect("the model is only taken during a step")
     }
 
-    /// Does about `budget` of work — training steps on `train`, or evaluation batches on `test`
-    /// — then reads the running sums back from the device (asynchronously) and reports.
+    /// Does about `budget` of work — training steps on `train`, the noise probe (on `train`)
+    /// after each epoch's training, or evaluation batches on `test` — then reads the running
+    /// sums back from the device (asynchronously) and reports.
     ///
     /// The first call pays shader compilation; the amount of work per call then adapts so that
-    /// a call takes about `budget`, with at least one step.
+    /// a call takes about `budget`, with at least one unit.
     ///
     /// # Errors
     /// [`TrainError::DeviceLost`] when the GPU device was lost, [`TrainError::Read`] when the
@@ -282,24 +381,30 @@ impl Run {
         assert!(!self.finished, "advance called on a finished run");
         let start = Instant::now();
         let phase = self.phase;
-        let set = match phase {
-            Phase::Train => train,
-            Phase::Test => test,
-        };
         if self.cursor == 0 && phase == Phase::Train {
             self.order = (0..train.len()).collect();
             self.order.shuffle(&mut self.rng);
             self.epoch_seconds = 0.0;
         }
+        let total = match phase {
+            Phase::Train => train.len(),
+            Phase::Probe => self.probe_order.len(),
+            Phase::Test => test.len(),
+        };
         // The validation snapshot (no autodiff) is taken once per chunk, not once per batch.
         let eval_model = (phase == Phase::Test).then(|| self.model().valid());
         let mut units = 0;
-        while units < self.chunk && self.cursor < set.len() {
-            match &eval_model {
-                None => self.train_step(train),
-                Some(model) => self.eval_batch(model, test),
+        while units < self.chunk && self.cursor < total {
+            match (phase, &eval_model) {
+                (Phase::Train, _) => self.train_step(train),
+                (Phase::Probe, _) => self.probe_step(train),
+                (Phase::Test, Some(model)) => self.eval_batch(model, test),
+                (Phase::Test, None) => unreachable!("evaluation has its snapshot"),
             }
             units += 1;
+        }
+        if phase == Phase::Probe {
+            return self.finish_probe_chunk(units, start, budget).await;
         }
         let sums = read(self.sums.clone().expect("a chunk does at least one unit")).await?;
         let elapsed = start.elapsed();
@@ -310,40 +415,42 @@ impl Run {
         if !loss_sum.is_finite() {
             // A NaN in the epoch's last training steps shows up only in the test sums.
             self.finished = true;
-            return Ok(RunEvent::Diverged {
-                batch_size: self.batch_size,
-                epoch,
-            });
+            self.summary.diverged_epoch = Some(epoch);
+            self.summary.end(EndedBy::Diverged);
+            return Ok(RunEvent::Diverged(self.summary.clone()));
         }
         if phase == Phase::Train {
             self.epoch_seconds += elapsed.as_secs_f64();
-            if done == set.len() {
+            let budget = self.config.budget_seconds;
+            self.out_of_time =
+                budget > 0.0 && self.train_seconds + self.epoch_seconds >= budget;
+            if done == total || self.out_of_time {
                 self.train_metrics = (loss_sum / done as f64, correct / done as f64);
                 self.train_seconds += self.epoch_seconds;
-                self.start_phase(Phase::Test);
+                self.epoch_samples = done;
+                self.start_probe(train);
             }
             return Ok(RunEvent::Progress(Progress {
-                batch_size: self.batch_size,
+                batch_size: self.config.batch_size,
                 epoch,
                 phase: "train",
                 done,
-                total: set.len(),
+                total,
                 running_loss: Some(loss_sum / done as f64),
             }));
         }
-        if done < set.len() {
+        if done < total {
             return Ok(RunEvent::Progress(Progress {
-                batch_size: self.batch_size,
+                batch_size: self.config.batch_size,
                 epoch,
                 phase: "test",
                 done,
-                total: set.len(),
+                total,
                 running_loss: None,
             }));
         }
-        let epoch_samples = train.len() as f64;
         let record = EpochRecord {
-            batch_size: self.batch_size,
+            batch_size: self.config.batch_size,
             epoch,
             steps: self.steps,
             samples: self.samples,
@@ -352,12 +459,26 @@ impl Run {
             test_loss: loss_sum / done as f64,
             test_accuracy: correct / done as f64,
             train_seconds: self.train_seconds,
-            samples_per_second: epoch_samples / self.epoch_seconds.max(1e-9),
+            samples_per_second: self.epoch_samples as f64 / self.epoch_seconds.max(1e-9),
+            learning_rate: self.config.schedule.at(self.steps.saturating_sub(1)),
         };
         self.epochs_done += 1;
         self.start_phase(Phase::Train);
-        self.finished = self.epochs_done == self.epochs;
-        Ok(RunEvent::Epoch(record))
+        let reached = self.summary.observe(&record);
+        let ended_by = if reached && self.config.end_at_target {
+            Some(EndedBy::Target)
+        } else if self.out_of_time {
+            Some(EndedBy::TimeBudget)
+        } else if self.epochs_done == self.config.epochs {
+            Some(EndedBy::Epochs)
+        } else {
+            None
+        };
+        if let Some(by) = ended_by {
+            self.summary.end(by);
+            self.finished = true;
+        }
+        Ok(RunEvent::Epoch(record, self.summary.clone()))
     }
 
     /// Starts `phase` from its first image, with fresh sums and a one-unit first chunk.
@@ -366,6 +487,61 @@ impl Run {
         self.cursor = 0;
         self.sums = None;
         self.chunk = 1;
+    }
+
+    /// Starts the noise probe on a fresh random sample of the training set (skipped, straight
+    /// to evaluation, when the set holds fewer than two small batches).
+    fn start_probe(&mut self, train: &Split) {
+        let small = PROBE_SMALL_BATCH.min(self.micro_batch);
+        let big = PROBE_BIG_BATCH.min(train.len()) / small * small;
+        if big < 2 * small {
+            self.start_phase(Phase::Test);
+            return;
+        }
+        self.probe_order = rand::seq::index::sample(&mut self.probe_rng, train.len(), big).into_vec();
+        self.probe_norms = None;
+        self.start_phase(Phase::Probe);
+    }
+
+    /// Reads the probe's sums after a chunk; after its last chunk, turns them into the two
+    /// squared norms and updates the noise scale, then starts evaluation.
+    async fn finish_probe_chunk(
+        &mut self,
+        units: usize,
+        start: Instant,
+        budget: Duration,
+    ) -> Result<RunEvent, TrainError> {
+        let small = PROBE_SMALL_BATCH.min(self.micro_batch);
+        let total = self.probe_order.len();
+        let norms = self.probe_norms.clone().expect("a chunk does at least one unit");
+        let last = self.cursor == total;
+        let values = if last {
+            // |Σ g_i|², the squared norm of the sum of the small-batch gradients.
+            let sum = self.probe_gradients.grads();
+            let big = squared_norm(self.model(), &sum);
+            read(Tensor::cat(vec![norms, big], 0)).await?
+        } else {
+            read(norms).await?
+        };
+        self.adapt_chunk(units, start.elapsed(), budget);
+        let done = self.cursor;
+        if last {
+            let k = (total / small) as f64;
+            // Mean |g_small|² over the k small batches; |g_big|² = |Σ g_i / k|².
+            let small_sq = values[0] as f64 / k;
+            let big_sq = values[1] as f64 / (k * k);
+            self.noise.observe(small, small_sq, total, big_sq);
+            self.summary.noise_scale = self.noise.estimate();
+            self.start_phase(Phase::Test);
+        }
+        Ok(RunEvent::Progress(Progress {
+            batch_size: self.config.batch_size,
+            epoch: self.epochs_done + 1,
+            phase: "probe",
+            done,
+            total,
+            running_loss: None,
+        }))
     }
 
     /// Aim for `budget` per chunk from the measured time per unit, growing at most 2x a chunk
@@ -398,14 +574,14 @@ impl Run {
 
     /// One optimiser step on the next batch of the shuffled order.
     fn train_step(&mut self, train: &Split) {
-        let end = (self.cursor + self.batch_size).min(train.len());
+        let end = (self.cursor + self.config.batch_size).min(train.len());
         let indices = &self.order[self.cursor..end];
         let batch_len = indices.len();
         let model = self
             .model
             .take()
             .expect("the model is present between steps");
-        let mut accumulator = GradientsAccumulator::<LeNet5>::new();
+        let mut accumulator = GradientsAccumulator::<Network>::new();
         let mut stats = Vec::new();
         for micro in indices.chunks(self.micro_batch) {
             let batch = train.batch(micro, &self.device);
@@ -426,14 +602,37 @@ impl Run {
             self.accumulate(loss, logits, targets);
         }
         let grads = accumulator.grads();
-        self.model = Some(self.optimizer.step(self.learning_rate, model, grads));
+        let learning_rate = self.config.schedule.at(self.steps);
+        self.model = Some(self.optimizer.step(learning_rate, model, grads));
         self.cursor = end;
         self.steps += 1;
         self.samples += batch_len;
     }
 
+    /// One small batch of the noise probe: its mean-loss gradient, whose squared norm is added
+    /// to the probe's sums and which is added to the probe's gradient sum. No optimiser step.
+    fn probe_step(&mut self, train: &Split) {
+        let small = PROBE_SMALL_BATCH.min(self.micro_batch);
+        let end = self.cursor + small;
+        let model = self
+            .model
+            .take()
+            .expect("the model is present between steps");
+        let batch = train.batch(&self.probe_order[self.cursor..end], &self.device);
+        let loss = self.loss.forward(model.forward(batch.images), batch.targets);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let norm = squared_norm(&model, &grads);
+        self.probe_norms = Some(match self.probe_norms.take() {
+            Some(sum) => sum + norm,
+            None => norm,
+        });
+        self.probe_gradients.accumulate(&model, grads);
+        self.model = Some(model);
+        self.cursor = end;
+    }
+
     /// Evaluates the next batch of the test images with `model`, a validation snapshot.
-    fn eval_batch(&mut self, model: &LeNet5, test: &Split) {
+    fn eval_batch(&mut self, model: &Network, test: &Split) {
         let end = (self.cursor + EVAL_BATCH).min(test.len());
         let indices: Vec<usize> = (self.cursor..end).collect();
         let device = self.device.clone().inner();

@@ -14,18 +14,34 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::backend::{self, Backend, BackendPreference, WebGpuOutcome};
+use crate::backend::{self, Backend, BackendPreference, DeviceLimits, WebGpuOutcome};
 use crate::data::Mnist;
 use crate::experiment::Sweep;
 use crate::settings::{Settings, SettingsError};
+use crate::summary::RunSummary;
 use crate::train::TrainError;
 
 thread_local! {
     /// The WebGPU device, initialised once per worker (burn refuses a second initialisation),
     /// with its adapter and a way to destroy it (to simulate a lost device).
     static WEBGPU: RefCell<Option<WebGpu>> = const { RefCell::new(None) };
-    /// The device that trains (set by [`choose_backend`]).
-    static ACTIVE: RefCell<Option<Device>> = const { RefCell::new(None) };
+    /// The device that trains (set by [`choose_backend`]), with its WebGPU limits (`None` on
+    /// the CPU backend).
+    static ACTIVE: RefCell<Option<(Device, Option<DeviceLimits>)>> = const { RefCell::new(None) };
+}
+
+/// A Rust value as a plain JavaScript object, with `None` as `null` (not `undefined`), so that
+/// it survives `JSON.stringify` and `structuredClone` unchanged.
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
+    value.serialize(&serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true))
+}
+
+/// The active device and the micro-batch size for `settings`' model on it.
+fn active(settings: &Settings) -> Result<(Device, usize), JsError> {
+    ACTIVE
+        .with_borrow(|a| a.clone())
+        .map(|(device, limits)| (device, backend::micro_batch(limits.as_ref(), settings.model)))
+        .ok_or_else(|| JsError::new("no backend chosen: call chooseBackend() first"))
 }
 
 struct WebGpu {
@@ -78,6 +94,18 @@ pub struct AdapterInfo {
     pub max_storage_buffer_binding_size: u64,
     /// Largest buffer the device allows, in bytes.
     pub max_buffer_size: u64,
+    /// Most workgroups per dimension of one compute dispatch.
+    pub max_compute_workgroups_per_dimension: u64,
+}
+
+impl AdapterInfo {
+    fn limits(&self) -> DeviceLimits {
+        DeviceLimits {
+            max_storage_buffer_binding_size: self.max_storage_buffer_binding_size,
+            max_buffer_size: self.max_buffer_size,
+            max_compute_workgroups_per_dimension: self.max_compute_workgroups_per_dimension,
+        }
+    }
 }
 
 /// Initialises WebGPU through burn (asynchronously, as browsers require) and resolves to the
@@ -89,7 +117,7 @@ pub struct AdapterInfo {
 #[wasm_bindgen(js_name = initWebGpu)]
 pub async fn init_webgpu() -> Result<JsValue, JsError> {
     if let Some(info) = WEBGPU.with_borrow(|w| w.as_ref().map(|w| w.info.clone())) {
-        return Ok(serde_wasm_bindgen::to_value(&info)?);
+        return Ok(to_js(&info)?);
     }
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
@@ -120,6 +148,9 @@ pub async fn init_webgpu() -> Result<JsValue, JsError> {
         device_type,
         max_storage_buffer_binding_size: u64::from(limits.max_storage_buffer_binding_size),
         max_buffer_size: limits.max_buffer_size,
+        max_compute_workgroups_per_dimension: u64::from(
+            limits.max_compute_workgroups_per_dimension,
+        ),
     };
     let wgpu_device = setup.device.clone();
     WEBGPU.with_borrow_mut(|w| {
@@ -129,7 +160,7 @@ pub async fn init_webgpu() -> Result<JsValue, JsError> {
             destroy: Box::new(move || wgpu_device.destroy()),
         });
     });
-    Ok(serde_wasm_bindgen::to_value(&info)?)
+    Ok(to_js(&info)?)
 }
 
 /// What the worker learnt about WebGPU before choosing: `{ error }` when it could not be started
@@ -153,7 +184,7 @@ struct WebGpuReport {
 pub fn choose_backend(preference: JsValue, webgpu: JsValue) -> Result<JsValue, JsError> {
     let preference: BackendPreference = serde_wasm_bindgen::from_value(preference)?;
     let report: WebGpuReport = serde_wasm_bindgen::from_value(webgpu)?;
-    let started = WEBGPU.with_borrow(|w| w.as_ref().map(|w| w.device.clone()));
+    let started = WEBGPU.with_borrow(|w| w.as_ref().map(|w| (w.device.clone(), w.info.limits())));
     let outcome = match (report.error, started.is_some()) {
         (Some(error), _) => WebGpuOutcome::Failed(error),
         (None, true) => WebGpuOutcome::Started {
@@ -164,11 +195,14 @@ pub fn choose_backend(preference: JsValue, webgpu: JsValue) -> Result<JsValue, J
     };
     let choice = backend::choose(preference, &outcome).map_err(|e| JsError::new(&e.to_string()))?;
     let device = match choice.backend {
-        Backend::Webgpu => started.expect("WebGPU is chosen only once started"),
-        Backend::Cpu => Device::flex(),
+        Backend::Webgpu => {
+            let (device, limits) = started.expect("WebGPU is chosen only once started");
+            (device, Some(limits))
+        }
+        Backend::Cpu => (Device::flex(), None),
     };
     ACTIVE.with_borrow_mut(|a| *a = Some(device));
-    Ok(serde_wasm_bindgen::to_value(&choice)?)
+    Ok(to_js(&choice)?)
 }
 
 /// Memory in use, for the page's leak check (`camelCase` in JavaScript).
@@ -188,14 +222,14 @@ struct MemoryUsage {
 pub fn memory_usage() -> Result<JsValue, JsError> {
     let device_bytes = ACTIVE.with_borrow(|a| {
         a.as_ref()
-            .and_then(Device::memory_pool_usage)
+            .and_then(|(device, _)| device.memory_pool_usage())
             .map(|u| u.bytes_in_use)
     });
     let usage = MemoryUsage {
         wasm_bytes: core::arch::wasm32::memory_size::<0>() as u64 * 65_536,
         device_bytes,
     };
-    Ok(serde_wasm_bindgen::to_value(&usage)?)
+    Ok(to_js(&usage)?)
 }
 
 /// For tests of the page's fault handling: destroys the WebGPU device, as a GPU reset or a
@@ -259,7 +293,7 @@ struct SettingsRefusal<'a> {
 }
 
 fn refusal(error: &SettingsError) -> JsValue {
-    serde_wasm_bindgen::to_value(&SettingsRefusal {
+    to_js(&SettingsRefusal {
         parameter: error.parameter,
         message: error.to_string(),
     })
@@ -278,13 +312,14 @@ pub fn parse_settings(params: JsValue) -> Result<JsValue, JsValue> {
     let params: BTreeMap<String, String> = serde_wasm_bindgen::from_value(params)
         .map_err(|e| JsValue::from_str(&format!("settings must be an object of strings: {e}")))?;
     let settings = Settings::from_params(&params).map_err(|e| refusal(&e))?;
-    serde_wasm_bindgen::to_value(&settings).map_err(JsValue::from)
+    to_js(&settings).map_err(JsValue::from)
 }
 
 /// A sweep being trained on the active device (call [`choose_backend`] first).
 #[wasm_bindgen]
 pub struct Trainer {
     sweep: Rc<RefCell<Option<Sweep>>>,
+    micro_batch: usize,
 }
 
 #[wasm_bindgen]
@@ -299,19 +334,28 @@ impl Trainer {
     #[wasm_bindgen(constructor)]
     pub fn new(data: &MnistData, settings: JsValue) -> Result<Trainer, JsValue> {
         let settings: Settings = serde_wasm_bindgen::from_value(settings)?;
-        let device = ACTIVE
-            .with_borrow(|a| a.clone())
-            .ok_or_else(|| JsError::new("no backend chosen: call chooseBackend() first"))?;
-        let sweep = Sweep::new(settings, &data.inner, device).map_err(|e| refusal(&e))?;
+        let (device, micro_batch) = active(&settings)?;
+        let sweep = Sweep::new(settings, &data.inner, device)
+            .map_err(|e| refusal(&e))?
+            .with_micro_batch(micro_batch);
         Ok(Self {
             sweep: Rc::new(RefCell::new(Some(sweep))),
+            micro_batch,
         })
     }
 
+    /// The micro-batch size of this sweep's runs: most images per forward/backward pass, from
+    /// the device's limits ([`crate::backend::micro_batch`]).
+    #[wasm_bindgen(getter, js_name = microBatch)]
+    pub fn micro_batch(&self) -> usize {
+        self.micro_batch
+    }
+
     /// Trains for about `budgetMs` milliseconds and resolves to what was done: an event object
-    /// with `kind` `"progress"` (`progress`: `batchSize, epoch, phase, done, total,
-    /// runningLoss`), `"epoch"` (`record`: the per-epoch record, see the README), `"diverged"`
-    /// (`batchSize, epoch`) or `"done"`.
+    /// with `kind` `"runStarted"` (`summary`: the new run's summary, see the README),
+    /// `"progress"` (`progress`: `batchSize, epoch, phase, done, total, runningLoss`; `phase`
+    /// `"train"`, `"probe"` or `"test"`), `"epoch"` (`record`: the per-epoch record; `summary`:
+    /// the run's summary after it), `"diverged"` (`batchSize, epoch, summary`) or `"done"`.
     ///
     /// # Errors
     /// Rejects with `{ kind, message, reason }` when the device fails: `kind` is
@@ -329,7 +373,7 @@ impl Trainer {
             let result = sweep.advance(budget).await;
             *cell.borrow_mut() = Some(sweep);
             let event = result.map_err(|e| device_failure(&e))?;
-            Ok(serde_wasm_bindgen::to_value(&event)?)
+            Ok(to_js(&event)?)
         })
     }
 }
@@ -347,10 +391,49 @@ fn device_failure(error: &TrainError) -> JsValue {
         TrainError::DeviceLost(_) => "deviceLost",
         TrainError::Read(_) => "device",
     };
-    serde_wasm_bindgen::to_value(&DeviceFailure {
+    to_js(&DeviceFailure {
         kind,
         message: error.to_string(),
         reason: error.reason().to_string(),
     })
     .unwrap_or_else(|_| JsValue::from_str(&error.to_string()))
+}
+
+/// Estimates how long a sweep of `settings` (an object as returned by [`parse_settings`]) will
+/// take on the active device, from a short measured warm-up on `data` (a few training steps per
+/// batch size; about half a second each, plus shader compilation on WebGPU). Resolves to
+/// `{ runs: [{ batchSize, samplesPerSecond, seconds }], totalSeconds, atMost,
+/// measuredInSeconds }` (seconds; `atMost`: runs end at the target, so they may take less).
+///
+/// # Errors
+/// Rejects with `{ parameter, message }` for invalid settings, `{ kind, message, reason }` when
+/// the device fails (as [`Trainer::advance`]), or an `Error` when no backend was chosen.
+#[wasm_bindgen(js_name = estimateDuration)]
+pub async fn estimate_duration(data: &MnistData, settings: JsValue) -> Result<JsValue, JsValue> {
+    let settings: Settings = serde_wasm_bindgen::from_value(settings)?;
+    settings.validate().map_err(|e| refusal(&e))?;
+    if settings.train_size > data.inner.train.len() {
+        return Err(JsError::new("more training images asked for than loaded").into());
+    }
+    let (device, micro_batch) = active(&settings)?;
+    let train = data.inner.train.take(settings.train_size);
+    let estimate = crate::estimate::estimate(&settings, micro_batch, &train, &device)
+        .await
+        .map_err(|e| device_failure(&e))?;
+    Ok(to_js(&estimate)?)
+}
+
+/// The source's six findings ([`crate::findings`]) stated from a sweep's run summaries: `runs`
+/// is an array of run summaries (as the trainer reports them), `testSize` the test images
+/// evaluated. Returns `[{ number, title, shown, text }]` (`shown`: `true`, `false`, or `null`
+/// when the sweep cannot tell).
+///
+/// # Errors
+/// Throws an `Error` when `runs` is not an array of run summaries.
+#[wasm_bindgen]
+pub fn findings(runs: JsValue, test_size: usize) -> Result<JsValue, JsError> {
+    let runs: Vec<RunSummary> = serde_wasm_bindgen::from_value(runs)?;
+    Ok(to_js(&crate::findings::findings(
+        &runs, test_size,
+    ))?)
 }

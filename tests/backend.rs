@@ -64,3 +64,29 @@ fn forced_webgpu_without_webgpu_is_an_error_in_words() {
     assert!(message.contains("navigator.gpu is missing"), "{message}");
     assert!(message.contains("backend=auto or backend=cpu"), "{message}");
 }
+
+#[test]
+fn the_micro_batch_follows_the_device_limits() {
+    use batchlab::backend::{DeviceLimits, MAX_MICRO_BATCH, micro_batch};
+    use batchlab::settings::Model;
+    let limits = |binding: u64, buffer: u64, workgroups: u64| DeviceLimits {
+        max_storage_buffer_binding_size: binding,
+        max_buffer_size: buffer,
+        max_compute_workgroups_per_dimension: workgroups,
+    };
+    let default = limits(128 << 20, 256 << 20, 65_535);
+    // WebGPU's default limits: 80 % of 128 MiB / 78,400 B = 1,369 → 1,024 for LeNet-5;
+    // / 128,000 B = 838 → 512 for the Theano LeNet.
+    assert_eq!(micro_batch(Some(&default), Model::Lenet5), 1024);
+    assert_eq!(micro_batch(Some(&default), Model::Theano), 512);
+    // A small binding limit (a phone): 16 MiB → 171 → 128.
+    assert_eq!(micro_batch(Some(&limits(16 << 20, 256 << 20, 65_535)), Model::Lenet5), 128);
+    // The smaller of the two buffer limits counts.
+    assert_eq!(micro_batch(Some(&limits(1 << 30, 16 << 20, 65_535)), Model::Lenet5), 128);
+    // Few workgroups per dimension: 64² × 256 / 19,600 elements = 53 → 32.
+    assert_eq!(micro_batch(Some(&limits(1 << 30, 1 << 30, 64)), Model::Lenet5), 32);
+    // Never 0, never above the cap; the CPU has no limits.
+    assert_eq!(micro_batch(Some(&limits(1000, 1000, 1)), Model::Lenet5), 1);
+    assert_eq!(micro_batch(Some(&limits(u64::MAX, u64::MAX, u64::MAX)), Model::Lenet5), MAX_MICRO_BATCH);
+    assert_eq!(micro_batch(None, Model::Theano), MAX_MICRO_BATCH);
+}

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use batchlab::backend::BackendPreference;
-use batchlab::settings::{Optimizer, Settings};
+use batchlab::settings::{LrPolicy, Model, Optimizer, Preset, Settings};
 
 fn parse(query: &[(&str, &str)]) -> Result<Settings, (String, String)> {
     let params: BTreeMap<String, String> = query
@@ -31,12 +31,21 @@ fn every_parameter_is_read() {
         ("train", "2000"),
         ("test", "1000"),
         ("backend", "cpu"),
+        ("model", "theano"),
+        ("lrpolicy", "linear"),
+        ("lrref", "256"),
+        ("warmup", "2"),
+        ("target", "0.97"),
+        ("endattarget", "1"),
+        ("budget", "90"),
         ("autorun", "1"),
     ])
     .unwrap();
     assert_eq!(
         s,
         Settings {
+            preset: Preset::Custom,
+            batch: "16,128".into(),
             batch_sizes: vec![16, 128],
             epochs: 2,
             learning_rate: 0.05,
@@ -45,8 +54,39 @@ fn every_parameter_is_read() {
             train_size: 2000,
             test_size: 1000,
             backend: BackendPreference::Cpu,
+            model: Model::Theano,
+            lr_policy: LrPolicy::Linear,
+            lr_reference_batch: 256,
+            warmup_epochs: 2,
+            target: 0.97,
+            end_at_target: true,
+            run_budget_seconds: 90.0,
         }
     );
+}
+
+#[test]
+fn presets_fill_in_the_sweep_and_other_parameters_override() {
+    let quick = parse(&[("preset", "quick")]).unwrap();
+    assert_eq!(quick, Preset::Quick.settings());
+    assert_eq!(quick.batch_sizes, vec![1, 8, 64, 512, 10_000]);
+    assert_eq!((quick.train_size, quick.epochs), (10_000, 5));
+    let replica = parse(&[("preset", "replica")]).unwrap();
+    assert_eq!(replica.batch_sizes, vec![1, 4, 16, 64, 256, 1024, 4096, 60_000]);
+    assert_eq!((replica.epochs, replica.model, replica.optimizer), (200, Model::Theano, Optimizer::Sgd));
+    assert!(replica.end_at_target && replica.run_budget_seconds == 600.0);
+    // "full" follows the training-set size given with the preset.
+    let reduced = parse(&[("preset", "quick"), ("train", "2000"), ("epochs", "2")]).unwrap();
+    assert_eq!(reduced.batch_sizes, vec![1, 8, 64, 512, 2000]);
+    assert_eq!((reduced.preset, reduced.epochs, reduced.batch.as_str()), (Preset::Quick, 2, "1,8,64,512,full"));
+    assert_eq!(parse(&[("preset", "custom")]).unwrap(), Settings::default());
+}
+
+#[test]
+fn full_is_the_training_set_size() {
+    let s = parse(&[("batch", "full, 32"), ("train", "5000")]).unwrap();
+    assert_eq!((s.batch_sizes, s.batch.as_str()), (vec![5000, 32], "full,32"));
+    assert!(parse(&[("batch", "full,5000"), ("train", "5000")]).is_err(), "listed twice");
 }
 
 #[test]
@@ -79,11 +119,23 @@ fn each_bad_value_names_its_parameter() {
         ("test", "10001"),
         ("backend", "gpu"),
         ("backend", "CPU "),
+        ("preset", "slow"),
+        ("model", "vgg"),
+        ("lrpolicy", "cubic"),
+        ("lrref", "0"),
+        ("warmup", "-1"),
+        ("target", "0"),
+        ("target", "1.01"),
+        ("target", "NaN"),
+        ("endattarget", "yes"),
+        ("budget", "-1"),
+        ("budget", "1e9"),
+        ("budget", "inf"),
     ];
     for &(parameter, value) in cases {
         let (named, message) = parse(&[(parameter, value)]).unwrap_err();
         assert_eq!(named, parameter, "{parameter}={value}: {message}");
-        assert!(message.contains(&format!("`{parameter}`")), "{message}");
+        assert!(message.contains(&format!("“{parameter}”")), "{message}");
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use batchlab::experiment::{Sweep, SweepEvent};
 use batchlab::settings::{Optimizer, Settings};
-use batchlab::train::{EpochRecord, Run};
+use batchlab::train::{EpochRecord, Run, RunConfig};
 use burn::module::Module;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
@@ -22,11 +22,14 @@ fn sweep(settings: Settings) -> (Vec<EpochRecord>, Vec<f64>) {
     loop {
         match block_on(sweep.advance(Duration::from_millis(50))).unwrap() {
             SweepEvent::Progress { progress } => running.extend(progress.running_loss),
-            SweepEvent::Epoch { record } => records.push(record),
-            SweepEvent::Diverged { batch_size, epoch } => {
+            SweepEvent::Epoch { record, .. } => records.push(record),
+            SweepEvent::Diverged {
+                batch_size, epoch, ..
+            } => {
                 panic!("batch size {batch_size} diverged in epoch {epoch}")
             }
             SweepEvent::Done => return (records, running),
+            SweepEvent::RunStarted { .. } => {}
         }
     }
 }
@@ -117,7 +120,15 @@ fn one_sgd_step(micro_batch: usize) -> Vec<f32> {
     let data = common::mnist();
     let (train, test) = (data.train.take(600), data.test.take(64));
     let device = Device::flex();
-    let mut run = Run::new(600, 1, 0.5, Optimizer::Sgd, 11, &device).with_micro_batch(micro_batch);
+    let settings = Settings {
+        epochs: 1,
+        learning_rate: 0.5,
+        optimizer: Optimizer::Sgd,
+        seed: 11,
+        train_size: 600,
+        ..Settings::default()
+    };
+    let mut run = Run::new(RunConfig::new(&settings, 600), &device).with_micro_batch(micro_batch);
     while !run.is_finished() {
         block_on(run.advance(&train, &test, Duration::from_secs(10))).unwrap();
     }

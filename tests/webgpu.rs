@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use batchlab::data::Split;
-use batchlab::settings::Optimizer;
-use batchlab::train::{Run, RunEvent};
+use batchlab::settings::{Optimizer, Settings};
+use batchlab::train::{Run, RunConfig, RunEvent};
 use burn::tensor::Device;
 use wasm_bindgen_test::*;
 
@@ -25,10 +25,18 @@ async fn lenet5_trains_on_webgpu_and_the_loss_goes_down() {
     let train = all.range(0..384);
     let test = all.range(384..512);
     // 384 images at batch 32: 12 Adam steps per epoch, two epochs.
-    let mut run = Run::new(32, 2, 0.003, Optimizer::Adam, 5, &device);
+    let settings = Settings {
+        epochs: 2,
+        learning_rate: 0.003,
+        optimizer: Optimizer::Adam,
+        seed: 5,
+        train_size: 384,
+        ..Settings::default()
+    };
+    let mut run = Run::new(RunConfig::new(&settings, 32), &device);
     let mut records = Vec::new();
     while !run.is_finished() {
-        if let RunEvent::Epoch(r) = run
+        if let RunEvent::Epoch(r, _) = run
             .advance(&train, &test, Duration::from_millis(500))
             .await
             .unwrap()
@@ -49,6 +57,34 @@ async fn lenet5_trains_on_webgpu_and_the_loss_goes_down() {
         "{first:?} {second:?}"
     );
     assert!(second.test_accuracy > 0.3, "{second:?}");
+    // The gradient-noise probe ran on WebGPU after each epoch.
+    assert!(
+        run.summary().noise_scale.is_some_and(f64::is_finite),
+        "{:?}",
+        run.summary()
+    );
+
+    // The full batch (all 384 images) as one step over gradients accumulated across three
+    // micro-batches of 128, on WebGPU: no validation error, and the loss falls.
+    let settings = Settings {
+        epochs: 3,
+        learning_rate: 0.003,
+        ..settings
+    };
+    let mut run = Run::new(RunConfig::new(&settings, 384), &device).with_micro_batch(128);
+    let mut records = Vec::new();
+    while !run.is_finished() {
+        if let RunEvent::Epoch(r, _) = run
+            .advance(&train, &test, Duration::from_millis(500))
+            .await
+            .unwrap()
+        {
+            records.push(r);
+        }
+    }
+    web_sys::console::log_1(&format!("{records:?}").into());
+    assert_eq!(records.iter().map(|r| r.steps).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(records[2].train_loss < records[0].train_loss, "{records:?}");
 }
 
 /// On wasm32 `usize` is 32 bits: a forged count of 2^28 images makes `16 + count * 784` wrap

@@ -1,11 +1,40 @@
-// The page's three live charts, drawn by Chart.js (loaded as the global `Chart`):
-// test accuracy vs epoch, training loss vs epoch (log scale), test accuracy vs training time.
-// One coloured line per batch size (and one more for a run restarted after a lost GPU device:
-// records with a `series` label).
+// The page's charts, drawn by Chart.js (loaded as the global `Chart`).
+// Per epoch: test accuracy vs epoch, training loss vs epoch (log scale), test accuracy vs training
+// time, and test accuracy vs normalised training time. One coloured line per batch size (and one more
+// for a run restarted after a lost GPU device: records with a `series` label).
+// Across batch sizes (from the run summaries): epochs, steps and time to the target accuracy, and
+// final and best test accuracy, each against the batch size on a log2 axis.
 
 /** Colour of the i-th batch size of a sweep (Okabe–Ito palette, readable by colour-blind readers). */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
 const colour = (i) => PALETTE[i % PALETTE.length];
+/** Okabe–Ito colours with a fixed meaning on the across-batch-size charts. */
+const REACHED = '#0072B2';
+const NOT_REACHED = '#777777';
+const DIVERGED = '#D55E00';
+const FASTEST = '#E69F00';
+const BEST = '#009E73';
+
+/** Accuracy of a classifier that guesses one of MNIST's ten digits, in %. */
+const CHANCE = 10;
+
+// On a log axis label only 1, 2 and 5 times a power of ten, so labels never crowd.
+const mantissa = (v) => v / 10 ** Math.floor(Math.log10(v) + 1e-9);
+const logTicks = { callback: (v) => ([1, 2, 5].some((m) => Math.abs(mantissa(v) - m) < 1e-6) ? Number(v.toPrecision(3)) : '') };
+/** The smallest 1, 2 or 5 times a power of ten that is at least v (v > 0). */
+const niceAbove = (v) => {
+  const p = 10 ** Math.floor(Math.log10(v));
+  return [1, 2, 5, 10].map((m) => m * p).find((x) => x >= v * (1 - 1e-9));
+};
+
+const fmt = (x, digits = 0) => x.toLocaleString('en', { maximumFractionDigits: digits });
+/** 0.98 → "98 %", 0.985 → "98.5 %". */
+const percent = (fraction) => `${fmt(100 * fraction, 2)} %`;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xIntegers = false }) {
   return new Chart(canvas, {
@@ -19,7 +48,14 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xInteger
       plugins: {
         title: { display: true, text: title },
         legend: { position: 'bottom' },
-        tooltip: { mode: 'nearest', intersect: false },
+        tooltip: {
+          mode: 'nearest',
+          intersect: false,
+          callbacks: {
+            // The divergence cross is not a measurement: say what it is.
+            label: (c) => (c.raw.diverged ? `${c.dataset.label}: diverged in epoch ${c.raw.x}` : `${c.dataset.label}: ${fmt(c.parsed.y, 4)}`),
+          },
+        },
       },
       scales: {
         // Epochs are whole numbers: no 0.5 ticks, and the axis starts at the first epoch.
@@ -29,22 +65,103 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xInteger
           title: { display: true, text: y },
           min: yMin,
           max: yMax,
-          // On the log axis label only 1, 2 and 5 times a power of ten, so labels never crowd.
-          ticks: yType === 'logarithmic'
-            ? { callback: (v) => ([1, 2, 5].includes(Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9))) ? Number(v.toPrecision(3)) : '') }
-            : {},
+          ticks: yType === 'logarithmic' ? logTicks : {},
         },
       },
     },
   });
 }
 
+/** Draws `chart.$vline = { x, label, colour }` as a dashed vertical line across the plot, labelled at its top. */
+const verticalLine = {
+  id: 'batchlabVerticalLine',
+  afterDatasetsDraw(chart) {
+    const line = chart.$vline;
+    if (!line) return;
+    const { ctx, chartArea: area, scales } = chart;
+    const px = scales.x.getPixelForValue(line.x);
+    if (!(px >= area.left && px <= area.right)) return;
+    ctx.save();
+    ctx.strokeStyle = line.colour;
+    ctx.fillStyle = line.colour;
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([6, 4]);
+    ctx.beginPath();
+    ctx.moveTo(px, area.top);
+    ctx.lineTo(px, area.bottom);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.font = '12px system-ui, sans-serif';
+    const right = px + 4 + ctx.measureText(line.label).width <= area.right;
+    ctx.textAlign = right ? 'left' : 'right';
+    ctx.textBaseline = 'top';
+    ctx.fillText(line.label, right ? px + 4 : px - 4, area.top + 12);
+    ctx.restore();
+  },
+};
+
 /**
- * Creates the three charts on the given canvases and returns `{ reset(), add(record) }`:
- * `add` plots one per-epoch record (see the README) on every chart.
+ * A chart of one value per run against the batch size on a log2 axis: a linear axis over
+ * log2(batch size) with a tick at every power of two, labelled 1, 2, 4, …, 65,536.
  */
-export function createCharts({ accuracy, loss, time }) {
-  const charts = [
+function batchChart(canvas, { title, y, yType = 'linear', yMin, yMax, yIntegers = false }) {
+  return new Chart(canvas, {
+    type: 'line',
+    data: { datasets: [] },
+    plugins: [verticalLine],
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
+      plugins: {
+        title: { display: true, text: title },
+        legend: { position: 'bottom', labels: { usePointStyle: true } },
+        tooltip: {
+          mode: 'nearest',
+          intersect: true,
+          callbacks: {
+            title: (items) => items.map((c) => c.raw.name ?? ''),
+            label: (c) => `${c.dataset.label}: ${c.raw.text ?? fmt(c.parsed.y, 2)}`,
+          },
+        },
+      },
+      scales: {
+        x: {
+          type: 'linear',
+          title: { display: true, text: 'Batch size (log scale)' },
+          ticks: { autoSkip: true, maxRotation: 0, callback: (v) => (Number.isInteger(v) ? fmt(2 ** v) : '') },
+          // A tick at every power of two in range (the range has half a power of two to spare either side).
+          afterBuildTicks: (scale) => {
+            const ticks = [];
+            for (let v = Math.ceil(scale.min); v <= Math.floor(scale.max); v++) ticks.push({ value: v });
+            scale.ticks = ticks;
+          },
+        },
+        y: {
+          type: yType,
+          title: { display: true, text: y },
+          min: yMin,
+          max: yMax,
+          // Most log ticks have no label: skipping ticks would drop the labelled ones.
+          ticks: yType === 'logarithmic' ? { ...logTicks, autoSkip: false } : { precision: yIntegers ? 0 : undefined },
+        },
+      },
+    },
+  });
+}
+
+/** Name of a run or record: "64", or "64 (restarted on the CPU)" for a `series`. */
+const runName = (r) => (r.series ? `${fmt(r.batchSize)} ${r.series.slice(String(r.batchSize).length + 1)}` : fmt(r.batchSize));
+const lineLabel = (r) => `batch size ${r.series ?? fmt(r.batchSize)}`;
+
+/**
+ * Creates the charts on the given canvases and returns `{ reset(), add(record), diverged(batchSize, epoch, series), setRuns(runs) }`:
+ * `add` plots one per-epoch record (see the README) on every per-epoch chart, `diverged` marks a run
+ * that diverged, and `setRuns` redraws the charts that depend on the run summaries.
+ */
+export function createCharts({ accuracy, loss, time, normalised, epochsToTarget, stepsToTarget, timeToTarget, finalAccuracy }) {
+  const perEpoch = [
     {
       chart: lineChart(accuracy, { title: 'Test accuracy per epoch', x: 'Epoch', y: 'Test accuracy (%)', yMax: 100, xIntegers: true }),
       point: (r) => ({ x: r.epoch, y: 100 * r.testAccuracy }),
@@ -58,47 +175,265 @@ export function createCharts({ accuracy, loss, time }) {
       point: (r) => ({ x: r.trainSeconds, y: 100 * r.testAccuracy }),
     },
   ];
+  const accuracyChart = perEpoch[0].chart;
+  const normalisedChart = lineChart(normalised, { title: 'Test accuracy against normalised training time', x: 'Training time (normalised)', y: 'Test accuracy (%)', yMax: 100 });
+  const epochsChart = batchChart(epochsToTarget, { title: 'Epochs to reach the target', y: 'Epochs', yMin: 0, yIntegers: true });
+  const stepsChart = batchChart(stepsToTarget, { title: 'Steps to reach the target (log scale)', y: 'Training steps', yType: 'logarithmic' });
+  const timeChart = batchChart(timeToTarget, { title: 'Training time to reach the target (log scale)', y: 'Training time (s)', yType: 'logarithmic' });
+  const finalChart = batchChart(finalAccuracy, { title: 'Final and best test accuracy', y: 'Test accuracy (%)', yMax: 100 });
+
   /** line key (batch size, or a record's `series`) → index of its line */
   let lines = new Map();
+  /** line key → `{ epoch, run }`: the epoch in which that run diverged, and its batch size and series */
+  let divergedIn = new Map();
+  /** every record given to add(), in order (the normalised chart is redrawn from them) */
+  let records = [];
+  /** the latest run summaries given to setRuns() */
+  let runs = [];
 
-  function datasetFor(chart, record, index) {
-    const key = record.series ?? record.batchSize;
+  const keyOf = (r) => r.series ?? r.batchSize;
+  function indexOf(key) {
+    if (!lines.has(key)) lines.set(key, lines.size);
+    return lines.get(key);
+  }
+  const labelFor = (r) => lineLabel(r) + (divergedIn.has(keyOf(r)) ? ' (diverged)' : '');
+
+  function datasetFor(chart, record) {
+    const key = keyOf(record);
     let dataset = chart.data.datasets.find((d) => d.key === key);
     if (!dataset) {
+      const c = colour(indexOf(key));
       dataset = {
-        label: `batch size ${record.series ?? record.batchSize.toLocaleString('en')}`,
+        label: labelFor(record),
         key,
         batchSize: record.batchSize,
         data: [],
-        borderColor: colour(index),
-        backgroundColor: colour(index),
-        pointRadius: 3,
+        borderColor: c,
+        backgroundColor: c,
+        // The divergence cross (a point with `diverged: true`) is large; the line to it is dashed.
+        pointStyle: (ctx) => (ctx.raw?.diverged ? 'crossRot' : 'circle'),
+        pointRadius: (ctx) => (ctx.raw?.diverged ? 8 : 3),
+        pointHoverRadius: (ctx) => (ctx.raw?.diverged ? 10 : 4),
+        pointBorderWidth: (ctx) => (ctx.raw?.diverged ? 3 : 1),
+        segment: { borderDash: (ctx) => (dataset.data[ctx.p1DataIndex]?.diverged ? [4, 4] : undefined) },
         tension: 0,
       };
+      // Keep the lines in the order their runs started, whichever chart saw them first.
       chart.data.datasets.push(dataset);
+      chart.data.datasets.sort((a, b) => lines.get(a.key) - lines.get(b.key));
     }
     return dataset;
+  }
+
+  /** The time every run's training time is divided by on the normalised chart, and how to say it. */
+  function normaliser() {
+    const target = runs.find((r) => r.target != null)?.target;
+    const reached = runs.map((r) => r.targetSeconds).filter((s) => s != null && s > 0);
+    if (reached.length) {
+      const t = Math.min(...reached);
+      return { seconds: t, text: `Training time / ${fmt(t, 1)} s (fastest time to ${percent(target)})` };
+    }
+    const finished = runs.filter((r) => r.status !== 'running' && r.trainSeconds > 0);
+    const candidates = (finished.length ? finished : runs.filter((r) => r.trainSeconds > 0)).map((r) => r.trainSeconds);
+    if (!candidates.length) {
+      // No summary yet: the shortest training time of any line so far.
+      const last = new Map();
+      for (const r of records) if (r.trainSeconds > 0) last.set(keyOf(r), r.trainSeconds);
+      candidates.push(...last.values());
+    }
+    if (!candidates.length) return null;
+    const t = Math.min(...candidates);
+    const why = target != null ? `shortest run; no run reached ${percent(target)}` : 'shortest run';
+    return { seconds: t, text: `Training time / ${fmt(t, 1)} s (${why})` };
+  }
+
+  function drawNormalised() {
+    const norm = normaliser();
+    normalisedChart.options.scales.x.title.text = norm ? norm.text : 'Training time (normalised)';
+    normalisedChart.data.datasets = [];
+    if (norm) {
+      for (const r of records) {
+        const p = { x: r.trainSeconds / norm.seconds, y: 100 * r.testAccuracy };
+        if (Number.isFinite(p.x) && Number.isFinite(p.y)) datasetFor(normalisedChart, r).data.push(p);
+      }
+    }
+    // Diverged runs keep their "(diverged)" entry in the legend even without a finished epoch.
+    for (const { run } of divergedIn.values()) datasetFor(normalisedChart, run).label = labelFor(run);
+    normalisedChart.update();
+  }
+
+  /** A point of an across-batch-size chart for `run` at height y. */
+  const at = (run, y, text) => ({ x: Math.log2(run.batchSize), y, name: `Batch size ${runName(run)}`, text });
+
+  /**
+   * Redraws one across-batch-size chart: the runs that reached the target as a line, the runs that
+   * did not (finished or stopped) as hollow circles and the diverged ones as red crosses, both at the
+   * top of the plotted range.
+   */
+  function drawToTarget(chart, { value, total, what, unit, log, extra }) {
+    const sorted = [...runs].sort((a, b) => a.batchSize - b.batchSize);
+    const reached = sorted.filter((r) => r[value] != null && r[value] > 0);
+    const notReached = sorted.filter((r) => r[value] == null && (r.status === 'done' || r.status === 'stopped'));
+    const diverged = sorted.filter((r) => r[value] == null && r.status === 'diverged');
+    const ys = reached.map((r) => r[value]);
+    if (!ys.length) ys.push(...sorted.map((r) => r[total]).filter((t) => t > 0));
+    const highest = ys.length ? Math.max(...ys) : (log ? 10 : 1);
+    const top = log ? niceAbove(1.3 * highest) : (unit === 'epochs' ? Math.ceil(highest) + 1 : 1.15 * highest);
+    const misses = notReached.length + diverged.length;
+    chart.options.scales.y.max = misses ? top : undefined;
+    const datasets = [{
+      label: `reached ${targetText}`,
+      data: reached.map((r) => at(r, r[value], `${fmt(r[value], unit === 'epochs' ? 0 : 1)} ${what}`)),
+      borderColor: REACHED,
+      backgroundColor: REACHED,
+      pointRadius: 4,
+      pointHoverRadius: 6,
+      tension: 0,
+    }];
+    if (notReached.length) {
+      datasets.push({
+        label: `not reached (drawn at the top)`,
+        data: notReached.map((r) => at(r, top, `not reached in ${fmt(r[total], unit === 'epochs' ? 0 : 1)} ${what} (${r.status})`)),
+        showLine: false,
+        borderColor: NOT_REACHED,
+        backgroundColor: 'transparent',
+        pointStyle: 'circle',
+        pointRadius: 6,
+        pointHoverRadius: 8,
+        pointBorderWidth: 2,
+        clip: false,
+      });
+    }
+    if (diverged.length) {
+      datasets.push({
+        label: 'diverged',
+        data: diverged.map((r) => at(r, top, `diverged${r.divergedEpoch != null ? ` in epoch ${r.divergedEpoch}` : ''}`)),
+        showLine: false,
+        borderColor: DIVERGED,
+        backgroundColor: DIVERGED,
+        pointStyle: 'crossRot',
+        pointRadius: 8,
+        pointHoverRadius: 10,
+        pointBorderWidth: 3,
+        clip: false,
+      });
+    }
+    if (extra) datasets.push(...extra(reached));
+    chart.data.datasets = datasets;
+    setBatchRange(chart);
+  }
+
+  /** Fits the log2 batch-size axis to the runs (and the noise-scale line), half a power of two either side. */
+  function setBatchRange(chart) {
+    const xs = runs.map((r) => Math.log2(r.batchSize));
+    if (chart.$vline) xs.push(chart.$vline.x);
+    const x = chart.options.scales.x;
+    x.min = xs.length ? Math.floor(Math.min(...xs)) - 0.5 : undefined;
+    x.max = xs.length ? Math.ceil(Math.max(...xs)) + 0.5 : undefined;
+    chart.update();
+  }
+
+  let targetText = 'the target';
+
+  function drawRuns() {
+    const target = runs.find((r) => r.target != null)?.target;
+    targetText = target != null ? percent(target) : 'the target';
+    epochsChart.options.plugins.title.text = `Epochs to reach ${targetText} test accuracy`;
+    stepsChart.options.plugins.title.text = `Steps to reach ${targetText} test accuracy (log scale)`;
+    timeChart.options.plugins.title.text = `Training time to reach ${targetText} test accuracy (log scale)`;
+
+    drawToTarget(epochsChart, { value: 'targetEpoch', total: 'epochs', what: 'epochs', unit: 'epochs' });
+
+    const noise = runs.map((r) => r.noiseScale).filter((n) => n != null && n > 0);
+    const noiseScale = noise.length ? median(noise) : null;
+    const noiseLabel = noiseScale != null ? `gradient noise scale ≈ ${fmt(noiseScale)}` : null;
+    stepsChart.$vline = noiseScale != null ? { x: Math.log2(noiseScale), label: noiseLabel, colour: NOT_REACHED } : null;
+    drawToTarget(stepsChart, {
+      value: 'targetSteps', total: 'steps', what: 'steps', log: true,
+      // An empty dataset only for the legend entry of the dashed line.
+      extra: () => (noiseLabel ? [{ label: noiseLabel, data: [], borderColor: NOT_REACHED, backgroundColor: 'transparent', borderDash: [6, 4], pointStyle: 'line', borderWidth: 1.5 }] : []),
+    });
+
+    drawToTarget(timeChart, {
+      value: 'targetSeconds', total: 'trainSeconds', what: 's', log: true,
+      extra: (reached) => {
+        if (!reached.length) return [];
+        const fastest = reached.reduce((a, b) => (b.targetSeconds < a.targetSeconds ? b : a));
+        return [{
+          label: `fastest: batch size ${runName(fastest)}`,
+          data: [at(fastest, fastest.targetSeconds, `${fmt(fastest.targetSeconds, 1)} s`)],
+          showLine: false,
+          borderColor: FASTEST,
+          backgroundColor: FASTEST,
+          pointStyle: 'star',
+          pointRadius: 12,
+          pointHoverRadius: 14,
+          pointBorderWidth: 3,
+          clip: false,
+        }];
+      },
+    });
+
+    const sorted = [...runs].sort((a, b) => a.batchSize - b.batchSize);
+    const accuracyLine = (field, label, c, style) => ({
+      label,
+      data: sorted.filter((r) => r[field] != null).map((r) => at(r, 100 * r[field], `${percent(r[field])}${r.status === 'running' ? ' (running)' : ''}`)),
+      borderColor: c,
+      backgroundColor: c,
+      pointStyle: style,
+      pointRadius: 4,
+      pointHoverRadius: 6,
+      tension: 0,
+    });
+    finalChart.data.datasets = [
+      accuracyLine('finalTestAccuracy', 'final test accuracy', REACHED, 'circle'),
+      { ...accuracyLine('bestTestAccuracy', 'best test accuracy', BEST, 'rect'), borderDash: [5, 4], backgroundColor: 'transparent', pointBorderWidth: 2 },
+    ];
+    setBatchRange(finalChart);
   }
 
   return {
     reset() {
       lines = new Map();
-      for (const { chart } of charts) {
+      divergedIn = new Map();
+      records = [];
+      runs = [];
+      for (const chart of [...perEpoch.map((c) => c.chart), normalisedChart, epochsChart, stepsChart, timeChart, finalChart]) {
         chart.data.datasets = [];
+        chart.$vline = null;
         chart.update();
       }
+      drawRuns();
+      drawNormalised();
     },
     add(record) {
-      const key = record.series ?? record.batchSize;
-      if (!lines.has(key)) lines.set(key, lines.size);
-      const index = lines.get(key);
-      for (const { chart, point } of charts) {
+      records.push(record);
+      indexOf(keyOf(record));
+      for (const { chart, point } of perEpoch) {
         const p = point(record);
         // A log axis cannot show 0 or NaN: a diverged loss is left out of the loss chart.
         if (!Number.isFinite(p.y) || (chart.options.scales.y.type === 'logarithmic' && p.y <= 0)) continue;
-        datasetFor(chart, record, index).data.push(p);
+        datasetFor(chart, record).data.push(p);
         chart.update();
       }
+      drawNormalised();
+    },
+    diverged(batchSize, epoch, series) {
+      const r = series != null ? { batchSize, series } : { batchSize };
+      const key = keyOf(r);
+      indexOf(key);
+      divergedIn.set(key, { epoch, run: r });
+      for (const { chart } of perEpoch) datasetFor(chart, r).label = labelFor(r);
+      const line = datasetFor(accuracyChart, r);
+      line.data = line.data.filter((p) => !p.diverged);
+      line.data.push({ x: epoch, y: CHANCE, diverged: true });
+      for (const { chart } of perEpoch) chart.update();
+      drawNormalised();
+    },
+    setRuns(summaries) {
+      runs = summaries.map((r) => ({ ...r }));
+      drawRuns();
+      drawNormalised();
     },
   };
 }

@@ -105,8 +105,10 @@ const BAD_SETTINGS = [
   ['epochs', '0', /from 1 to 1000/], ['epochs', '1000000', /from 1 to 1000/],
   ['lr', '0', /above 0/], ['lr', '-0.1', /above 0/], ['lr', 'fast', /positive number/],
   ['lr', 'Infinity', /finite number above 0/], ['lr', 'NaN', /finite number above 0/],
-  ['optimizer', 'rmsprop', /sgd, momentum or adam/], ['seed', '1.5', /whole number from 0/],
+  ['optimizer', 'lbfgs', /sgd, momentum, nesterov, rmsprop, adagrad, adam or rprop/], ['seed', '1.5', /whole number from 0/],
   ['train', '70000', /from 1 to 60000/], ['test', '0', /from 1 to 10000/], ['backend', 'gpu', /auto, webgpu or cpu/],
+  ['preset', 'slow', /quick, replica or custom/], ['model', 'vgg', /lenet5 or theano/], ['lrpolicy', 'cubic', /fixed, linear or sqrt/],
+  ['target', '1.5', /above 0 and at most 1/], ['budget', '-5', /from 0 \(no limit\) to 86400 seconds/], ['endattarget', 'maybe', /1 \(end each run at the target\) or 0/],
 ];
 
 test('each bad setting is refused before any work, naming the parameter and the allowed range', { timeout: 600_000 }, async () => {
@@ -114,7 +116,7 @@ test('each bad setting is refused before any work, naming the parameter and the 
     const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?${parameter}=${value}&autorun=1`);
     assert.equal(await waitForStatus(page, ['error', 'training', 'done'], 60_000), 'error', `${parameter}=${value}`);
     const notice = await page.textContent('#notice');
-    assert.match(notice, new RegExp(`\`${parameter}\``), `${parameter}=${value}: ${notice}`);
+    assert.match(notice, new RegExp(`“${parameter}”`), `${parameter}=${value}: ${notice}`);
     assert.match(notice, allowed, `${parameter}=${value}: ${notice}`);
     assert.match(await page.textContent('#status-text'), new RegExp(`“${parameter}” was refused; nothing was started`));
     assert.equal(await page.evaluate(() => window.batchlab.backend), null, 'no backend was started');
@@ -135,7 +137,7 @@ test('URL values are only data: markup in any parameter is shown as text, never 
     else await page.waitForFunction(() => document.getElementById('batch').value !== '', null, { timeout: 60_000 });
     if (refused) {
       const notice = await page.textContent('#notice');
-      assert.match(notice, new RegExp(`\`${parameter}\``));
+      assert.match(notice, new RegExp(`“${parameter}”`));
       assert.ok(notice.includes('<img src=x onerror='), `${parameter}: ${notice}`);
     }
     assert.equal(await page.$$eval('img, b', (found) => found.length), 0, parameter);

@@ -1,0 +1,364 @@
+//! The six findings of the source article (`experiment.md`), each stated from a sweep's measured
+//! run summaries — or said not to show in this sweep.
+
+use serde::Serialize;
+
+use crate::summary::{RunStatus, RunSummary};
+
+/// One finding (`camelCase` in JavaScript).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// 1 to 6, in the article's order.
+    pub number: u8,
+    /// The finding in general terms.
+    pub title: &'static str,
+    /// `true`: this sweep shows it; `false`: it does not; `None` (`null`): it cannot tell.
+    pub shown: Option<bool>,
+    /// Sentences with the measured numbers.
+    pub text: String,
+}
+
+/// The findings' general statements, in order.
+pub const TITLES: [&str; 6] = [
+    "Too small a batch does not converge within the epoch budget.",
+    "The larger the batch, the faster the data is processed.",
+    "The larger the batch, the more epochs it needs to reach the target.",
+    "One batch size reaches the target in the least time.",
+    "Runs end in different minima: one batch size ends with the best accuracy.",
+    "Past some size, a larger batch barely changes the descent direction.",
+];
+
+/// `1234567` → `"1,234,567"`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn percent(fraction: f64) -> String {
+    let p = 100.0 * fraction;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{p:.0} %")
+    } else {
+        format!("{p:.2} %")
+    }
+}
+
+fn seconds(s: f64) -> String {
+    if s < 100.0 {
+        format!("{s:.1} s")
+    } else if s < 6000.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+fn batch(b: usize) -> String {
+    format!("batch size {}", thousands(b))
+}
+
+/// How a run that did not reach the target ended, e.g. "diverged in epoch 2" or "did not reach
+/// it in 5 epochs (best 96.10 %)".
+fn not_reached(run: &RunSummary) -> String {
+    match (run.status, run.diverged_epoch) {
+        (RunStatus::Diverged, Some(epoch)) => format!("diverged in epoch {epoch}"),
+        _ => {
+            let best = run
+                .best_test_accuracy
+                .map(|a| format!(" (best {})", percent(a)))
+                .unwrap_or_default();
+            let epochs = run.epochs;
+            format!(
+                "did not reach it in {epochs} epoch{}{best}",
+                if epochs == 1 { "" } else { "s" }
+            )
+        }
+    }
+}
+
+fn finding(number: u8, shown: Option<bool>, text: String) -> Finding {
+    Finding {
+        number,
+        title: TITLES[number as usize - 1],
+        shown,
+        text,
+    }
+}
+
+/// The six findings for a sweep's runs. `runs` may come in any order and may repeat a batch size
+/// (a run restarted after a lost device: the later one counts); runs still `running` are left
+/// out. `test_size` is the number of test images (the noise of an accuracy difference).
+pub fn findings(runs: &[RunSummary], test_size: usize) -> Vec<Finding> {
+    let mut runs: Vec<&RunSummary> = runs
+        .iter()
+        .filter(|r| r.status != RunStatus::Running)
+        .collect();
+    runs.reverse();
+    runs.sort_by_key(|r| r.batch_size); // stable: a later run of a batch size comes first
+    runs.dedup_by_key(|r| r.batch_size);
+    if runs.len() < 2 {
+        return (1..=6)
+            .map(|n| {
+                finding(
+                    n,
+                    None,
+                    "The sweep needs at least two finished batch sizes to compare.".into(),
+                )
+            })
+            .collect();
+    }
+    let target = percent(runs[0].target);
+    vec![
+        too_small(&runs, &target),
+        throughput(&runs),
+        epochs_to_target(&runs, &target),
+        fastest(&runs, &target),
+        best_final(&runs, test_size),
+        diminishing_returns(&runs, &target),
+    ]
+}
+
+fn reached(run: &&RunSummary) -> bool {
+    run.target_epoch.is_some()
+}
+
+fn too_small(runs: &[&RunSummary], target: &str) -> Finding {
+    let Some(first_reached) = runs.iter().find(|r| reached(r)) else {
+        return finding(
+            1,
+            None,
+            format!(
+                "No batch size reached {target}, so this sweep cannot tell too small a batch from too few epochs."
+            ),
+        );
+    };
+    let failed: Vec<String> = runs
+        .iter()
+        .take_while(|r| r.batch_size < first_reached.batch_size)
+        .map(|r| format!("{} {}", batch(r.batch_size), not_reached(r)))
+        .collect();
+    let reached_text = format!(
+        "{} reached {target} in epoch {}",
+        batch(first_reached.batch_size),
+        first_reached.target_epoch.unwrap_or_default()
+    );
+    if failed.is_empty() {
+        finding(
+            1,
+            Some(false),
+            format!("Even the smallest batch, {reached_text}."),
+        )
+    } else {
+        finding(
+            1,
+            Some(true),
+            format!("Aiming at {target}: {}; {reached_text}.", failed.join("; ")),
+        )
+    }
+}
+
+fn throughput(runs: &[&RunSummary]) -> Finding {
+    let measured: Vec<&&RunSummary> = runs.iter().filter(|r| r.samples_per_second > 0.0).collect();
+    let (Some(first), Some(last)) = (measured.first(), measured.last()) else {
+        return finding(2, None, "No run finished an epoch.".into());
+    };
+    if measured.len() < 2 {
+        return finding(2, None, "Only one run finished an epoch.".into());
+    }
+    let rises = measured
+        .windows(2)
+        .filter(|w| w[1].samples_per_second > w[0].samples_per_second)
+        .count();
+    let ratio = last.samples_per_second / first.samples_per_second;
+    let list = measured
+        .iter()
+        .map(|r| format!("{}: {}", thousands(r.batch_size), thousands(r.samples_per_second.round() as usize)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let shown = ratio > 1.2 && 2 * rises >= measured.len() - 1;
+    let text = if shown {
+        format!(
+            "Throughput rose {ratio:.1}× from {} to {} (samples/s per batch size — {list}).",
+            batch(first.batch_size),
+            batch(last.batch_size)
+        )
+    } else {
+        format!("Throughput did not grow with the batch size here (samples/s per batch size — {list}).")
+    };
+    finding(2, Some(shown), text)
+}
+
+fn epochs_to_target(runs: &[&RunSummary], target: &str) -> Finding {
+    // From the smallest batch that reached the target up; diverged runs are left out.
+    let Some(start) = runs.iter().position(reached) else {
+        return finding(3, None, format!("No batch size reached {target}."));
+    };
+    let considered: Vec<&&RunSummary> = runs[start..]
+        .iter()
+        .filter(|r| r.status != RunStatus::Diverged)
+        .collect();
+    if considered.len() < 2 {
+        return finding(
+            3,
+            None,
+            format!("Only one batch size that did not diverge is at or above the smallest that reached {target}."),
+        );
+    }
+    let epochs: Vec<f64> = considered
+        .iter()
+        .map(|r| r.target_epoch.map_or(f64::INFINITY, |e| e as f64))
+        .collect();
+    let list = considered
+        .iter()
+        .map(|r| match r.target_epoch {
+            Some(e) => format!("{}: {e}", thousands(r.batch_size)),
+            None => format!("{}: not reached in {}", thousands(r.batch_size), r.epochs),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let increasing = epochs.windows(2).all(|w| w[1] >= w[0]);
+    let grew = epochs.last() > epochs.first();
+    let text = format!("Epochs to {target} per batch size — {list}.");
+    match (grew, increasing) {
+        (true, true) => finding(3, Some(true), text),
+        (true, false) => finding(3, Some(true), format!("On the whole: {text}")),
+        _ => finding(
+            3,
+            Some(false),
+            format!("{text} Larger batches did not need more epochs here."),
+        ),
+    }
+}
+
+fn fastest(runs: &[&RunSummary], target: &str) -> Finding {
+    let Some(best) = runs
+        .iter()
+        .filter(|r| r.target_seconds.is_some())
+        .min_by(|a, b| a.target_seconds.partial_cmp(&b.target_seconds).expect("finite"))
+    else {
+        return finding(4, None, format!("No batch size reached {target}."));
+    };
+    let describe = |r: &&RunSummary| match r.target_seconds {
+        Some(s) => format!("{} took {}", batch(r.batch_size), seconds(s)),
+        None => format!("{} {}", batch(r.batch_size), not_reached(r)),
+    };
+    let smaller: Vec<String> = runs.iter().filter(|r| r.batch_size < best.batch_size).map(describe).collect();
+    let larger: Vec<String> = runs.iter().filter(|r| r.batch_size > best.batch_size).map(describe).collect();
+    let lead = format!(
+        "{} reached {target} first, in {} of training",
+        batch(best.batch_size),
+        seconds(best.target_seconds.unwrap_or_default())
+    );
+    match (smaller.is_empty(), larger.is_empty()) {
+        (false, false) => finding(
+            4,
+            Some(true),
+            format!(
+                "{lead}; smaller: {}; larger: {}.",
+                smaller.join(", "),
+                larger.join(", ")
+            ),
+        ),
+        (true, _) => finding(
+            4,
+            Some(false),
+            format!("{lead}, but it is the smallest batch size tried: the sweep does not bracket the fastest one."),
+        ),
+        (_, true) => finding(
+            4,
+            Some(false),
+            format!("{lead}, but it is the largest batch size tried: the sweep does not bracket the fastest one."),
+        ),
+    }
+}
+
+fn best_final(runs: &[&RunSummary], test_size: usize) -> Finding {
+    let finished: Vec<(&&RunSummary, f64)> = runs
+        .iter()
+        .filter(|r| r.status != RunStatus::Diverged)
+        .filter_map(|r| r.final_test_accuracy.map(|a| (r, a)))
+        .collect();
+    if finished.len() < 2 {
+        return finding(5, None, "Fewer than two runs ended without diverging.".into());
+    }
+    let (best, hi) = *finished.iter().max_by(|a, b| a.1.total_cmp(&b.1)).expect("two runs");
+    let (worst, lo) = *finished.iter().min_by(|a, b| a.1.total_cmp(&b.1)).expect("two runs");
+    // Standard error of a difference of two accuracies near `hi` on `test_size` images.
+    let noise = 2.0 * (2.0 * hi * (1.0 - hi) / test_size.max(1) as f64).sqrt();
+    let gap = hi - lo;
+    let text = format!(
+        "Final test accuracy ranged from {} ({}) to {} ({}): a gap of {:.2} points, against ±{:.2} points of noise on {} test images.",
+        percent(lo),
+        batch(worst.batch_size),
+        percent(hi),
+        batch(best.batch_size),
+        100.0 * gap,
+        100.0 * noise,
+        thousands(test_size)
+    );
+    if gap > noise {
+        finding(5, Some(true), format!("{text} {} ended best.", batch(best.batch_size)))
+    } else {
+        finding(5, Some(false), format!("{text} The runs ended equally well."))
+    }
+}
+
+fn diminishing_returns(runs: &[&RunSummary], target: &str) -> Finding {
+    let mut scales: Vec<f64> = runs.iter().filter_map(|r| r.noise_scale).collect();
+    scales.sort_by(f64::total_cmp);
+    let noise = scales.get(scales.len() / 2).map(|s| {
+        format!(
+            " The gradient noise scale measured during training is about {} samples (the batch size past which returns diminish, McCandlish et al. 2018).",
+            thousands(s.round() as usize)
+        )
+    });
+    let noise = noise.unwrap_or_default();
+    let reached: Vec<&&RunSummary> = runs.iter().filter(|r| r.target_steps.is_some()).collect();
+    if reached.len() < 2 {
+        return finding(
+            6,
+            None,
+            format!("Fewer than two batch sizes reached {target}, so steps to it cannot be compared.{noise}"),
+        );
+    }
+    // Per pair of neighbouring batch sizes: how many times fewer steps, for how many times the batch.
+    let pairs: Vec<(usize, usize, f64, f64)> = reached
+        .windows(2)
+        .map(|w| {
+            let (a, b) = (w[0], w[1]);
+            let fewer = a.target_steps.unwrap_or(1) as f64 / b.target_steps.unwrap_or(1).max(1) as f64;
+            (a.batch_size, b.batch_size, fewer, b.batch_size as f64 / a.batch_size as f64)
+        })
+        .collect();
+    let list = pairs
+        .iter()
+        .map(|(a, b, fewer, times)| {
+            format!("{} → {}: {fewer:.1}× fewer steps for {times:.1}× the batch", thousands(*a), thousands(*b))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    // Diminishing returns: a doubling (or more) of the batch that saved less than half of the
+    // ideal proportion of steps.
+    match pairs.iter().find(|(_, _, fewer, times)| fewer / times < 0.5) {
+        Some((a, _, _, _)) => finding(
+            6,
+            Some(true),
+            format!(
+                "Steps to {target} — {list}. Past {}, a larger batch saved far fewer steps than its size grew: its gradient barely changed direction.{noise}",
+                batch(*a)
+            ),
+        ),
+        None => finding(
+            6,
+            Some(false),
+            format!("Steps to {target} — {list}. Each larger batch still cut the steps nearly in proportion.{noise}"),
+        ),
+    }
+}

@@ -1,0 +1,63 @@
+//! The learning rate of each step, from the policy that ties it to the batch size.
+
+use crate::settings::LrPolicy;
+
+/// The learning rates of one run at one batch size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LrSchedule {
+    /// The learning rate given (the one meant for the reference batch size).
+    pub base: f64,
+    /// The learning rate this batch size trains at once warmed up (its peak).
+    pub peak: f64,
+    /// Steps of linear warm-up from `base` to `peak` (0: none).
+    pub warmup_steps: usize,
+}
+
+impl LrSchedule {
+    /// The schedule of a run: `policy` maps the learning rate `base`, meant for batch size
+    /// `reference_batch`, to `batch_size`:
+    ///
+    /// - fixed: `base`;
+    /// - linear: `base × B / B_ref` (Goyal et al. 2017, "Accurate, large minibatch SGD"), reached
+    ///   by a linear warm-up over `warmup_epochs × steps_per_epoch` steps when it is above `base`
+    ///   (their "gradual warm-up"; they warm up for 5 epochs);
+    /// - square root: `base × √(B / B_ref)` (Krizhevsky 2014; Hoffer et al. 2017), no warm-up.
+    pub fn new(
+        policy: LrPolicy,
+        base: f64,
+        reference_batch: usize,
+        batch_size: usize,
+        warmup_epochs: usize,
+        steps_per_epoch: usize,
+    ) -> Self {
+        let ratio = batch_size as f64 / reference_batch as f64;
+        let (peak, warmup_steps) = match policy {
+            LrPolicy::Fixed => (base, 0),
+            LrPolicy::Linear => {
+                let peak = base * ratio;
+                let warmup = if peak > base {
+                    warmup_epochs * steps_per_epoch
+                } else {
+                    0
+                };
+                (peak, warmup)
+            }
+            LrPolicy::Sqrt => (base * ratio.sqrt(), 0),
+        };
+        Self {
+            base,
+            peak,
+            warmup_steps,
+        }
+    }
+
+    /// The learning rate of step `step` (counted from 0): during warm-up
+    /// `base + (peak − base) × step / warmup_steps`, then `peak`.
+    pub fn at(&self, step: usize) -> f64 {
+        if step >= self.warmup_steps {
+            self.peak
+        } else {
+            self.base + (self.peak - self.base) * step as f64 / self.warmup_steps as f64
+        }
+    }
+}

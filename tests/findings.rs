@@ -1,0 +1,93 @@
+//! The six findings, stated from run summaries: a sweep that shows each, and one that shows none.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use batchlab::findings::findings;
+use batchlab::settings::{LrPolicy, Model, Optimizer};
+use batchlab::summary::{EndedBy, RunStatus, RunSummary};
+
+/// A finished run: `target` = (epoch, steps, seconds) when 98 % was reached.
+fn run(batch: usize, rate: f64, target: Option<(usize, usize, f64)>, last: f64) -> RunSummary {
+    let mut s = RunSummary::new(batch, 0.001, Optimizer::Adam, Model::Lenet5, LrPolicy::Fixed, 0.98);
+    s.epochs = 5;
+    s.samples_per_second = rate;
+    s.final_test_accuracy = Some(last);
+    s.best_test_accuracy = Some(last);
+    if let Some((epoch, steps, seconds)) = target {
+        s.target_epoch = Some(epoch);
+        s.target_steps = Some(steps);
+        s.target_seconds = Some(seconds);
+    }
+    s.noise_scale = Some(700.0);
+    s.end(EndedBy::Epochs);
+    s
+}
+
+fn diverged(batch: usize) -> RunSummary {
+    let mut s = run(batch, 0.0, None, 0.1);
+    s.final_test_accuracy = None;
+    s.best_test_accuracy = None;
+    s.diverged_epoch = Some(2);
+    s.end(EndedBy::Diverged);
+    s
+}
+
+#[test]
+fn a_textbook_sweep_shows_all_six() {
+    let runs = vec![
+        diverged(1),
+        run(8, 900.0, Some((1, 1250, 11.0)), 0.985),
+        run(64, 2000.0, Some((1, 157, 10.0)), 0.990),
+        run(512, 2300.0, Some((4, 80, 17.0)), 0.984),
+        run(10_000, 2400.0, None, 0.95),
+    ];
+    let f = findings(&runs, 10_000);
+    assert_eq!(f.len(), 6);
+    for finding in &f {
+        assert_eq!(finding.shown, Some(true), "{finding:?}");
+    }
+    assert!(f[0].text.contains("batch size 1 diverged in epoch 2"), "{}", f[0].text);
+    assert!(f[1].text.contains("2.7×") && f[1].text.contains("batch size 8"), "{}", f[1].text);
+    assert!(f[2].text.contains("8: 1, 64: 1, 512: 4, 10,000: not reached in 5"), "{}", f[2].text);
+    assert!(
+        f[3].text.starts_with("batch size 64 reached 98 % first, in 10.0 s"),
+        "{}",
+        f[3].text
+    );
+    assert!(f[4].text.contains("batch size 64 ended best"), "{}", f[4].text);
+    // 8 → 64: 8× fewer steps for 8× the batch; 64 → 512: 2× fewer for 8×: diminishing returns.
+    assert!(f[5].text.contains("Past batch size 64"), "{}", f[5].text);
+    assert!(f[5].text.contains("about 700 samples"), "{}", f[5].text);
+}
+
+#[test]
+fn a_flat_sweep_shows_none_and_says_so() {
+    // Every batch size reaches the target in the same epoch, at the same speed, equally well,
+    // and steps fall in proportion to the batch size.
+    let runs = vec![
+        run(16, 1000.0, Some((1, 400, 5.0)), 0.985),
+        run(32, 1000.0, Some((1, 200, 5.0)), 0.985),
+        run(64, 1000.0, Some((1, 100, 4.0)), 0.985),
+    ];
+    let f = findings(&runs, 10_000);
+    let shown: Vec<Option<bool>> = f.iter().map(|f| f.shown).collect();
+    assert_eq!(
+        shown,
+        vec![Some(false), Some(false), Some(false), Some(false), Some(false), Some(false)],
+        "{f:#?}"
+    );
+    assert!(f[3].text.contains("largest batch size tried"), "{}", f[3].text);
+}
+
+#[test]
+fn one_run_or_no_target_cannot_tell() {
+    let f = findings(&[run(64, 1000.0, None, 0.9)], 10_000);
+    assert!(f.iter().all(|f| f.shown.is_none()));
+    let f = findings(&[run(64, 1000.0, None, 0.9), run(128, 1100.0, None, 0.91)], 10_000);
+    assert_eq!(f[0].shown, None);
+    assert_eq!(f[3].shown, None);
+    // Running runs are left out.
+    let mut running = run(256, 1.0, None, 0.5);
+    running.status = RunStatus::Running;
+    assert!(findings(&[run(64, 1.0, None, 0.9), running], 10_000)[0].shown.is_none());
+}
