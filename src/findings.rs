@@ -304,7 +304,7 @@ fn best_final(runs: &[&RunSummary], test_size: usize) -> Finding {
         thousands(test_size)
     );
     if gap > noise {
-        finding(5, Some(true), format!("{text} {} ended best.", batch(best.batch_size)))
+        finding(5, Some(true), format!("{text} Batch size {} ended best.", thousands(best.batch_size)))
     } else {
         finding(5, Some(false), format!("{text} The runs ended equally well."))
     }

@@ -54,7 +54,7 @@ fn a_textbook_sweep_shows_all_six() {
         "{}",
         f[3].text
     );
-    assert!(f[4].text.contains("batch size 64 ended best"), "{}", f[4].text);
+    assert!(f[4].text.contains("Batch size 64 ended best"), "{}", f[4].text);
     // 8 → 64: 8× fewer steps for 8× the batch; 64 → 512: 2× fewer for 8×: diminishing returns.
     assert!(f[5].text.contains("Past batch size 64"), "{}", f[5].text);
     assert!(f[5].text.contains("about 700 samples"), "{}", f[5].text);

@@ -8,6 +8,10 @@
 //   window.batchlab.backend  'webgpu' | 'cpu' | null (before the first start)
 //   window.batchlab.backendReason  why that backend (the banner's sentence), or null
 //   window.batchlab.results  per-epoch records so far (array of plain objects)
+//   window.batchlab.runs     one summary per run so far (array of plain objects; see the README)
+//   window.batchlab.findings the six findings of the last finished sweep ([] before one)
+//   window.batchlab.estimate the last duration estimate ({ runs, totalSeconds, atMost, … }) or null
+//   window.batchlab.estimateDuration()  measure a few steps and estimate the sweep in the controls
 //   window.batchlab.memory   memory in use after each epoch (array of plain objects)
 //   window.batchlab.stop()   end the sweep within about a second, keeping finished epochs
 //   window.batchlab.continueSweep(backend)  after a lost GPU device: train the runs not finished,
@@ -15,9 +19,18 @@
 //   window.batchlab.simulate.deviceLoss()   tests: destroy the WebGPU device mid-run
 //   window.batchlab.simulate.panic(message) tests: make the trainer panic
 import { createCharts } from './charts.js';
+import { renderRuns, renderFindings } from './summary.js';
 
 /** URL parameters that describe a sweep, in the order they are shown. */
-const PARAMETERS = ['batch', 'epochs', 'lr', 'optimizer', 'seed', 'train', 'test', 'backend'];
+const PARAMETERS = ['preset', 'batch', 'epochs', 'lr', 'optimizer', 'lrpolicy', 'lrref', 'warmup', 'model',
+  'target', 'endattarget', 'budget', 'seed', 'train', 'test', 'backend'];
+/** Control → settings field (as `parseSettings` returns them). */
+const FIELDS = {
+  preset: 'preset', batch: 'batch', epochs: 'epochs', lr: 'learningRate', optimizer: 'optimizer',
+  lrpolicy: 'lrPolicy', lrref: 'lrReferenceBatch', warmup: 'warmupEpochs', model: 'model', target: 'target',
+  endattarget: 'endAtTarget', budget: 'runBudgetSeconds', seed: 'seed', train: 'trainSize', test: 'testSize',
+  backend: 'backend',
+};
 /** How long Stop waits for the worker to finish its chunk before ending the worker outright. */
 const STOP_GRACE_MS = 1000;
 
@@ -26,6 +39,11 @@ const ui = {
   form: $('controls'),
   start: $('start'),
   stop: $('stop'),
+  estimate: $('estimate'),
+  estimateText: $('estimate-text'),
+  runs: document.querySelector('#runs tbody'),
+  findings: $('findings'),
+  findingsEmpty: $('findings-empty'),
   notice: $('notice'),
   status: $('status-text'),
   progress: $('progress'),
@@ -37,6 +55,12 @@ const ui = {
 
 const state = {
   status: 'idle', error: null, adapter: null, backend: null, backendReason: null, results: [], memory: [],
+  /** Run summaries (one per run; a restarted run has its own, with `series`), findings, estimate. */
+  runs: [], findings: [], estimate: null,
+  /** Whether the worker is measuring an estimate (not a sweep). */
+  estimating: false,
+  /** Whether `autorun=1` has been honoured (only once, on load). */
+  autoran: false,
   /** The sweep under way or last run: `{ params, settings, finished: Set of batch sizes }`. */
   sweep: null,
   /** A start sent to the worker and not yet accepted: `{ params, keep }`. */
@@ -57,6 +81,10 @@ window.batchlab = {
   get backendReason() { return state.backendReason; },
   get results() { return state.results.map((r) => ({ ...r })); },
   get memory() { return state.memory.map((m) => ({ ...m })); },
+  get runs() { return state.runs.map((r) => ({ ...r })); },
+  get findings() { return state.findings.map((f) => ({ ...f })); },
+  get estimate() { return state.estimate && structuredClone(state.estimate); },
+  estimateDuration,
   stop,
   continueSweep,
   simulate: {
@@ -65,7 +93,11 @@ window.batchlab = {
   },
 };
 
-const charts = createCharts({ accuracy: $('chart-accuracy'), loss: $('chart-loss'), time: $('chart-time') });
+const charts = createCharts({
+  accuracy: $('chart-accuracy'), loss: $('chart-loss'), time: $('chart-time'), normalised: $('chart-normalised'),
+  epochsToTarget: $('chart-epochs'), stepsToTarget: $('chart-steps'), timeToTarget: $('chart-target-time'),
+  finalAccuracy: $('chart-final'),
+});
 let worker = null;
 let stopTimer = null;
 let epochsPerRun = 0;
@@ -77,6 +109,7 @@ function setStatus(status, text) {
   ui.status.textContent = text;
   const busy = isBusy(status);
   ui.start.disabled = busy || !state.ready;
+  ui.estimate.disabled = busy || !state.ready;
   ui.stop.disabled = !busy;
   document.body.dataset.status = status;
   if (!busy) {
@@ -92,6 +125,8 @@ function notify(message) {
 }
 
 function fail(message) {
+  state.estimating = false;
+  stopRunning();
   state.error = message;
   notify(message);
   ui.recover.hidden = true;
@@ -113,20 +148,79 @@ function addRow(r) {
 }
 
 function fillControls(settings) {
-  ui.form.batch.value = settings.batchSizes.join(',');
-  ui.form.epochs.value = settings.epochs;
-  ui.form.lr.value = settings.learningRate;
-  ui.form.optimizer.value = settings.optimizer;
-  ui.form.seed.value = settings.seed;
-  ui.form.train.value = settings.trainSize;
-  ui.form.test.value = settings.testSize;
-  ui.form.backend.value = settings.backend;
+  for (const [name, field] of Object.entries(FIELDS)) {
+    const control = ui.form[name];
+    if (control.type === 'checkbox') control.checked = Boolean(settings[field]);
+    else control.value = settings[field];
+  }
   epochsPerRun = settings.epochs;
 }
 
 /** The controls as URL parameters; an empty control falls back to the default. */
 function controlParams() {
-  return Object.fromEntries(PARAMETERS.map((name) => [name, ui.form[name].value.trim()]).filter(([, v]) => v !== ''));
+  const value = (control) => (control.type === 'checkbox' ? (control.checked ? '1' : '0') : control.value.trim());
+  return Object.fromEntries(PARAMETERS.map((name) => [name, value(ui.form[name])]).filter(([, v]) => v !== ''));
+}
+
+/** The run summary of `summary`'s run, replaced or added (a restarted run is keyed by its series). */
+function upsertRun(summary) {
+  const rerun = state.reruns.get(summary.batchSize);
+  const run = rerun ? { ...summary, series: `${summary.batchSize} ${rerun}` } : { ...summary };
+  const key = (r) => r.series ?? r.batchSize;
+  const i = state.runs.findIndex((r) => key(r) === key(run));
+  if (i >= 0) state.runs[i] = run;
+  else state.runs.push(run);
+  drawRuns();
+}
+
+function drawRuns() {
+  charts.setRuns(state.runs);
+  renderRuns(ui.runs, state.runs);
+}
+
+/** Marks the run under way (if any) as stopped: by the reader, or by a failure. */
+function stopRunning() {
+  for (const run of state.runs) if (run.status === 'running') run.status = 'stopped';
+  drawRuns();
+}
+
+/** Asks the worker for the six findings of the runs so far (they arrive as a message). */
+function requestFindings() {
+  const finished = state.runs.filter((r) => r.status !== 'running');
+  if (finished.length === 0) return;
+  worker.postMessage({ type: 'findings', runs: finished, testSize: state.sweep?.settings?.testSize ?? 10_000 });
+}
+
+function showFindings(findings) {
+  state.findings = findings;
+  renderFindings(ui.findings, findings);
+  ui.findingsEmpty.hidden = findings.length > 0;
+}
+
+const duration = (s) => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+
+function showEstimate(estimate) {
+  state.estimate = estimate;
+  const perRun = estimate.runs.map((r) => `batch size ${r.batchSize.toLocaleString('en')}: ${duration(r.seconds)}`).join(', ');
+  ui.estimateText.textContent = `Estimated on this device: ${estimate.atMost ? 'at most ' : 'about '}${duration(estimate.totalSeconds)} ` +
+    `(${perRun}; measured in ${estimate.measuredInSeconds.toFixed(1)} s${estimate.atMost ? '; runs end early at the target' : ''}).`;
+  ui.estimateText.hidden = false;
+}
+
+/**
+ * Measures a few training steps at each batch size of the controls' sweep and shows how long
+ * it would take on this device (also in `window.batchlab.estimate`). Nothing already computed
+ * is cleared. Returns false when busy.
+ */
+function estimateDuration() {
+  if (isBusy(state.status) || !state.ready) return false;
+  if (worker.triedWebGpu) newWorker();
+  state.estimating = { status: state.status, text: ui.status.textContent };
+  setStatus('loading', 'Estimating…');
+  ui.estimateText.hidden = false;
+  ui.estimateText.textContent = 'Measuring a few training steps at each batch size…';
+  worker.postMessage({ type: 'estimate', params: controlParams() });
+  return true;
 }
 
 function onMessage({ data: m }) {
@@ -135,7 +229,12 @@ function onMessage({ data: m }) {
       fillControls(m.settings);
       state.ready = true;
       setStatus(state.status, ui.status.textContent);
-      if (new URLSearchParams(location.search).get('autorun') === '1') start();
+      if (!state.autoran && new URLSearchParams(location.search).get('autorun') === '1') {
+        state.autoran = true;
+        start();
+      } else if (m.estimate) {
+        estimateDuration();
+      }
       break;
     case 'settingsError':
       if (m.defaults) {
@@ -148,6 +247,7 @@ function onMessage({ data: m }) {
         state.ready = true;
       }
       state.pending = null;
+      state.estimating = false;
       state.error = m.message;
       notify(m.message);
       setStatus('error', `The setting “${m.parameter}” was refused; nothing was started.`);
@@ -158,7 +258,20 @@ function onMessage({ data: m }) {
       ui.progress.value = m.fraction;
       break;
     case 'started':
-      accepted(m.settings);
+      if (!state.estimating) accepted(m.settings);
+      break;
+    case 'estimate': {
+      const { status, text } = state.estimating || { status: 'idle', text: 'Idle.' };
+      state.estimating = false;
+      showEstimate(m.estimate);
+      setStatus(status, text);
+      break;
+    }
+    case 'findings':
+      showFindings(m.findings);
+      break;
+    case 'runStarted':
+      upsertRun(m.summary);
       break;
     case 'backend':
       worker.triedWebGpu = m.triedWebGpu;
@@ -174,7 +287,7 @@ function onMessage({ data: m }) {
       break;
     case 'progress': {
       const p = m.progress;
-      const phase = p.phase === 'train' ? 'training' : 'testing';
+      const phase = { train: 'training', probe: 'measuring the gradient noise on', test: 'testing' }[p.phase];
       const loss = p.runningLoss == null ? '' : ` · loss ${number(p.runningLoss, 3)}`;
       setStatus('training', `Batch size ${p.batchSize.toLocaleString('en')} · epoch ${p.epoch} of ${epochsPerRun} · ${phase} ${p.done.toLocaleString('en')} / ${p.total.toLocaleString('en')} images${loss}`);
       ui.progress.value = p.done / p.total;
@@ -188,10 +301,14 @@ function onMessage({ data: m }) {
       state.results.push(record);
       addRow(record);
       charts.add(record);
+      upsertRun(m.summary);
       break;
     }
     case 'diverged': {
       state.sweep.finished.add(m.batchSize);
+      const rerun = state.reruns.get(m.batchSize);
+      charts.diverged(m.batchSize, m.epoch, rerun ? `${m.batchSize} ${rerun}` : undefined);
+      upsertRun(m.summary);
       const sizes = state.sweep.settings.batchSizes;
       const last = sizes.indexOf(m.batchSize) === sizes.length - 1;
       // Several runs may diverge: each keeps its line in the notice.
@@ -200,10 +317,10 @@ function onMessage({ data: m }) {
       ].filter(Boolean).join('\n'));
       break;
     }
-      break;
     case 'done':
       setStatus('done', state.results.length ? `Done: ${epochs(state.results.length)} trained.` : 'Done: no epoch finished (every run diverged).');
       ui.progress.value = 1;
+      requestFindings();
       break;
     case 'stopped':
       stopped();
@@ -238,6 +355,7 @@ function deviceLost(reason) {
   const message = `The GPU device was lost (${reason}). ${finishedText()}` +
     (left.length ? ` Batch size${left.length === 1 ? '' : 's'} ${left.map((b) => b.toLocaleString('en')).join(', ')} ` +
       `${left.length === 1 ? 'is' : 'are'} left: continue the sweep on the CPU or on a new GPU device (an interrupted run starts again from its first epoch).` : '');
+  stopRunning();
   state.error = message;
   notify(message);
   ui.recover.hidden = left.length === 0;
@@ -311,6 +429,8 @@ function accepted(settings) {
   } else {
     state.results = [];
     state.memory = [];
+    state.runs = [];
+    showFindings([]);
     state.reruns = new Map();
     state.restarts = new Map();
     ui.tbody.replaceChildren();
@@ -326,6 +446,15 @@ function accepted(settings) {
 }
 
 function stopped() {
+  if (state.estimating) {
+    const { status, text } = state.estimating;
+    state.estimating = false;
+    ui.estimateText.textContent = 'The estimate was stopped.';
+    setStatus(status, text);
+    return;
+  }
+  stopRunning();
+  requestFindings();
   const n = state.results.length;
   setStatus('stopped', n === 0 ? 'Stopped before any epoch finished.' : `Stopped: ${n === 1 ? 'the finished epoch is' : `${epochs(n)} finished are`} kept.`);
 }
@@ -350,6 +479,16 @@ ui.form.addEventListener('submit', (e) => {
   start();
 });
 ui.stop.addEventListener('click', stop);
+ui.estimate.addEventListener('click', estimateDuration);
+// Picking a preset fills every control with its settings (the worker resolves them) and
+// estimates its duration; changing any other setting makes the sweep a custom one.
+ui.form.preset.addEventListener('change', () => {
+  if (ui.form.preset.value === 'custom' || isBusy(state.status)) return;
+  worker.postMessage({ type: 'parse', params: { preset: ui.form.preset.value, backend: ui.form.backend.value }, estimate: true });
+});
+ui.form.addEventListener('change', (e) => {
+  if (e.target !== ui.form.preset && e.target !== ui.form.backend) ui.form.preset.value = 'custom';
+});
 $('continue-cpu').addEventListener('click', () => continueSweep('cpu'));
 $('continue-gpu').addEventListener('click', () => continueSweep('webgpu'));
 

@@ -2,19 +2,24 @@
 // so the page never freezes. It talks to main.js with plain messages:
 //   in:  {type: 'parse', params}   params: URL parameters as an object of strings
 //        {type: 'start', params}   parse, choose the backend, load what is missing, then train
+//        {type: 'estimate', params}   like start, but only measure a few steps per batch size
+//        {type: 'findings', runs, testSize}   state the six findings from run summaries
 //        {type: 'stop'}            end the sweep at the next chunk (a fraction of a second)
 //        {type: 'loseDevice'}      tests: destroy the WebGPU device, as a GPU reset would
 //        {type: 'panic', message}  tests: make the trainer panic, as a bug would
 //   out: {type: 'settings', settings} | {type: 'settingsError', parameter, message}
 //        {type: 'started', settings} | {type: 'loading', message, fraction}
 //        {type: 'backend', backend, reason, adapter, triedWebGpu}   adapter: WebGPU's name or null
-//        {type: 'progress', progress} | {type: 'epoch', record} | {type: 'diverged', batchSize, epoch}
+//        {type: 'runStarted', summary} | {type: 'progress', progress}
+//        {type: 'epoch', record, summary} | {type: 'diverged', batchSize, epoch, summary}
+//        {type: 'estimate', estimate} | {type: 'findings', findings}
 //        {type: 'memory', batchSize, epoch, usage}     usage: {wasmBytes, deviceBytes}
 //        {type: 'done'} | {type: 'stopped'} | {type: 'error', message}
 //        {type: 'deviceLost', reason}                  the GPU device was lost mid-sweep
 //        {type: 'panic', message, location}            posted by the wasm panic hook
 import init, {
   initWebGpu, chooseBackend, memoryUsage, loseWebGpuDevice, panicForTest, parseSettings, MnistData, Trainer,
+  estimateDuration, findings,
 } from './pkg/batchlab.js';
 
 /** Milliseconds of training per call into wasm: bounds Stop's latency and the progress rate. */
@@ -149,36 +154,46 @@ function memorySample() {
   return { wasmBytes, deviceBytes: deviceBytes ?? null };
 }
 
+/**
+ * Parses `params`, chooses and starts the backend, loads MNIST: what a sweep and an estimate
+ * both need. Resolves to `{ settings, data, backend }`, or null after posting a refusal.
+ */
+async function prepare(params) {
+  await ready;
+  const { settings, refusal } = settingsOrRefusal(params);
+  if (refusal) {
+    post({ type: 'settingsError', parameter: refusal.parameter, message: refusal.message });
+    return null;
+  }
+  post({ type: 'started', settings });
+  let webgpu = {};
+  if (settings.backend !== 'cpu') {
+    post({ type: 'loading', message: 'Starting WebGPU…', fraction: 0 });
+    webgpu = await startWebGpu();
+  }
+  const choice = chooseBackend(settings.backend, webgpu);
+  const { backend } = choice;
+  post({ type: 'backend', backend, reason: choice.reason, adapter: webgpu.adapter ?? null, triedWebGpu: settings.backend !== 'cpu' });
+  const data = await loadMnist();
+  return { settings, data, backend };
+}
+
+/** Posts a failure: a lost device, a refused setting, or any other error. */
+function report(e) {
+  // The trainer classifies device failures (src/train.rs, TrainError::from_read).
+  if (e?.kind === 'deviceLost') post({ type: 'deviceLost', reason: e.reason });
+  else if (e && typeof e === 'object' && 'parameter' in e) post({ type: 'settingsError', parameter: e.parameter, message: e.message });
+  else post({ type: 'error', message: e instanceof Error ? e.message : (e?.message ?? String(e)) });
+}
+
 async function train(params) {
   running = true;
   stopRequested = false;
   try {
-    await ready;
-    const { settings, refusal } = settingsOrRefusal(params);
-    if (refusal) {
-      post({ type: 'settingsError', parameter: refusal.parameter, message: refusal.message });
-      return;
-    }
-    post({ type: 'started', settings });
-    let webgpu = {};
-    if (settings.backend !== 'cpu') {
-      post({ type: 'loading', message: 'Starting WebGPU…', fraction: 0 });
-      webgpu = await startWebGpu();
-    }
-    const choice = chooseBackend(settings.backend, webgpu);
-    const { backend } = choice;
-    post({ type: 'backend', backend, reason: choice.reason, adapter: webgpu.adapter ?? null, triedWebGpu: settings.backend !== 'cpu' });
-    const data = await loadMnist();
-    let trainer;
-    try {
-      trainer = new Trainer(data, settings);
-    } catch (e) {
-      if (e && typeof e === 'object' && 'parameter' in e) {
-        post({ type: 'settingsError', parameter: e.parameter, message: e.message });
-        return;
-      }
-      throw e;
-    }
+    const prepared = await prepare(params);
+    if (!prepared) return;
+    const { settings, data, backend } = prepared;
+    const trainer = new Trainer(data, settings);
     post({ type: 'loading', message: backend === 'webgpu' ? 'Preparing the GPU kernels (the first step takes longest)…' : 'Training on the CPU…', fraction: 0 });
     try {
       for (;;) {
@@ -189,10 +204,11 @@ async function train(params) {
         const event = await trainer.advance(CHUNK_MS);
         if (event.kind === 'done') break;
         if (event.kind === 'progress') post({ type: 'progress', progress: event.progress });
+        else if (event.kind === 'runStarted') post({ type: 'runStarted', summary: event.summary });
         else if (event.kind === 'epoch') {
-          post({ type: 'epoch', record: event.record });
+          post({ type: 'epoch', record: event.record, summary: event.summary });
           post({ type: 'memory', batchSize: event.record.batchSize, epoch: event.record.epoch, usage: memorySample() });
-        } else if (event.kind === 'diverged') post({ type: 'diverged', batchSize: event.batchSize, epoch: event.epoch });
+        } else if (event.kind === 'diverged') post({ type: 'diverged', batchSize: event.batchSize, epoch: event.epoch, summary: event.summary });
         // Let the Stop message in: a chunk on the CPU side may not have yielded.
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
@@ -201,12 +217,21 @@ async function train(params) {
     }
     post({ type: 'done' });
   } catch (e) {
-    // The trainer classifies device failures (src/train.rs, TrainError::from_read).
-    if (e?.kind === 'deviceLost') {
-      post({ type: 'deviceLost', reason: e.reason });
-    } else {
-      post({ type: 'error', message: e instanceof Error ? e.message : (e?.message ?? String(e)) });
-    }
+    report(e);
+  } finally {
+    running = false;
+  }
+}
+
+async function estimate(params) {
+  running = true;
+  try {
+    const prepared = await prepare(params);
+    if (!prepared) return;
+    post({ type: 'loading', message: 'Measuring a few steps at each batch size…', fraction: 0 });
+    post({ type: 'estimate', estimate: await estimateDuration(prepared.data, prepared.settings) });
+  } catch (e) {
+    report(e);
   } finally {
     running = false;
   }
@@ -221,13 +246,24 @@ self.onmessage = async ({ data: message }) => {
         const { settings, refusal } = settingsOrRefusal(message.params);
         // With a refusal come the defaults, so the controls are never left empty.
         post(refusal ? { type: 'settingsError', parameter: refusal.parameter, message: refusal.message, defaults: parseSettings({}) }
-                     : { type: 'settings', settings });
+                     : { type: 'settings', settings, estimate: Boolean(message.estimate) });
       } catch (e) {
         post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
       }
       break;
     case 'start':
       if (!running) train(message.params);
+      break;
+    case 'estimate':
+      if (!running) estimate(message.params);
+      break;
+    case 'findings':
+      try {
+        await ready;
+        post({ type: 'findings', findings: findings(message.runs, message.testSize) });
+      } catch (e) {
+        post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      }
       break;
     case 'stop':
       stopRequested = true;

@@ -1,0 +1,150 @@
+// End-to-end: the experiment of issue 3 in the real page, on the CPU backend in headless
+// Chromium: a reduced Quick look (2,000 images, the full batch included) with its charts across
+// batch sizes, run summaries and findings; a preset's duration estimate; a sweep forced to
+// diverge. Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { open, waitForStatus } from './harness.mjs';
+import { setup } from './setup.mjs';
+
+const fixture = setup();
+
+/** Per chart canvas id: its datasets (label and points), and how many pixels are not background. */
+function chartState(ids) {
+  return ids.map((id) => {
+    const canvas = document.getElementById(id);
+    const chart = Chart.getChart(canvas);
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    let inked = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 200 && (data[i] < 200 || data[i + 1] < 200 || data[i + 2] < 200)) inked++;
+    return {
+      id,
+      inked,
+      datasets: chart.data.datasets.map((d) => ({ label: d.label, data: d.data.map((p) => ({ x: p.x, y: p.y })) })),
+    };
+  });
+}
+
+const ACROSS = ['chart-epochs', 'chart-steps', 'chart-target-time', 'chart-final'];
+
+test('a reduced Quick look: every batch size up to the full batch, summaries, charts across batch sizes, findings', { timeout: 20 * 60_000 }, async () => {
+  // 2,000 images, batch sizes 1, 8, 64, 512 and the full batch (2,000), 3 epochs; a target of
+  // 85 % that the small batches reach in so few epochs and the full batch does not.
+  const { page, errors } = await open(fixture.browser.context,
+    `${fixture.server.url}?preset=quick&train=2000&test=1000&epochs=3&target=0.85&backend=cpu&autorun=1`);
+  const status = await waitForStatus(page, ['done', 'error', 'stopped'], 18 * 60_000);
+  assert.equal(status, 'done', await page.evaluate(() => window.batchlab.error));
+  await page.waitForFunction(() => window.batchlab.findings.length === 6, null, { timeout: 60_000 });
+  const { results, runs, findings } = await page.evaluate(() => ({
+    results: window.batchlab.results, runs: window.batchlab.runs, findings: window.batchlab.findings,
+  }));
+  console.log(JSON.stringify(runs, null, 1));
+  console.log(findings.map((f) => `${f.number} ${f.shown}: ${f.text}`).join('\n'));
+
+  // One summary per batch size, each consistent with its per-epoch records.
+  assert.deepEqual(runs.map((r) => r.batchSize), [1, 8, 64, 512, 2000]);
+  for (const run of runs) {
+    const records = results.filter((r) => r.batchSize === run.batchSize);
+    assert.equal(records.length, 3);
+    assert.equal(run.status, 'done');
+    assert.equal(run.endedBy, 'epochs');
+    assert.equal(run.optimizer, 'adam');
+    assert.equal(run.learningRate, 0.001);
+    assert.equal(run.epochs, 3);
+    assert.equal(run.steps, 3 * Math.ceil(2000 / run.batchSize));
+    assert.equal(run.finalTestAccuracy, records[2].testAccuracy);
+    assert.equal(run.bestTestAccuracy, Math.max(...records.map((r) => r.testAccuracy)));
+    const first = records.find((r) => r.testAccuracy >= 0.85);
+    assert.equal(run.targetEpoch, first?.epoch ?? null, `batch ${run.batchSize}`);
+    assert.equal(run.targetSteps, first?.steps ?? null);
+    assert.equal(run.targetSeconds, first?.trainSeconds ?? null);
+    assert.ok(Number.isFinite(run.noiseScale) && run.noiseScale > 0, `noise scale ${run.noiseScale}`);
+  }
+  // The full batch: one optimiser step per epoch over all 2,000 images (two micro-batches of 1,024).
+  assert.deepEqual(results.filter((r) => r.batchSize === 2000).map((r) => r.steps), [1, 2, 3]);
+  const reached = runs.filter((r) => r.targetEpoch != null);
+  assert.ok(reached.length >= 2, 'at least two batch sizes reached 85 %');
+  assert.ok(runs.some((r) => r.targetEpoch == null), 'the full batch (at least) did not reach 85 % in 3 epochs');
+
+  // The charts across batch sizes: the points are the summaries', at log2(batch size).
+  const charts = await page.evaluate(chartState, [...ACROSS, 'chart-normalised']);
+  const byId = Object.fromEntries(charts.map((c) => [c.id, c]));
+  const points = (id, label) => byId[id].datasets.find((d) => d.label.startsWith(label))?.data ?? [];
+  assert.deepEqual(points('chart-epochs', 'reached 85 %'), reached.map((r) => ({ x: Math.log2(r.batchSize), y: r.targetEpoch })));
+  assert.deepEqual(points('chart-steps', 'reached 85 %'), reached.map((r) => ({ x: Math.log2(r.batchSize), y: r.targetSteps })));
+  assert.deepEqual(points('chart-target-time', 'reached 85 %'), reached.map((r) => ({ x: Math.log2(r.batchSize), y: r.targetSeconds })));
+  assert.equal(points('chart-epochs', 'not reached').length, runs.length - reached.length);
+  const fastest = reached.reduce((a, b) => (b.targetSeconds < a.targetSeconds ? b : a));
+  assert.ok(byId['chart-target-time'].datasets.some((d) => d.label === `fastest: batch size ${fastest.batchSize.toLocaleString('en')}`));
+  assert.ok(byId['chart-steps'].datasets.some((d) => d.label.startsWith('gradient noise scale ≈')), 'the noise-scale line');
+  assert.deepEqual(points('chart-final', 'final'), runs.map((r) => ({ x: Math.log2(r.batchSize), y: 100 * r.finalTestAccuracy })));
+  // Normalised time: each record's time over the smallest time to the target.
+  const smallest = Math.min(...reached.map((r) => r.targetSeconds));
+  const normalised = byId['chart-normalised'].datasets.flatMap((d) => d.data);
+  assert.equal(normalised.length, results.length);
+  for (const r of results) {
+    assert.ok(normalised.some((p) => Math.abs(p.x - r.trainSeconds / smallest) < 1e-9 && Math.abs(p.y - 100 * r.testAccuracy) < 1e-9));
+  }
+  for (const c of charts) assert.ok(c.inked > 800, `${c.id} is drawn (${c.inked} pixels)`);
+
+  // The findings panel: six findings from these numbers; throughput grew from batch 1 to the full batch.
+  assert.deepEqual(findings.map((f) => f.number), [1, 2, 3, 4, 5, 6]);
+  assert.equal(findings[1].shown, true, findings[1].text);
+  assert.match(findings[1].text, /from batch size 1 to batch size 2,000/);
+  assert.equal(findings[3].shown === null, false, 'two batch sizes reached the target: the fastest is known');
+  assert.match(findings[3].text, new RegExp(`batch size ${fastest.batchSize.toLocaleString('en')} reached 85 % first`));
+  const panel = await page.$$eval('#findings li', (items) => items.map((li) => [li.className, li.textContent]));
+  assert.equal(panel.length, 6);
+  panel.forEach(([cls, text], i) => {
+    assert.equal(cls, { true: 'shown', false: 'not-shown', null: 'unknown' }[String(findings[i].shown)]);
+    assert.ok(text.includes(findings[i].title) && text.includes(findings[i].text.slice(0, 40)));
+  });
+  const rows = await page.$$eval('#runs tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.deepEqual(rows.map((r) => r[0]), ['1', '8', '64', '512', '2,000']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a preset fills the controls and its duration is estimated from measured steps', { timeout: 10 * 60_000 }, async () => {
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?backend=cpu`);
+  await page.waitForFunction(() => !document.getElementById('start').disabled, null, { timeout: 60_000 });
+  await page.selectOption('#preset', 'quick');
+  await page.waitForFunction(() => window.batchlab.estimate !== null, null, { timeout: 5 * 60_000 });
+  const controls = await page.evaluate(() => ['batch', 'epochs', 'train', 'model', 'backend'].map((n) => document.forms.controls[n].value));
+  assert.deepEqual(controls, ['1,8,64,512,full', '5', '10000', 'lenet5', 'cpu']);
+  const estimate = await page.evaluate(() => window.batchlab.estimate);
+  console.log(JSON.stringify(estimate));
+  assert.deepEqual(estimate.runs.map((r) => r.batchSize), [1, 8, 64, 512, 10000]);
+  for (const r of estimate.runs) assert.ok(r.samplesPerSecond > 0 && r.seconds > 0, JSON.stringify(r));
+  // Batch size 1 processes fewer samples per second than 64 on any backend.
+  assert.ok(estimate.runs[0].samplesPerSecond < estimate.runs[2].samplesPerSecond);
+  assert.ok(Math.abs(estimate.totalSeconds - estimate.runs.reduce((s, r) => s + r.seconds, 0)) < 1e-6);
+  assert.match(await page.textContent('#estimate-text'), /^Estimated on this device: about \d+ (s|min)/);
+  assert.equal(await page.evaluate(() => window.batchlab.results.length), 0, 'an estimate records nothing');
+  // Editing a setting makes the sweep a custom one.
+  await page.fill('#epochs', '2');
+  await page.dispatchEvent('#epochs', 'change');
+  assert.equal(await page.inputValue('#preset'), 'custom');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a run forced to diverge is drawn and listed as diverged, and the sweep goes on', { timeout: 10 * 60_000 }, async () => {
+  const { page, errors } = await open(fixture.browser.context,
+    `${fixture.server.url}?batch=16,64&epochs=2&train=640&test=200&lr=1e6&optimizer=sgd&backend=cpu&autorun=1`);
+  assert.equal(await waitForStatus(page, ['done', 'error'], 5 * 60_000), 'done');
+  await page.waitForFunction(() => window.batchlab.findings.length === 6, null, { timeout: 60_000 });
+  const runs = await page.evaluate(() => window.batchlab.runs);
+  assert.deepEqual(runs.map((r) => [r.batchSize, r.status, r.endedBy, r.divergedEpoch, r.targetEpoch]),
+    [[16, 'diverged', 'diverged', 1, null], [64, 'diverged', 'diverged', 1, null]]);
+  const charts = await page.evaluate(chartState, ['chart-accuracy', 'chart-epochs']);
+  const accuracy = charts[0].datasets;
+  assert.deepEqual(accuracy.map((d) => d.label), ['batch size 16 (diverged)', 'batch size 64 (diverged)']);
+  assert.ok(accuracy.every((d) => d.data.some((p) => p.x === 1 && p.y === 10)), 'a cross at chance level in epoch 1');
+  assert.equal(charts[1].datasets.find((d) => d.label === 'diverged').data.length, 2);
+  const rows = await page.$$eval('#runs tbody tr', (trs) => trs.map((tr) => tr.cells[3].textContent));
+  assert.deepEqual(rows, ['diverged in epoch 1', 'diverged in epoch 1']);
+  assert.match(await page.textContent('#notice'), /Batch size 16 diverged in epoch 1.*\n.*Batch size 64 diverged/s);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
