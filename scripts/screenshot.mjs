@@ -1,8 +1,8 @@
-// Takes the README's screenshot: a finished sweep in headless Chromium on WebGPU.
+// Takes the README's screenshot: a finished sweep, with its findings, in headless Chromium.
 //   node scripts/screenshot.mjs [query] [output]   (needs a built page: scripts/build.sh)
 import { serve, launch, open, waitForStatus } from '../tests/e2e/harness.mjs';
 
-const query = process.argv[2] ?? 'batch=32,128,512&epochs=3&train=2000&test=1000&seed=42';
+const query = process.argv[2] ?? 'preset=quick';
 const output = process.argv[3] ?? 'docs/screenshot.png';
 const server = await serve();
 const browser = await launch();
@@ -10,6 +10,8 @@ try {
   const { page } = await open(browser.context, `${server.url}?${query}&autorun=1`);
   const status = await waitForStatus(page, ['done', 'error', 'stopped'], 0);
   if (status !== 'done') throw new Error(`status ${status}: ${await page.evaluate(() => window.batchlab.error)}`);
+  await page.waitForFunction(() => window.batchlab.findings.length === 6, null, { timeout: 60_000 });
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.screenshot({ path: output, fullPage: true });
   console.log(`wrote ${output}`);
 } finally {

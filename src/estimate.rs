@@ -1,6 +1,6 @@
-//! How long a sweep will take on this device, from a short measured warm-up: a few training
-//! steps at each batch size (at most the micro-batch size: larger batches run as micro-batches),
-//! timed after a first step that pays shader compilation.
+//! How long a sweep will take on this device, from a short measured warm-up: training steps at
+//! each batch size (at most the micro-batch size: larger batches run as micro-batches), timed
+//! after a quarter of a second of unmeasured steps that pays shader compilation.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,8 +13,12 @@ use crate::data::Split;
 use crate::settings::Settings;
 use crate::train::{PROBE_BIG_BATCH, PROBE_SMALL_BATCH, Run, RunConfig, RunEvent, TrainError};
 
-/// Measured training time per batch size is at least this long (after the warm-up step).
-pub const MEASURE_SECONDS: f64 = 0.3;
+/// Seconds of unmeasured training per batch size before the measurement.
+pub const WARMUP_SECONDS: f64 = 0.25;
+/// Seconds of measured training per batch size.
+pub const MEASURE_SECONDS: f64 = 0.5;
+/// Most seconds spent per batch size (a slow device measures fewer, longer steps).
+pub const MEASURE_LIMIT_SECONDS: f64 = 30.0;
 /// Evaluation (a forward pass) is taken to cost a third of a training step per image (forward
 /// plus a backward pass of about twice its cost).
 pub const EVAL_SPEEDUP: f64 = 3.0;
@@ -45,8 +49,10 @@ pub struct SweepEstimate {
     pub measured_in_seconds: f64,
 }
 
-/// Trains a few steps at `batch_size` on `train` and returns the samples/s of the steps after
-/// the first (which compiles shaders), over at least [`MEASURE_SECONDS`] or the whole epoch.
+/// Trains at `batch_size` on `train` and returns the samples/s of training steps measured for
+/// [`MEASURE_SECONDS`] after [`WARMUP_SECONDS`] of unmeasured steps (the first compiles
+/// shaders; the first chunks are short while the chunk size ramps up). Only training counts:
+/// the run's noise probe and evaluation (of one image) between epochs are not timed.
 async fn measure(
     settings: &Settings,
     batch_size: usize,
@@ -55,29 +61,40 @@ async fn measure(
     device: &Device,
 ) -> Result<f64, TrainError> {
     let mut config = RunConfig::new(settings, batch_size);
-    config.epochs = 1;
+    // Never end during the measurement.
+    config.epochs = usize::MAX;
+    config.end_at_target = false;
+    config.budget_seconds = 0.0;
     let mut run = Run::new(config, device).with_micro_batch(micro_batch);
-    let budget = Duration::from_secs_f64(MEASURE_SECONDS / 2.0);
-    // One step first: shader compilation, buffer allocation.
-    let mut counted_from = match run.advance(train, train, Duration::ZERO).await? {
-        RunEvent::Progress(p) if p.phase == "train" && p.done < p.total => p.done,
-        _ => return Ok(0.0),
-    };
+    let test = train.take(1);
+    let budget = Duration::from_secs_f64(MEASURE_SECONDS / 4.0);
     let start = Instant::now();
-    let mut samples = 0;
-    while start.elapsed().as_secs_f64() < MEASURE_SECONDS {
-        match run.advance(train, train, budget).await? {
-            RunEvent::Progress(p) if p.phase == "train" => {
-                samples += p.done - counted_from;
-                counted_from = p.done;
-                if p.done == p.total {
-                    break;
-                }
-            }
-            _ => break,
+    let (mut samples, mut seconds, mut before) = (0, 0.0, 0);
+    // Every training chunk, warm-up included: the fallback when a step outlasts the limit.
+    let (mut all_samples, mut all_seconds) = (0, 0.0);
+    while seconds < MEASURE_SECONDS && start.elapsed().as_secs_f64() < MEASURE_LIMIT_SECONDS {
+        let chunk = Instant::now();
+        let event = run.advance(train, &test, budget).await?;
+        let RunEvent::Progress(p) = event else {
+            continue;
+        };
+        if p.phase != "train" {
+            continue;
+        }
+        let done = if p.done < before { p.done } else { p.done - before };
+        before = if p.done == p.total { 0 } else { p.done };
+        all_samples += done;
+        all_seconds += chunk.elapsed().as_secs_f64();
+        if start.elapsed().as_secs_f64() > WARMUP_SECONDS {
+            samples += done;
+            seconds += chunk.elapsed().as_secs_f64();
         }
     }
-    Ok(samples as f64 / start.elapsed().as_secs_f64().max(1e-9))
+    Ok(if samples > 0 {
+        samples as f64 / seconds.max(1e-9)
+    } else {
+        all_samples as f64 / all_seconds.max(1e-9)
+    })
 }
 
 /// Measures training throughput at every batch size of `settings` (each at most `micro_batch`)

@@ -93,12 +93,13 @@ fn finding(number: u8, shown: Option<bool>, text: String) -> Finding {
 }
 
 /// The six findings for a sweep's runs. `runs` may come in any order and may repeat a batch size
-/// (a run restarted after a lost device: the later one counts); runs still `running` are left
-/// out. `test_size` is the number of test images (the noise of an accuracy difference).
+/// (a run restarted after a lost device: the later one counts); only runs that ended (`done` or
+/// `diverged`) count: a run still `running` or `stopped` has not had its chance to reach the
+/// target. `test_size` is the number of test images (the noise of an accuracy difference).
 pub fn findings(runs: &[RunSummary], test_size: usize) -> Vec<Finding> {
     let mut runs: Vec<&RunSummary> = runs
         .iter()
-        .filter(|r| r.status != RunStatus::Running)
+        .filter(|r| matches!(r.status, RunStatus::Done | RunStatus::Diverged))
         .collect();
     runs.reverse();
     runs.sort_by_key(|r| r.batch_size); // stable: a later run of a batch size comes first
@@ -109,7 +110,7 @@ pub fn findings(runs: &[RunSummary], test_size: usize) -> Vec<Finding> {
                 finding(
                     n,
                     None,
-                    "The sweep needs at least two finished batch sizes to compare.".into(),
+                    "The sweep needs at least two batch sizes whose runs ended (done or diverged; not stopped) to compare.".into(),
                 )
             })
             .collect();
@@ -237,6 +238,9 @@ fn epochs_to_target(runs: &[&RunSummary], target: &str) -> Finding {
     }
 }
 
+/// Two times closer than this ratio are too close to call (timing noise).
+pub const TIME_MARGIN: f64 = 1.1;
+
 fn fastest(runs: &[&RunSummary], target: &str) -> Finding {
     let Some(best) = runs
         .iter()
@@ -245,38 +249,42 @@ fn fastest(runs: &[&RunSummary], target: &str) -> Finding {
     else {
         return finding(4, None, format!("No batch size reached {target}."));
     };
-    let describe = |r: &&RunSummary| match r.target_seconds {
+    let best_seconds = best.target_seconds.unwrap_or_default();
+    let describe = |r: &&&RunSummary| match r.target_seconds {
         Some(s) => format!("{} took {}", batch(r.batch_size), seconds(s)),
         None => format!("{} {}", batch(r.batch_size), not_reached(r)),
     };
-    let smaller: Vec<String> = runs.iter().filter(|r| r.batch_size < best.batch_size).map(describe).collect();
-    let larger: Vec<String> = runs.iter().filter(|r| r.batch_size > best.batch_size).map(describe).collect();
-    let lead = format!(
-        "{} reached {target} first, in {} of training",
-        batch(best.batch_size),
-        seconds(best.target_seconds.unwrap_or_default())
+    // Clearly slower: did not reach the target, or took over 10 % longer.
+    let slower = |r: &&&RunSummary| r.target_seconds.is_none_or(|s| s > TIME_MARGIN * best_seconds);
+    let smaller: Vec<&&RunSummary> = runs.iter().filter(|r| r.batch_size < best.batch_size).collect();
+    let larger: Vec<&&RunSummary> = runs.iter().filter(|r| r.batch_size > best.batch_size).collect();
+    let list = |side: &[&&RunSummary]| side.iter().map(describe).collect::<Vec<_>>().join(", ");
+    let mut text = format!(
+        "Batch size {} reached {target} first, in {} of training",
+        thousands(best.batch_size),
+        seconds(best_seconds)
     );
-    match (smaller.is_empty(), larger.is_empty()) {
-        (false, false) => finding(
-            4,
-            Some(true),
-            format!(
-                "{lead}; smaller: {}; larger: {}.",
-                smaller.join(", "),
-                larger.join(", ")
-            ),
-        ),
-        (true, _) => finding(
-            4,
-            Some(false),
-            format!("{lead}, but it is the smallest batch size tried: the sweep does not bracket the fastest one."),
-        ),
-        (_, true) => finding(
-            4,
-            Some(false),
-            format!("{lead}, but it is the largest batch size tried: the sweep does not bracket the fastest one."),
-        ),
+    if !smaller.is_empty() {
+        text += &format!("; smaller: {}", list(&smaller));
     }
+    if !larger.is_empty() {
+        text += &format!("; larger: {}", list(&larger));
+    }
+    text.push('.');
+    let (below, above) = (smaller.iter().any(slower), larger.iter().any(slower));
+    let missing = match (below, above) {
+        (true, true) => return finding(4, Some(true), text),
+        (false, false) => "on either side",
+        (false, true) => "smaller than it",
+        (true, false) => "larger than it",
+    };
+    finding(
+        4,
+        Some(false),
+        format!(
+            "{text} No batch size {missing} was clearly (over 10 %) slower, so the sweep does not bracket the fastest batch size."
+        ),
+    )
 }
 
 fn best_final(runs: &[&RunSummary], test_size: usize) -> Finding {
@@ -313,10 +321,17 @@ fn best_final(runs: &[&RunSummary], test_size: usize) -> Finding {
 fn diminishing_returns(runs: &[&RunSummary], target: &str) -> Finding {
     let mut scales: Vec<f64> = runs.iter().filter_map(|r| r.noise_scale).collect();
     scales.sort_by(f64::total_cmp);
-    let noise = scales.get(scales.len() / 2).map(|s| {
+    let median = match scales.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(scales[n / 2]),
+        n => Some((scales[n / 2 - 1] + scales[n / 2]) / 2.0),
+    };
+    let noise = median.map(|s| {
+        let n = s.round().max(1.0) as usize;
         format!(
-            " The gradient noise scale measured during training is about {} samples (the batch size past which returns diminish, McCandlish et al. 2018).",
-            thousands(s.round() as usize)
+            " The gradient noise scale measured during training is about {} sample{} (the batch size past which returns diminish, McCandlish et al. 2018).",
+            thousands(n),
+            if n == 1 { "" } else { "s" }
         )
     });
     let noise = noise.unwrap_or_default();

@@ -211,7 +211,8 @@ impl Default for Settings {
 /// A setting that was refused: which parameter, and why, in words a reader understands.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct SettingsError {
-    /// The URL parameter at fault (`batch`, `epochs`, `lr`, `optimizer`, `seed`, `train`, `test`,
+    /// The URL parameter at fault (`preset`, `batch`, `epochs`, `lr`, `optimizer`, `lrpolicy`,
+    /// `lrref`, `warmup`, `model`, `target`, `endattarget`, `budget`, `seed`, `train`, `test`,
     /// `backend`).
     pub parameter: &'static str,
     /// What is wrong and what is allowed.
@@ -447,9 +448,14 @@ impl Settings {
             .enumerate()
             .find(|&(i, b)| self.batch_sizes[..i].contains(b))
         {
+            let full = if self.batch.split(',').any(|s| s.trim() == "full") {
+                format!(" (“full” is the training-set size, {})", self.train_size)
+            } else {
+                String::new()
+            };
             return Err(refuse(
                 "batch",
-                format!("each batch size may be listed once, but {b} is listed twice"),
+                format!("each batch size may be listed once, but {b} is listed twice{full}"),
             ));
         }
         if self.epochs == 0 || self.epochs > MAX_EPOCHS {

@@ -25,7 +25,7 @@ use crate::schedule::LrSchedule;
 use crate::settings::{Optimizer, Settings};
 use crate::summary::{EndedBy, RunSummary};
 
-/// Images per forward pass during evaluation.
+/// Most images per forward pass during evaluation (fewer when the micro-batch size is smaller).
 pub const EVAL_BATCH: usize = 1000;
 /// Images of the larger batch of the gradient-noise probe run after each epoch's training
 /// (fewer when the training set is smaller).
@@ -467,10 +467,10 @@ impl Run {
         let reached = self.summary.observe(&record);
         let ended_by = if reached && self.config.end_at_target {
             Some(EndedBy::Target)
-        } else if self.out_of_time {
-            Some(EndedBy::TimeBudget)
         } else if self.epochs_done == self.config.epochs {
             Some(EndedBy::Epochs)
+        } else if self.out_of_time {
+            Some(EndedBy::TimeBudget)
         } else {
             None
         };
@@ -631,9 +631,10 @@ impl Run {
         self.cursor = end;
     }
 
-    /// Evaluates the next batch of the test images with `model`, a validation snapshot.
+    /// Evaluates the next batch of the test images (at most [`EVAL_BATCH`], and at most the
+    /// micro-batch size) with `model`, a validation snapshot.
     fn eval_batch(&mut self, model: &Network, test: &Split) {
-        let end = (self.cursor + EVAL_BATCH).min(test.len());
+        let end = (self.cursor + EVAL_BATCH.min(self.micro_batch)).min(test.len());
         let indices: Vec<usize> = (self.cursor..end).collect();
         let device = self.device.clone().inner();
         let batch = test.batch(&indices, &device);

@@ -301,9 +301,11 @@ fn refusal(error: &SettingsError) -> JsValue {
 }
 
 /// Reads sweep settings from URL parameters: a plain object `{ batch: "16,128", epochs: "2", … }`
-/// (all values strings, as in a query string). Resolves defaults for missing parameters and
-/// returns the settings object (`batchSizes`, `epochs`, `learningRate`, `optimizer`, `seed`,
-/// `trainSize`, `testSize`).
+/// (all values strings, as in a query string). Resolves the preset and defaults for missing
+/// parameters and returns the settings object (`preset`, `batch`, `batchSizes`, `epochs`,
+/// `learningRate`, `optimizer`, `seed`, `trainSize`, `testSize`, `backend`, `model`, `lrPolicy`,
+/// `lrReferenceBatch`, `warmupEpochs`, `target`, `endAtTarget`, `runBudgetSeconds`; see
+/// [`Settings`]).
 ///
 /// # Errors
 /// Throws `{ parameter, message }` naming the refused parameter and the allowed range.

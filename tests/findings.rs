@@ -50,7 +50,7 @@ fn a_textbook_sweep_shows_all_six() {
     assert!(f[1].text.contains("2.7×") && f[1].text.contains("batch size 8"), "{}", f[1].text);
     assert!(f[2].text.contains("8: 1, 64: 1, 512: 4, 10,000: not reached in 5"), "{}", f[2].text);
     assert!(
-        f[3].text.starts_with("batch size 64 reached 98 % first, in 10.0 s"),
+        f[3].text.starts_with("Batch size 64 reached 98 % first, in 10.0 s"),
         "{}",
         f[3].text
     );
@@ -76,7 +76,7 @@ fn a_flat_sweep_shows_none_and_says_so() {
         vec![Some(false), Some(false), Some(false), Some(false), Some(false), Some(false)],
         "{f:#?}"
     );
-    assert!(f[3].text.contains("largest batch size tried"), "{}", f[3].text);
+    assert!(f[3].text.contains("No batch size larger than it was clearly"), "{}", f[3].text);
 }
 
 #[test]
@@ -86,8 +86,22 @@ fn one_run_or_no_target_cannot_tell() {
     let f = findings(&[run(64, 1000.0, None, 0.9), run(128, 1100.0, None, 0.91)], 10_000);
     assert_eq!(f[0].shown, None);
     assert_eq!(f[3].shown, None);
-    // Running runs are left out.
+    // Running and stopped runs are left out: they had no chance to reach the target.
     let mut running = run(256, 1.0, None, 0.5);
     running.status = RunStatus::Running;
-    assert!(findings(&[run(64, 1.0, None, 0.9), running], 10_000)[0].shown.is_none());
+    let mut stopped = run(512, 1.0, None, 0.5);
+    stopped.status = RunStatus::Stopped;
+    assert!(findings(&[run(64, 1.0, None, 0.9), running, stopped], 10_000)[0].shown.is_none());
+}
+
+#[test]
+fn a_fastest_batch_size_within_timing_noise_of_a_neighbour_is_not_called() {
+    let runs = vec![
+        run(16, 1000.0, Some((1, 100, 0.80)), 0.985),
+        run(128, 1200.0, Some((1, 20, 0.78)), 0.985),
+        run(512, 1300.0, Some((2, 8, 2.0)), 0.985),
+    ];
+    let f = &findings(&runs, 10_000)[3];
+    assert_eq!(f.shown, Some(false), "{f:?}");
+    assert!(f.text.contains("No batch size smaller than it was clearly (over 10 %) slower"), "{}", f.text);
 }

@@ -273,7 +273,8 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
   function drawToTarget(chart, { value, total, what, unit, log, extra }) {
     const sorted = [...runs].sort((a, b) => a.batchSize - b.batchSize);
     const reached = sorted.filter((r) => r[value] != null && r[value] > 0);
-    const notReached = sorted.filter((r) => r[value] == null && (r.status === 'done' || r.status === 'stopped'));
+    // A stopped run had no chance to reach the target: it is left out here (the runs table lists it).
+    const notReached = sorted.filter((r) => r[value] == null && r.status === 'done');
     const diverged = sorted.filter((r) => r[value] == null && r.status === 'diverged');
     const ys = reached.map((r) => r[value]);
     if (!ys.length) ys.push(...sorted.map((r) => r[total]).filter((t) => t > 0));

@@ -125,6 +125,7 @@ function notify(message) {
 }
 
 function fail(message) {
+  if (state.estimating) ui.estimateText.textContent = 'No estimate: the trainer failed (see above).';
   state.estimating = false;
   stopRunning();
   state.error = message;
@@ -225,24 +226,37 @@ function estimateDuration() {
 
 function onMessage({ data: m }) {
   switch (m.type) {
-    case 'settings':
+    case 'settings': {
       fillControls(m.settings);
       state.ready = true;
+      ui.form.preset.dataset.value = m.settings.preset;
       setStatus(state.status, ui.status.textContent);
-      if (!state.autoran && new URLSearchParams(location.search).get('autorun') === '1') {
-        state.autoran = true;
-        start();
-      } else if (m.estimate) {
-        estimateDuration();
-      }
+      // `autorun=1` is honoured once, for the URL's settings (the first answer).
+      const autorun = !state.autoran && new URLSearchParams(location.search).get('autorun') === '1';
+      state.autoran = true;
+      if (autorun) start();
+      else if (m.estimate) estimateDuration();
       break;
+    }
     case 'settingsError':
+      state.autoran = true;
+      if (state.estimating) {
+        // A refused estimate: say why where the estimate goes; the sweep's state is untouched.
+        const { status, text } = state.estimating;
+        state.estimating = false;
+        ui.estimateText.textContent = `No estimate: ${m.message}`;
+        setStatus(status, text);
+        ui.form[m.parameter]?.focus();
+        break;
+      }
       if (m.defaults) {
         // Refused on load: the defaults, then every value the URL gave (as text), so that the
         // reader can correct the refused one and keep the rest.
         fillControls(m.defaults);
         for (const [name, value] of new URLSearchParams(location.search)) {
-          if (PARAMETERS.includes(name) && ui.form[name]) ui.form[name].value = value;
+          const control = PARAMETERS.includes(name) ? ui.form[name] : null;
+          if (control?.type === 'checkbox') control.checked = value === '1' || value === 'true';
+          else if (control) control.value = value;
         }
         state.ready = true;
       }
@@ -275,6 +289,8 @@ function onMessage({ data: m }) {
       break;
     case 'backend':
       worker.triedWebGpu = m.triedWebGpu;
+      // An estimate measures on the backend a sweep would use; it is not a sweep's backend.
+      if (state.estimating) break;
       state.backend = m.backend;
       state.backendReason = m.reason;
       state.adapter = m.backend === 'webgpu' ? m.adapter : null;
@@ -297,7 +313,7 @@ function onMessage({ data: m }) {
       const record = { ...m.record, backend: state.backend };
       const rerun = state.reruns.get(record.batchSize);
       if (rerun) record.series = `${record.batchSize} ${rerun}`;
-      if (record.epoch === state.sweep.settings.epochs) state.sweep.finished.add(record.batchSize);
+      if (m.summary.status !== 'running') state.sweep.finished.add(record.batchSize);
       state.results.push(record);
       addRow(record);
       charts.add(record);
@@ -483,11 +499,22 @@ ui.estimate.addEventListener('click', estimateDuration);
 // Picking a preset fills every control with its settings (the worker resolves them) and
 // estimates its duration; changing any other setting makes the sweep a custom one.
 ui.form.preset.addEventListener('change', () => {
-  if (ui.form.preset.value === 'custom' || isBusy(state.status)) return;
-  worker.postMessage({ type: 'parse', params: { preset: ui.form.preset.value, backend: ui.form.backend.value }, estimate: true });
+  const preset = ui.form.preset;
+  // While a sweep or an estimate runs, the controls stay as they are.
+  if (isBusy(state.status)) {
+    preset.value = preset.dataset.value ?? 'custom';
+    return;
+  }
+  preset.dataset.value = preset.value;
+  // Custom keeps the values in the controls (they become the custom sweep).
+  if (preset.value === 'custom') return;
+  worker.postMessage({ type: 'parse', params: { preset: preset.value, backend: ui.form.backend.value }, estimate: true });
 });
 ui.form.addEventListener('change', (e) => {
-  if (e.target !== ui.form.preset && e.target !== ui.form.backend) ui.form.preset.value = 'custom';
+  if (e.target !== ui.form.preset && e.target !== ui.form.backend) {
+    ui.form.preset.value = 'custom';
+    ui.form.preset.dataset.value = 'custom';
+  }
 });
 $('continue-cpu').addEventListener('click', () => continueSweep('cpu'));
 $('continue-gpu').addEventListener('click', () => continueSweep('webgpu'));

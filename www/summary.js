@@ -5,7 +5,11 @@ const fmt = (x, digits = 0) => x.toLocaleString('en', { maximumFractionDigits: d
 const percent = (fraction) => (fraction == null ? '—' : `${(100 * fraction).toFixed(2)} %`);
 const orNotReached = (x, digits) => (x == null ? 'not reached' : fmt(x, digits));
 
-const OPTIMISERS = { sgd: 'SGD', momentum: 'SGD with momentum', adam: 'Adam' };
+const OPTIMISERS = {
+  sgd: 'SGD', momentum: 'SGD with momentum', nesterov: 'SGD with Nesterov momentum', rmsprop: 'RMSProp',
+  adagrad: 'Adagrad', adam: 'Adam', rprop: 'Rprop (iRprop−)',
+};
+const POLICIES = { fixed: '', linear: ' (linear scaling)', sqrt: ' (square-root scaling)' };
 
 /** What became of a run, in words. */
 function status(run) {
@@ -39,7 +43,7 @@ export function renderRuns(tbody, runs) {
     row.className = `run-${r.status}`;
     const cells = [
       [r.series ? `${fmt(r.batchSize)} ${r.series.slice(String(r.batchSize).length + 1)}` : fmt(r.batchSize)],
-      [r.learningRate == null ? '—' : String(r.learningRate)],
+      [r.learningRate == null ? '—' : `${Number(r.learningRate.toPrecision(4))}${POLICIES[r.lrPolicy] ?? ''}`],
       [OPTIMISERS[r.optimizer] ?? String(r.optimizer ?? '—'), 'text'],
       [status(r), 'status'],
       [fmt(r.epochs ?? 0)],
@@ -48,7 +52,7 @@ export function renderRuns(tbody, runs) {
       [orNotReached(r.targetSeconds, 1)],
       [percent(r.bestTestAccuracy)],
       [percent(r.finalTestAccuracy)],
-      [r.samplesPerSecond == null ? '—' : fmt(r.samplesPerSecond, 0)],
+      [r.samplesPerSecond == null || !r.epochs ? '—' : fmt(r.samplesPerSecond, 0)],
       [r.noiseScale == null ? '—' : fmt(r.noiseScale, 0)],
     ];
     for (const [text, cls] of cells) {

@@ -1,13 +1,14 @@
 // The training worker: loads the wasm trainer and MNIST, and trains off the page's main thread
 // so the page never freezes. It talks to main.js with plain messages:
-//   in:  {type: 'parse', params}   params: URL parameters as an object of strings
+//   in:  {type: 'parse', params, estimate}   params: URL parameters as an object of strings;
+//                                  estimate: echoed back (the page then estimates the duration)
 //        {type: 'start', params}   parse, choose the backend, load what is missing, then train
 //        {type: 'estimate', params}   like start, but only measure a few steps per batch size
 //        {type: 'findings', runs, testSize}   state the six findings from run summaries
 //        {type: 'stop'}            end the sweep at the next chunk (a fraction of a second)
 //        {type: 'loseDevice'}      tests: destroy the WebGPU device, as a GPU reset would
 //        {type: 'panic', message}  tests: make the trainer panic, as a bug would
-//   out: {type: 'settings', settings} | {type: 'settingsError', parameter, message}
+//   out: {type: 'settings', settings, estimate} | {type: 'settingsError', parameter, message, defaults?}
 //        {type: 'started', settings} | {type: 'loading', message, fraction}
 //        {type: 'backend', backend, reason, adapter, triedWebGpu}   adapter: WebGPU's name or null
 //        {type: 'runStarted', summary} | {type: 'progress', progress}

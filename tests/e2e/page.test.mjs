@@ -8,10 +8,10 @@ import { setup } from './setup.mjs';
 
 const fixture = setup();
 
-/** For each chart canvas: the number of drawn pixels in each line colour (first two lines). */
+/** For each per-epoch chart: the number of drawn pixels in each line colour (first two lines). */
 function linePixels() {
   const hex = (c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16));
-  return [...document.querySelectorAll('.charts canvas')].map((canvas) => {
+  return [...document.querySelectorAll('#chart-accuracy, #chart-loss, #chart-time, #chart-normalised')].map((canvas) => {
     const chart = Chart.getChart(canvas);
     const colours = chart.data.datasets.map((d) => hex(d.borderColor));
     const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
@@ -58,7 +58,7 @@ test('a sweep of two batch sizes trains on WebGPU and draws every chart', { time
 
   // Every chart has two lines of two points, drawn in their colours.
   const charts = await page.evaluate(linePixels);
-  assert.equal(charts.length, 3);
+  assert.equal(charts.length, 4);
   for (const c of charts) {
     assert.deepEqual(c.points, [2, 2], c.id);
     for (const n of c.counts) assert.ok(n > 50, `${c.id}: line pixels ${c.counts}`);
