@@ -14,6 +14,16 @@ try {
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.screenshot({ path: output, fullPage: true });
   console.log(`wrote ${output}`);
+  // The run summaries and findings, for the README's table.
+  const { runs, findings } = await page.evaluate(() => ({ runs: window.batchlab.runs, findings: window.batchlab.findings }));
+  const cell = (x, digits) => (x == null ? 'not reached' : x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+  console.log('| batch size | epochs to target | steps to target | time to target (s) | best test accuracy | final test accuracy | throughput (samples/s) | noise scale |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of runs) {
+    console.log(`| ${cell(r.batchSize, 0)} | ${cell(r.targetEpoch, 0)} | ${cell(r.targetSteps, 0)} | ${cell(r.targetSeconds, 1)} | ` +
+      `${(100 * r.bestTestAccuracy).toFixed(2)} % | ${(100 * r.finalTestAccuracy).toFixed(2)} % | ${cell(r.samplesPerSecond, 0)} | ${cell(r.noiseScale, 0)} |`);
+  }
+  for (const f of findings) console.log(`${f.number}. [${f.shown}] ${f.title} ${f.text}`);
 } finally {
   await browser.close();
   server.close();

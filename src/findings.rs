@@ -145,16 +145,19 @@ fn too_small(runs: &[&RunSummary], target: &str) -> Finding {
         .take_while(|r| r.batch_size < first_reached.batch_size)
         .map(|r| format!("{} {}", batch(r.batch_size), not_reached(r)))
         .collect();
+    let epoch = first_reached.target_epoch.unwrap_or_default();
     let reached_text = format!(
-        "{} reached {target} in epoch {}",
+        "{} reached {target} in epoch {epoch}",
         batch(first_reached.batch_size),
-        first_reached.target_epoch.unwrap_or_default()
     );
     if failed.is_empty() {
         finding(
             1,
             Some(false),
-            format!("Even the smallest batch, {reached_text}."),
+            format!(
+                "Even the smallest batch size, {}, reached {target} in epoch {epoch}.",
+                thousands(first_reached.batch_size)
+            ),
         )
     } else {
         finding(
@@ -366,7 +369,7 @@ fn diminishing_returns(runs: &[&RunSummary], target: &str) -> Finding {
             6,
             Some(true),
             format!(
-                "Steps to {target} — {list}. Past {}, a larger batch saved far fewer steps than its size grew: its gradient barely changed direction.{noise}",
+                "Steps to {target} — {list}. Past {}, a larger batch saved less than half the steps that perfect scaling would: its gradient points much the same way as a smaller batch's.{noise}",
                 batch(*a)
             ),
         ),

@@ -70,7 +70,8 @@ fn presets_fill_in_the_sweep_and_other_parameters_override() {
     let quick = parse(&[("preset", "quick")]).unwrap();
     assert_eq!(quick, Preset::Quick.settings());
     assert_eq!(quick.batch_sizes, vec![1, 8, 64, 512, 10_000]);
-    assert_eq!((quick.train_size, quick.epochs), (10_000, 5));
+    assert_eq!((quick.train_size, quick.epochs, quick.target), (10_000, 5, 0.96));
+    assert_eq!((quick.optimizer, quick.learning_rate), (Optimizer::Sgd, 0.1));
     let replica = parse(&[("preset", "replica")]).unwrap();
     assert_eq!(replica.batch_sizes, vec![1, 4, 16, 64, 256, 1024, 4096, 60_000]);
     assert_eq!((replica.epochs, replica.model, replica.optimizer), (200, Model::Theano, Optimizer::Sgd));

@@ -7,11 +7,26 @@ use std::time::Duration;
 
 use batchlab::data::Split;
 use batchlab::settings::{Optimizer, Settings};
-use batchlab::train::{Run, RunConfig, RunEvent};
+use batchlab::train::{EpochRecord, Run, RunConfig, RunEvent};
 use burn::tensor::Device;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// Advances `run` until it ends and returns its per-epoch records.
+async fn train_to_the_end(run: &mut Run, train: &Split, test: &Split) -> Vec<EpochRecord> {
+    let mut records = Vec::new();
+    while !run.is_finished() {
+        if let RunEvent::Epoch(r, _) = run
+            .advance(train, test, Duration::from_millis(500))
+            .await
+            .unwrap()
+        {
+            records.push(r);
+        }
+    }
+    records
+}
 
 #[wasm_bindgen_test]
 async fn lenet5_trains_on_webgpu_and_the_loss_goes_down() {
@@ -34,16 +49,7 @@ async fn lenet5_trains_on_webgpu_and_the_loss_goes_down() {
         ..Settings::default()
     };
     let mut run = Run::new(RunConfig::new(&settings, 32), &device);
-    let mut records = Vec::new();
-    while !run.is_finished() {
-        if let RunEvent::Epoch(r, _) = run
-            .advance(&train, &test, Duration::from_millis(500))
-            .await
-            .unwrap()
-        {
-            records.push(r);
-        }
-    }
+    let records = train_to_the_end(&mut run, &train, &test).await;
     assert_eq!(records.len(), 2);
     let (first, second) = (&records[0], &records[1]);
     web_sys::console::log_1(&format!("{first:?}\n{second:?}").into());
@@ -72,16 +78,7 @@ async fn lenet5_trains_on_webgpu_and_the_loss_goes_down() {
         ..settings
     };
     let mut run = Run::new(RunConfig::new(&settings, 384), &device).with_micro_batch(128);
-    let mut records = Vec::new();
-    while !run.is_finished() {
-        if let RunEvent::Epoch(r, _) = run
-            .advance(&train, &test, Duration::from_millis(500))
-            .await
-            .unwrap()
-        {
-            records.push(r);
-        }
-    }
+    let records = train_to_the_end(&mut run, &train, &test).await;
     web_sys::console::log_1(&format!("{records:?}").into());
     assert_eq!(records.iter().map(|r| r.steps).collect::<Vec<_>>(), [1, 2, 3]);
     assert!(records[2].train_loss < records[0].train_loss, "{records:?}");
