@@ -237,10 +237,13 @@ pub struct Run {
     epoch_samples: usize,
     /// The time budget ran out: the epoch under way is the last.
     out_of_time: bool,
-    /// Units of work (steps, probe passes, evaluation batches) per chunk, adapted to the budget.
+    /// Units of work (training micro-batches, probe passes, evaluation batches) per chunk,
+    /// adapted to the budget.
     chunk: usize,
     /// Most images per forward/backward pass; larger batches accumulate gradients.
     micro_batch: usize,
+    /// The optimiser step under way, when its batch spans several micro-batches.
+    step: Option<PendingStep>,
     /// The noise probe: its samples, the sum of its small-batch gradients, the sum of their
     /// squared norms (on the device), and the averages.
     probe_rng: StdRng,
@@ -250,6 +253,14 @@ pub struct Run {
     noise: NoiseScale,
     summary: RunSummary,
     finished: bool,
+}
+
+/// An optimiser step under way over several micro-batches: the images `start..end` of the
+/// shuffled order, and the gradients summed so far.
+struct PendingStep {
+    start: usize,
+    end: usize,
+    grads: GradientsAccumulator<Network>,
 }
 
 /// Sums the squares of every gradient of a module, on the device.
@@ -315,6 +326,7 @@ impl Run {
             out_of_time: false,
             chunk: 1,
             micro_batch: MAX_MICRO_BATCH,
+            step: None,
             probe_order: Vec::new(),
             probe_gradients: GradientsAccumulator::new(),
             probe_norms: None,
@@ -359,7 +371,7 @@ impl Run {
             .expect("the model is only taken during a step")
     }
 
-    /// Does about `budget` of work — training steps on `train`, the noise probe (on `train`)
+    /// Does about `budget` of work — training micro-batches on `train`, the noise probe (on `train`)
     /// after each epoch's training, or evaluation batches on `test` — then reads the running
     /// sums back from the device (asynchronously) and reports.
     ///
@@ -424,7 +436,8 @@ impl Run {
             let budget = self.config.budget_seconds;
             self.out_of_time =
                 budget > 0.0 && self.train_seconds + self.epoch_seconds >= budget;
-            if done == total || self.out_of_time {
+            // Out of time, the epoch ends after the step under way.
+            if done == total || (self.out_of_time && self.step.is_none()) {
                 self.train_metrics = (loss_sum / done as f64, correct / done as f64);
                 self.train_seconds += self.epoch_seconds;
                 self.epoch_samples = done;
@@ -572,39 +585,44 @@ impl Run {
         });
     }
 
-    /// One optimiser step on the next batch of the shuffled order.
+    /// One micro-batch of the step under way (starting a step on the next batch of the
+    /// shuffled order if none is): its forward and backward pass, its gradient added to the
+    /// step's. The step's last micro-batch applies the optimiser step. A large batch so spans
+    /// several chunks, with progress reported and Stop honoured between its micro-batches.
     fn train_step(&mut self, train: &Split) {
-        let end = (self.cursor + self.config.batch_size).min(train.len());
-        let indices = &self.order[self.cursor..end];
-        let batch_len = indices.len();
+        let mut step = self.step.take().unwrap_or_else(|| PendingStep {
+            start: self.cursor,
+            end: (self.cursor + self.config.batch_size).min(train.len()),
+            grads: GradientsAccumulator::new(),
+        });
+        let batch_len = step.end - step.start;
+        let micro_end = (self.cursor + self.micro_batch).min(step.end);
+        let micro = &self.order[self.cursor..micro_end];
         let model = self
             .model
             .take()
             .expect("the model is present between steps");
-        let mut accumulator = GradientsAccumulator::<Network>::new();
-        let mut stats = Vec::new();
-        for micro in indices.chunks(self.micro_batch) {
-            let batch = train.batch(micro, &self.device);
-            let logits = model.forward(batch.images);
-            let loss = self.loss.forward(logits.clone(), batch.targets.clone());
-            stats.push((loss.clone().inner(), logits.inner(), batch.targets.inner()));
-            // Each micro-batch's mean loss, weighted by its share, so the summed gradients are
-            // the gradient of the whole batch's mean loss.
-            let scaled = if micro.len() == batch_len {
-                loss
-            } else {
-                loss.mul_scalar(micro.len() as f32 / batch_len as f32)
-            };
-            let grads = GradientsParams::from_grads(scaled.backward(), &model);
-            accumulator.accumulate(&model, grads);
+        let batch = train.batch(micro, &self.device);
+        let logits = model.forward(batch.images);
+        let loss = self.loss.forward(logits.clone(), batch.targets.clone());
+        // Each micro-batch's mean loss, weighted by its share, so the summed gradients are the
+        // gradient of the whole batch's mean loss.
+        let scaled = if micro.len() == batch_len {
+            loss.clone()
+        } else {
+            loss.clone().mul_scalar(micro.len() as f32 / batch_len as f32)
+        };
+        let grads = GradientsParams::from_grads(scaled.backward(), &model);
+        step.grads.accumulate(&model, grads);
+        self.accumulate(loss.inner(), logits.inner(), batch.targets.inner());
+        self.cursor = micro_end;
+        if micro_end < step.end {
+            self.model = Some(model);
+            self.step = Some(step);
+            return;
         }
-        for (loss, logits, targets) in stats {
-            self.accumulate(loss, logits, targets);
-        }
-        let grads = accumulator.grads();
         let learning_rate = self.config.schedule.at(self.steps);
-        self.model = Some(self.optimizer.step(learning_rate, model, grads));
-        self.cursor = end;
+        self.model = Some(self.optimizer.step(learning_rate, model, step.grads.grads()));
         self.steps += 1;
         self.samples += batch_len;
     }

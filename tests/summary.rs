@@ -69,6 +69,7 @@ fn summaries(settings: Settings) -> Vec<RunSummary> {
 
 #[test]
 fn a_run_ends_at_the_target_when_asked_and_records_when() {
+    let _serial = common::serial();
     // 60 % is reached within an epoch or two on 2,000 images.
     let settings = Settings {
         batch_sizes: vec![32],
@@ -92,6 +93,7 @@ fn a_run_ends_at_the_target_when_asked_and_records_when() {
 
 #[test]
 fn an_unreachable_target_is_not_reached_and_a_time_budget_ends_a_run() {
+    let _serial = common::serial();
     let settings = Settings {
         batch_sizes: vec![16, 1000],
         epochs: 50,
@@ -111,6 +113,7 @@ fn an_unreachable_target_is_not_reached_and_a_time_budget_ends_a_run() {
 
 #[test]
 fn a_diverged_run_is_summarised_as_diverged() {
+    let _serial = common::serial();
     let settings = Settings {
         batch_sizes: vec![32],
         epochs: 2,

@@ -36,6 +36,7 @@ fn sweep(settings: Settings) -> (Vec<EpochRecord>, Vec<f64>) {
 
 #[test]
 fn a_few_hundred_steps_lower_the_loss_and_beat_chance() {
+    let _serial = common::serial();
     // 3,200 images, batch 32: 100 steps per epoch, 300 steps in all.
     let (records, _) = sweep(Settings {
         batch_sizes: vec![32],
@@ -70,6 +71,7 @@ fn a_few_hundred_steps_lower_the_loss_and_beat_chance() {
 
 #[test]
 fn the_same_seed_gives_the_same_numbers_and_batch_sizes_run_in_order() {
+    let _serial = common::serial();
     let settings = Settings {
         batch_sizes: vec![64, 200],
         epochs: 1,
@@ -99,6 +101,7 @@ fn the_same_seed_gives_the_same_numbers_and_batch_sizes_run_in_order() {
 
 #[test]
 fn a_batch_above_the_micro_batch_limit_is_one_step_over_accumulated_gradients() {
+    let _serial = common::serial();
     // 2,500 images in one batch: three micro-batches (1024 + 1024 + 452), one optimiser step.
     let (records, _) = sweep(Settings {
         batch_sizes: vec![2_500],
@@ -140,6 +143,7 @@ fn one_sgd_step(micro_batch: usize) -> Vec<f32> {
 
 #[test]
 fn accumulated_micro_batch_gradients_equal_the_single_pass_gradient() {
+    let _serial = common::serial();
     // Plain SGD applies the gradient itself (Adam would hide a wrong scale), with a large
     // learning rate so that a wrong gradient shows in the weights.
     let single = one_sgd_step(600);
@@ -171,6 +175,7 @@ fn accumulated_micro_batch_gradients_equal_the_single_pass_gradient() {
 
 #[test]
 fn a_huge_learning_rate_diverges_without_a_crash() {
+    let _serial = common::serial();
     let data = common::mnist();
     let settings = Settings {
         batch_sizes: vec![32, 64],

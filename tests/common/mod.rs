@@ -24,3 +24,12 @@ pub fn mnist() -> Mnist {
     let [a, b, c, d] = FILE_NAMES.map(mnist_file);
     Mnist::from_idx(&a, &b, &c, &d).expect("the committed MNIST files are valid")
 }
+
+/// Serialises the tests of one binary that train: burn seeds a device's random generator
+/// globally (`device.seed`), so two runs set up at once in parallel tests would draw each
+/// other's initial weights. Hold the guard for the whole test.
+#[allow(dead_code)]
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
