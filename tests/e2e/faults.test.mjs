@@ -243,7 +243,7 @@ test('Start waits for the settings, a refused Start loses nothing, and continuin
   await page.fill('#batch', '16,abc');
   await page.click('#start');
   assert.equal(await waitForStatus(page, ['error', 'done', 'training'], 60_000), 'error');
-  assert.match(await page.textContent('#notice'), /`batch`/);
+  assert.match(await page.textContent("#notice"), /“batch”/);
   assert.deepEqual(await page.evaluate(() => window.batchlab.results), results, 'a refused Start keeps the results');
   assert.equal(await page.$$eval('#results tbody tr', (trs) => trs.length), 2);
   assert.deepEqual(errors, []);
