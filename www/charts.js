@@ -36,18 +36,22 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+/** Options every chart shares: no animation, sized by its container, data given as {x, y}. */
+const baseOptions = ({ title, legend, tooltip }) => ({
+  animation: false,
+  responsive: true,
+  maintainAspectRatio: false,
+  parsing: false,
+  plugins: { title: { display: true, text: title }, legend: { position: 'bottom', ...legend }, tooltip },
+});
+
 function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xIntegers = false }) {
   return new Chart(canvas, {
     type: 'line',
     data: { datasets: [] },
     options: {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      parsing: false,
-      plugins: {
-        title: { display: true, text: title },
-        legend: { position: 'bottom' },
+      ...baseOptions({
+        title,
         tooltip: {
           mode: 'nearest',
           intersect: false,
@@ -56,7 +60,7 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xInteger
             label: (c) => (c.raw.diverged ? `${c.dataset.label}: diverged in epoch ${c.raw.x}` : `${c.dataset.label}: ${fmt(c.parsed.y, 4)}`),
           },
         },
-      },
+      }),
       scales: {
         // Epochs are whole numbers: no 0.5 ticks, and the axis starts at the first epoch.
         x: { type: 'linear', title: { display: true, text: x }, min: xIntegers ? undefined : 0, ticks: { precision: xIntegers ? 0 : undefined } },
@@ -110,13 +114,9 @@ function batchChart(canvas, { title, y, yType = 'linear', yMin, yMax, yIntegers 
     data: { datasets: [] },
     plugins: [verticalLine],
     options: {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      parsing: false,
-      plugins: {
-        title: { display: true, text: title },
-        legend: { position: 'bottom', labels: { usePointStyle: true } },
+      ...baseOptions({
+        title,
+        legend: { labels: { usePointStyle: true } },
         tooltip: {
           mode: 'nearest',
           intersect: true,
@@ -125,7 +125,7 @@ function batchChart(canvas, { title, y, yType = 'linear', yMin, yMax, yIntegers 
             label: (c) => `${c.dataset.label}: ${c.raw.text ?? fmt(c.parsed.y, 2)}`,
           },
         },
-      },
+      }),
       scales: {
         x: {
           type: 'linear',
