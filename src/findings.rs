@@ -41,6 +41,7 @@ fn thousands(n: usize) -> String {
     out
 }
 
+/// A target such as 0.98 as `"98 %"` (two decimals when not a whole percentage).
 fn percent(fraction: f64) -> String {
     let p = 100.0 * fraction;
     if (p - p.round()).abs() < 1e-9 {
@@ -48,6 +49,11 @@ fn percent(fraction: f64) -> String {
     } else {
         format!("{p:.2} %")
     }
+}
+
+/// An accuracy, always with two decimals: `"97.14 %"`.
+fn accuracy(fraction: f64) -> String {
+    format!("{:.2} %", 100.0 * fraction)
 }
 
 fn seconds(s: f64) -> String {
@@ -72,7 +78,7 @@ fn not_reached(run: &RunSummary) -> String {
         _ => {
             let best = run
                 .best_test_accuracy
-                .map(|a| format!(" (best {})", percent(a)))
+                .map(|a| format!(" (best {})", accuracy(a)))
                 .unwrap_or_default();
             let epochs = run.epochs;
             format!(
@@ -306,9 +312,9 @@ fn best_final(runs: &[&RunSummary], test_size: usize) -> Finding {
     let gap = hi - lo;
     let text = format!(
         "Final test accuracy ranged from {} ({}) to {} ({}): a gap of {:.2} points, against ±{:.2} points of noise on {} test images.",
-        percent(lo),
+        accuracy(lo),
         batch(worst.batch_size),
-        percent(hi),
+        accuracy(hi),
         batch(best.batch_size),
         100.0 * gap,
         100.0 * noise,

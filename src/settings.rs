@@ -327,6 +327,16 @@ impl Settings {
         }
         if let Some(raw) = get("batch") {
             settings.batch = raw.split(',').map(str::trim).collect::<Vec<_>>().join(",");
+        } else {
+            // A preset's batch sizes larger than a smaller training set given are left out
+            // (`full` stays): `preset=quick&train=500` runs 1, 8, 64 and 500.
+            let train_size = settings.train_size;
+            settings.batch = settings
+                .batch
+                .split(',')
+                .filter(|s| s.parse::<usize>().is_ok_and(|b| b < train_size) || *s == "full")
+                .collect::<Vec<_>>()
+                .join(",");
         }
         settings.batch_sizes = batch_sizes(&settings.batch, settings.train_size)?;
         if let Some(raw) = get("epochs") {

@@ -81,6 +81,11 @@ fn presets_fill_in_the_sweep_and_other_parameters_override() {
     assert_eq!(reduced.batch_sizes, vec![1, 8, 64, 512, 2000]);
     assert_eq!((reduced.preset, reduced.epochs, reduced.batch.as_str()), (Preset::Quick, 2, "1,8,64,512,full"));
     assert_eq!(parse(&[("preset", "custom")]).unwrap(), Settings::default());
+    // A preset's batch sizes above a smaller training set are left out, not refused.
+    let small = parse(&[("preset", "quick"), ("train", "500")]).unwrap();
+    assert_eq!((small.batch_sizes, small.batch.as_str()), (vec![1, 8, 64, 500], "1,8,64,full"));
+    let small = parse(&[("preset", "replica"), ("train", "1024")]).unwrap();
+    assert_eq!(small.batch_sizes, vec![1, 4, 16, 64, 256, 1024]);
 }
 
 #[test]

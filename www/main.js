@@ -256,6 +256,8 @@ function onMessage({ data: m }) {
         for (const [name, value] of new URLSearchParams(location.search)) {
           const control = PARAMETERS.includes(name) ? ui.form[name] : null;
           if (control?.type === 'checkbox') control.checked = value === '1' || value === 'true';
+          // A select keeps its default when the URL's value is none of its options.
+          else if (control?.tagName === 'SELECT') { if ([...control.options].some((o) => o.value === value)) control.value = value; }
           else if (control) control.value = value;
         }
         state.ready = true;
