@@ -21,16 +21,15 @@
 import { createCharts } from './charts.js';
 import { renderRuns, renderFindings } from './summary.js';
 
-/** URL parameters that describe a sweep, in the order they are shown. */
-const PARAMETERS = ['preset', 'batch', 'epochs', 'lr', 'optimizer', 'lrpolicy', 'lrref', 'warmup', 'model',
-  'target', 'endattarget', 'budget', 'seed', 'train', 'test', 'backend'];
-/** Control → settings field (as `parseSettings` returns them). */
+/** URL parameter (and control name) → settings field (as `parseSettings` returns them), in the order shown. */
 const FIELDS = {
   preset: 'preset', batch: 'batch', epochs: 'epochs', lr: 'learningRate', optimizer: 'optimizer',
   lrpolicy: 'lrPolicy', lrref: 'lrReferenceBatch', warmup: 'warmupEpochs', model: 'model', target: 'target',
   endattarget: 'endAtTarget', budget: 'runBudgetSeconds', seed: 'seed', train: 'trainSize', test: 'testSize',
   backend: 'backend',
 };
+/** URL parameters that describe a sweep, in the order they are shown. */
+const PARAMETERS = Object.keys(FIELDS);
 /** How long Stop waits for the worker to finish its chunk before ending the worker outright. */
 const STOP_GRACE_MS = 1000;
 
@@ -164,9 +163,15 @@ function controlParams() {
 }
 
 /** The run summary of `summary`'s run, replaced or added (a restarted run is keyed by its series). */
+/** The line label of a run restarted after a lost device, e.g. "64 (restarted on the CPU)"; else undefined. */
+function seriesOf(batchSize) {
+  const rerun = state.reruns.get(batchSize);
+  return rerun ? `${batchSize} ${rerun}` : undefined;
+}
+
 function upsertRun(summary) {
-  const rerun = state.reruns.get(summary.batchSize);
-  const run = rerun ? { ...summary, series: `${summary.batchSize} ${rerun}` } : { ...summary };
+  const series = seriesOf(summary.batchSize);
+  const run = series ? { ...summary, series } : { ...summary };
   const key = (r) => r.series ?? r.batchSize;
   const i = state.runs.findIndex((r) => key(r) === key(run));
   if (i >= 0) state.runs[i] = run;
@@ -313,8 +318,8 @@ function onMessage({ data: m }) {
     }
     case 'epoch': {
       const record = { ...m.record, backend: state.backend };
-      const rerun = state.reruns.get(record.batchSize);
-      if (rerun) record.series = `${record.batchSize} ${rerun}`;
+      const series = seriesOf(record.batchSize);
+      if (series) record.series = series;
       if (m.summary.status !== 'running') state.sweep.finished.add(record.batchSize);
       state.results.push(record);
       addRow(record);
@@ -324,8 +329,7 @@ function onMessage({ data: m }) {
     }
     case 'diverged': {
       state.sweep.finished.add(m.batchSize);
-      const rerun = state.reruns.get(m.batchSize);
-      charts.diverged(m.batchSize, m.epoch, rerun ? `${m.batchSize} ${rerun}` : undefined);
+      charts.diverged(m.batchSize, m.epoch, seriesOf(m.batchSize));
       upsertRun(m.summary);
       const sizes = state.sweep.settings.batchSizes;
       const last = sizes.indexOf(m.batchSize) === sizes.length - 1;
