@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the release wasm into www/pkg/ and copies Chart.js into www/vendor/, so that www/ is a
-# complete static site. Prints the module's size.
+# Builds the release wasm into www/pkg/, copies Chart.js and idb-keyval into www/vendor/ and
+# examples/ into www/examples/, so that www/ is a complete static site. Prints the module's size.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_prerequisites
 
@@ -17,6 +17,10 @@ wasm-bindgen --target web --no-typescript --out-dir "$ROOT/www/pkg" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/batchlab.wasm"
 mkdir -p "$ROOT/www/vendor"
 cp "$ROOT/node_modules/chart.js/dist/chart.umd.min.js" "$ROOT/www/vendor/"
+cp "$ROOT/node_modules/idb-keyval/dist/index.js" "$ROOT/www/vendor/idb-keyval.js"
+# The example blog post is served next to the page (its <iframe> points at ../index.html).
+rm -rf "$ROOT/www/examples"
+cp -r "$ROOT/examples" "$ROOT/www/examples"
 
 wasm="$ROOT/www/pkg/batchlab_bg.wasm"
 raw=$(stat -c %s "$wasm")

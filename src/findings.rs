@@ -1,17 +1,17 @@
 //! The six findings of the source article (`experiment.md`), each stated from a sweep's measured
 //! run summaries — or said not to show in this sweep.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::summary::{RunStatus, RunSummary};
 
 /// One finding (`camelCase` in JavaScript).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// 1 to 6, in the article's order.
     pub number: u8,
     /// The finding in general terms.
-    pub title: &'static str,
+    pub title: String,
     /// `true`: this sweep shows it; `false`: it does not; `None` (`null`): it cannot tell.
     pub shown: Option<bool>,
     /// Sentences with the measured numbers.
@@ -92,7 +92,7 @@ fn not_reached(run: &RunSummary) -> String {
 fn finding(number: u8, shown: Option<bool>, text: String) -> Finding {
     Finding {
         number,
-        title: TITLES[number as usize - 1],
+        title: TITLES[number as usize - 1].to_string(),
         shown,
         text,
     }

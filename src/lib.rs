@@ -6,7 +6,8 @@
 //! (learning rate per batch size), [`noise`] (the gradient noise scale), [`train`] (one run at
 //! one batch size), [`summary`] (a run's summary: target reached, best accuracy),
 //! [`experiment`] (a sweep over batch sizes), [`estimate`] (how long a sweep will take),
-//! [`findings`] (the source's six findings, from the measured runs), [`settings`] (the sweep's
+//! [`findings`] (the source's six findings, from the measured runs), [`export`] (a sweep as
+//! JSON and CSV files, and the import of a JSON export), [`settings`] (the sweep's
 //! settings and presets, as read from the page's URL), [`backend`] (WebGPU or the CPU, chosen
 //! at run time; the micro-batch size from the device's limits), and `web` (the wasm-bindgen
 //! surface, on wasm32 only). The model and loop are written
@@ -17,6 +18,7 @@ pub mod backend;
 pub mod data;
 pub mod estimate;
 pub mod experiment;
+pub mod export;
 pub mod findings;
 pub mod model;
 pub mod noise;

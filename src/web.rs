@@ -30,17 +30,27 @@ thread_local! {
     static ACTIVE: RefCell<Option<(Device, Option<DeviceLimits>)>> = const { RefCell::new(None) };
 }
 
-/// A Rust value as a plain JavaScript object, with `None` as `null` (not `undefined`), so that
-/// it survives `JSON.stringify` and `structuredClone` unchanged.
+/// A Rust value as a plain JavaScript object, with `None` as `null` (not `undefined`) and maps
+/// (also structs with flattened fields, as in [`crate::export`]) as plain objects (not `Map`), so
+/// that it survives `JSON.stringify` and `structuredClone` unchanged.
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
-    value.serialize(&serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true))
+    value.serialize(
+        &serde_wasm_bindgen::Serializer::new()
+            .serialize_missing_as_null(true)
+            .serialize_maps_as_objects(true),
+    )
 }
 
 /// The active device and the micro-batch size for `settings`' model on it.
 fn active(settings: &Settings) -> Result<(Device, usize), JsError> {
     ACTIVE
         .with_borrow(|a| a.clone())
-        .map(|(device, limits)| (device, backend::micro_batch(limits.as_ref(), settings.model)))
+        .map(|(device, limits)| {
+            (
+                device,
+                backend::micro_batch(limits.as_ref(), settings.model),
+            )
+        })
         .ok_or_else(|| JsError::new("no backend chosen: call chooseBackend() first"))
 }
 
@@ -435,7 +445,56 @@ pub async fn estimate_duration(data: &MnistData, settings: JsValue) -> Result<Js
 #[wasm_bindgen]
 pub fn findings(runs: JsValue, test_size: usize) -> Result<JsValue, JsError> {
     let runs: Vec<RunSummary> = serde_wasm_bindgen::from_value(runs)?;
-    Ok(to_js(&crate::findings::findings(
-        &runs, test_size,
-    ))?)
+    Ok(to_js(&crate::findings::findings(&runs, test_size))?)
+}
+
+/// This build's version (`Cargo.toml`'s `package.version`, e.g. `"0.1.0"`).
+#[wasm_bindgen]
+pub fn version() -> String {
+    crate::export::VERSION.to_string()
+}
+
+/// Writes a sweep as a file ([`crate::export`]): `sweep` is `{ exportedAt, link, userAgent,
+/// backend, adapter, settings, results, runs, findings }` as the page keeps them (records and
+/// runs may carry a `series`); `format` is `"json"` (the whole sweep, readable by
+/// [`import_sweep`]), `"epochs.csv"` (one row per epoch) or `"runs.csv"` (one row per run).
+/// Returns the file's text; the format name, its version and this build's version are added.
+///
+/// # Errors
+/// Throws an `Error` for an unknown format or a sweep that is not in the page's shape.
+#[wasm_bindgen(js_name = exportSweep)]
+pub fn export_sweep(sweep: JsValue, format: &str) -> Result<String, JsError> {
+    use crate::export::{FORMAT, FORMAT_VERSION, SweepExport, VERSION};
+    for (key, value) in [
+        ("format", JsValue::from_str(FORMAT)),
+        ("formatVersion", JsValue::from(FORMAT_VERSION)),
+        ("batchlabVersion", JsValue::from_str(VERSION)),
+    ] {
+        js_sys::Reflect::set(&sweep, &JsValue::from_str(key), &value)
+            .map_err(|_| JsError::new("the sweep to export must be an object"))?;
+    }
+    let export: SweepExport = serde_wasm_bindgen::from_value(sweep)
+        .map_err(|e| JsError::new(&format!("the sweep could not be exported: {e}")))?;
+    let text = match format {
+        "json" => export.to_json(),
+        "epochs.csv" => export.epochs_csv(),
+        "runs.csv" => export.runs_csv(),
+        other => return Err(JsError::new(&format!("no export format “{other}”"))),
+    };
+    text.map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// Reads a JSON export (the text of a file written by [`export_sweep`]) and checks it. Returns
+/// the sweep as a plain object, in the shape [`export_sweep`] takes (with `format`,
+/// `formatVersion`, `batchlabVersion`).
+///
+/// # Errors
+/// Throws an `Error` whose message says, for a reader, why the file cannot be read: not JSON,
+/// not a batchlab export (naming the first bad field), a newer format, or contents that do not
+/// add up.
+#[wasm_bindgen(js_name = importSweep)]
+pub fn import_sweep(text: &str) -> Result<JsValue, JsError> {
+    let export =
+        crate::export::SweepExport::from_json(text).map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(to_js(&export)?)
 }

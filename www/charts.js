@@ -4,9 +4,13 @@
 // for a run restarted after a lost GPU device: records with a `series` label).
 // Across batch sizes (from the run summaries): epochs, steps and time to the target accuracy, and
 // final and best test accuracy, each against the batch size on a log2 axis.
+// An imported sweep to compare against is drawn dashed: its records as lines of their own, its
+// runs as one more line on each across-batch-size chart. Text and grid colours follow the
+// page's light or dark colour scheme.
 
-/** Colour of the i-th batch size of a sweep (Okabe–Ito palette, readable by colour-blind readers). */
-const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+/** Colour of the i-th batch size of a sweep (Okabe–Ito palette, readable by colour-blind readers;
+ * its black is grey here, to show on a dark background too). */
+const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#999999'];
 const colour = (i) => PALETTE[i % PALETTE.length];
 /** Okabe–Ito colours with a fixed meaning on the across-batch-size charts. */
 const REACHED = '#0072B2';
@@ -35,6 +39,13 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+/** Chart.js's text and grid colours for the page's colour scheme (style.css's `--muted`). */
+function applyTheme() {
+  const dark = matchMedia('(prefers-color-scheme: dark)').matches;
+  Chart.defaults.color = getComputedStyle(document.documentElement).getPropertyValue('--muted').trim() || (dark ? '#aaa' : '#666');
+  Chart.defaults.borderColor = dark ? 'rgba(255, 255, 255, 0.16)' : 'rgba(0, 0, 0, 0.1)';
+}
 
 /** Options every chart shares: no animation, sized by its container, data given as {x, y}. */
 const baseOptions = ({ title, legend, tooltip }) => ({
@@ -156,11 +167,14 @@ const runName = (r) => (r.series ? `${fmt(r.batchSize)} ${r.series.slice(String(
 const lineLabel = (r) => `batch size ${r.series ?? fmt(r.batchSize)}`;
 
 /**
- * Creates the charts on the given canvases and returns `{ reset(), add(record), diverged(batchSize, epoch, series), setRuns(runs) }`:
- * `add` plots one per-epoch record (see the README) on every per-epoch chart, `diverged` marks a run
- * that diverged, and `setRuns` redraws the charts that depend on the run summaries.
+ * Creates the charts on the given canvases and returns `{ charts(), reset(), add(record),
+ * diverged(batchSize, epoch, series), setRuns(runs), setComparison(runs) }`: `add` plots one
+ * per-epoch record (see the README; `imported: true` draws it dashed) on every per-epoch chart,
+ * `diverged` marks a run that diverged, `setRuns` redraws the charts that depend on the run
+ * summaries, and `setComparison` adds an imported sweep's runs to those.
  */
 export function createCharts({ accuracy, loss, time, normalised, epochsToTarget, stepsToTarget, timeToTarget, finalAccuracy }) {
+  applyTheme();
   const perEpoch = [
     {
       chart: lineChart(accuracy, { title: 'Test accuracy per epoch', x: 'Epoch', y: 'Test accuracy (%)', yMax: 100, xIntegers: true }),
@@ -190,6 +204,8 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
   let records = [];
   /** the latest run summaries given to setRuns() */
   let runs = [];
+  /** the imported sweep's run summaries (setComparison), drawn dashed */
+  let comparison = [];
 
   const keyOf = (r) => r.series ?? r.batchSize;
   function indexOf(key) {
@@ -216,6 +232,8 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
         pointHoverRadius: (ctx) => (ctx.raw?.diverged ? 10 : 4),
         pointBorderWidth: (ctx) => (ctx.raw?.diverged ? 3 : 1),
         segment: { borderDash: (ctx) => (dataset.data[ctx.p1DataIndex]?.diverged ? [4, 4] : undefined) },
+        // An imported sweep's lines are dashed.
+        borderDash: record.imported ? [7, 4] : undefined,
         tension: 0,
       };
       // Keep the lines in the order their runs started, whichever chart saw them first.
@@ -320,13 +338,27 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
       });
     }
     if (extra) datasets.push(...extra(reached));
+    const theirs = comparison.filter((r) => r[value] != null && r[value] > 0).sort((a, b) => a.batchSize - b.batchSize);
+    if (theirs.length) {
+      datasets.push({
+        label: `reached ${targetText} (imported sweep)`,
+        data: theirs.map((r) => at(r, r[value], `${fmt(r[value], unit === 'epochs' ? 0 : 1)} ${what} (imported)`)),
+        borderColor: REACHED,
+        backgroundColor: 'transparent',
+        borderDash: [7, 4],
+        pointStyle: 'rectRot',
+        pointRadius: 5,
+        pointBorderWidth: 2,
+        tension: 0,
+      });
+    }
     chart.data.datasets = datasets;
     setBatchRange(chart);
   }
 
   /** Fits the log2 batch-size axis to the runs (and the noise-scale line), half a power of two either side. */
   function setBatchRange(chart) {
-    const xs = runs.map((r) => Math.log2(r.batchSize));
+    const xs = [...runs, ...comparison].map((r) => Math.log2(r.batchSize));
     if (chart.$vline) xs.push(chart.$vline.x);
     const x = chart.options.scales.x;
     x.min = xs.length ? Math.floor(Math.min(...xs)) - 0.5 : undefined;
@@ -390,16 +422,40 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
       accuracyLine('finalTestAccuracy', 'final test accuracy', REACHED, 'circle'),
       { ...accuracyLine('bestTestAccuracy', 'best test accuracy', BEST, 'rect'), borderDash: [5, 4], backgroundColor: 'transparent', pointBorderWidth: 2 },
     ];
+    const theirs = [...comparison].sort((a, b) => a.batchSize - b.batchSize).filter((r) => r.finalTestAccuracy != null);
+    if (theirs.length) {
+      finalChart.data.datasets.push({
+        label: 'final test accuracy (imported sweep)',
+        data: theirs.map((r) => at(r, 100 * r.finalTestAccuracy, `${percent(r.finalTestAccuracy)} (imported)`)),
+        borderColor: REACHED,
+        backgroundColor: 'transparent',
+        borderDash: [7, 4],
+        pointStyle: 'rectRot',
+        pointRadius: 5,
+        pointBorderWidth: 2,
+        tension: 0,
+      });
+    }
     setBatchRange(finalChart);
   }
 
+  const all = () => [...perEpoch.map((c) => c.chart), normalisedChart, epochsChart, stepsChart, timeChart, finalChart];
+  // Follow the reader's colour scheme as it changes.
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    applyTheme();
+    for (const chart of all()) chart.update();
+  });
+
   return {
+    /** Every chart (Chart.js objects), per epoch then across batch sizes. */
+    charts: all,
     reset() {
       lines = new Map();
       divergedIn = new Map();
       records = [];
       runs = [];
-      for (const chart of [...perEpoch.map((c) => c.chart), normalisedChart, epochsChart, stepsChart, timeChart, finalChart]) {
+      comparison = [];
+      for (const chart of all()) {
         chart.data.datasets = [];
         chart.$vline = null;
         chart.update();
@@ -435,6 +491,11 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
       runs = summaries.map((r) => ({ ...r }));
       drawRuns();
       drawNormalised();
+    },
+    /** Draws an imported sweep's run summaries as one more (dashed) line on each across-batch-size chart; [] removes it. */
+    setComparison(summaries) {
+      comparison = summaries.map((r) => ({ ...r }));
+      drawRuns();
     },
   };
 }

@@ -18,8 +18,24 @@
 //                            on 'cpu' or 'webgpu' (a new device); returns false when nothing to continue
 //   window.batchlab.simulate.deviceLoss()   tests: destroy the WebGPU device mid-run
 //   window.batchlab.simulate.panic(message) tests: make the trainer panic
+//   window.batchlab.version  batchlab's version (string), or null before the trainer loaded
+//   window.batchlab.link     the link to the controls' settings (opening it restores them)
+//   window.batchlab.embedSnippet  an <iframe> that embeds the page with those settings
+//   window.batchlab.exportSweep(format)  resolves to the sweep as a file's text: 'json',
+//                            'epochs.csv' or 'runs.csv'; rejects when there is nothing to export
+//   window.batchlab.importSweep(text)  reads a JSON export: shown as the page's sweep when the
+//                            page has none, else drawn dashed to compare; rejects with the reason
+//   window.batchlab.imported the imported sweep drawn for comparison, or null
+//   window.batchlab.saved    the saved sweep this page was restored from ({ savedAt, epochs,
+//                            left }), or null; cleared when a new sweep starts
+//   window.batchlab.storageError  why results could not be saved in this browser, or null
+//   window.batchlab.resume() train the saved sweep's unfinished runs; returns false when none
+//   window.batchlab.clearSaved()  forget the saved sweep and clear the page (resolves when done)
 import { createCharts } from './charts.js';
 import { renderRuns, renderFindings } from './summary.js';
+import { linkFor, reflect, iframeSnippet, copyText, PAGE_PARAMETERS } from './share.js';
+import * as store from './store.js';
+import { addPngButtons, download, fileName, chosenText } from './files.js';
 
 /** URL parameter (and control name) → settings field (as `parseSettings` returns them), in the order shown. */
 const FIELDS = {
@@ -32,6 +48,21 @@ const FIELDS = {
 const PARAMETERS = Object.keys(FIELDS);
 /** How long Stop waits for the worker to finish its chunk before ending the worker outright. */
 const STOP_GRACE_MS = 1000;
+
+/** The URL the page was opened with; `autorun=1` is taken out of the address bar at once (a
+ * reload then shows what was computed instead of starting over). */
+const OPENED = new URLSearchParams(location.search);
+const AUTORUN = OPENED.get('autorun') === '1';
+const EMBED = OPENED.get('embed') === '1';
+if (OPENED.has('autorun')) {
+  const url = new URL(location.href);
+  url.searchParams.delete('autorun');
+  history.replaceState(history.state, '', url.href.replace(/%2C/gi, ','));
+}
+/** Where this page's sweep is saved: the full page has one; each embedded link its own. */
+const SAVE_KEY = EMBED
+  ? `embed:${[...OPENED].filter(([k]) => !PAGE_PARAMETERS.includes(k)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join('&')}`
+  : 'page';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -50,6 +81,19 @@ const ui = {
   backend: $('backend'),
   recover: $('recover'),
   tbody: document.querySelector('#results tbody'),
+  saved: $('saved'),
+  savedText: $('saved-text'),
+  resume: $('resume'),
+  storage: $('storage'),
+  shareLink: $('share-link'),
+  shareAutorun: $('share-autorun'),
+  embedSnippet: $('embed-snippet'),
+  shareFeedback: $('share-feedback'),
+  fullLink: $('full-link'),
+  exportButtons: { json: $('export-json'), 'epochs.csv': $('export-epochs'), 'runs.csv': $('export-runs') },
+  importInput: $('import'),
+  removeImported: $('remove-imported'),
+  keepText: $('keep-text'),
 };
 
 const state = {
@@ -71,7 +115,17 @@ const state = {
   lostDevice: false,
   /** Whether the worker has answered with the URL's settings (Start is enabled from then on). */
   ready: false,
+  /** batchlab's version, from the trainer. */
+  version: null,
+  /** The saved sweep the page was restored from: `{ savedAt, epochs, left }`, or null. */
+  saved: null,
+  /** Why the sweep could not be saved in this browser, or null. */
+  storageError: null,
+  /** An imported sweep drawn for comparison: `{ name, exportedAt, settings, results, runs }`, or null. */
+  comparison: null,
 };
+/** Resolves once the saved sweep (if any) is on the page. */
+let restored = Promise.resolve();
 window.batchlab = {
   get status() { return state.status; },
   get error() { return state.error; },
@@ -86,6 +140,16 @@ window.batchlab = {
   estimateDuration,
   stop,
   continueSweep,
+  get version() { return state.version; },
+  get link() { return linkFor(controlParams()); },
+  get embedSnippet() { return iframeSnippet(controlParams()); },
+  exportSweep,
+  importSweep,
+  get imported() { return state.comparison && structuredClone(state.comparison); },
+  get saved() { return state.saved && { ...state.saved }; },
+  get storageError() { return state.storageError; },
+  resume,
+  clearSaved,
   simulate: {
     deviceLoss: () => worker.postMessage({ type: 'loseDevice' }),
     panic: (message) => worker.postMessage({ type: 'panic', message: String(message ?? 'a test panic') }),
@@ -100,6 +164,153 @@ const charts = createCharts({
 let worker = null;
 let stopTimer = null;
 let epochsPerRun = 0;
+/** Files asked of the worker (export, import) and not yet answered: id → { resolve, reject }. */
+const files = new Map();
+let lastFileId = 0;
+
+/** Asks the worker to write or read a file; resolves to its answer, rejects with the reason. */
+function fileRequest(message) {
+  return new Promise((resolve, reject) => {
+    const id = ++lastFileId;
+    files.set(id, { resolve, reject });
+    worker.postMessage({ ...message, id });
+  });
+}
+
+/**
+ * The page's sweep as a file: `format` 'json' (everything, importable), 'epochs.csv' or
+ * 'runs.csv'. Resolves to the file's text; rejects when there is nothing to export.
+ */
+async function exportSweep(format = 'json') {
+  if (!state.sweep || (state.results.length === 0 && state.runs.length === 0)) {
+    throw new Error('Nothing to export yet: no run has started.');
+  }
+  const lastBackend = state.results.at(-1)?.backend ?? null;
+  return fileRequest({
+    type: 'export',
+    format,
+    sweep: {
+      exportedAt: new Date().toISOString(),
+      link: linkFor(state.sweep.params),
+      userAgent: navigator.userAgent,
+      backend: state.backend ?? lastBackend,
+      adapter: state.adapter,
+      settings: state.sweep.settings,
+      results: state.results,
+      runs: state.runs,
+      findings: state.findings,
+    },
+  });
+}
+
+/** The URL parameters of an export's link (its settings), or null. */
+function paramsOfLink(link) {
+  try {
+    const params = Object.fromEntries(new URL(link).searchParams);
+    for (const name of PAGE_PARAMETERS) delete params[name];
+    return params;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads a JSON export (`text`; `name` for messages). With no sweep on the page it becomes the
+ * page's sweep (controls, charts, tables, findings), else it is drawn dashed next to the page's
+ * sweep to compare. Resolves to 'shown' or 'compared'; rejects with the reason.
+ */
+async function importSweep(text, name = 'the file') {
+  const sweep = await fileRequest({ type: 'import', text: String(text) });
+  const when = new Date(sweep.exportedAt);
+  const about = `${name} (batchlab ${sweep.batchlabVersion}, exported ${Number.isNaN(when.getTime()) ? sweep.exportedAt : when.toLocaleString('en-GB')})`;
+  if (!isBusy(state.status) && !state.sweep) {
+    fillControls(sweep.settings);
+    const params = paramsOfLink(sweep.link) ?? controlParams();
+    showSweep({ ...sweep, params }, { imported: true });
+    reflect(controlParams());
+    updateShare();
+    setStatus('idle', `Showing the imported sweep ${about}. Start trains these settings again.`);
+    ui.keepText.textContent = `Showing the imported sweep ${about}; it is not saved in this browser (the file keeps it).`;
+    return 'shown';
+  }
+  const suffix = (r) => `${r.series ?? r.batchSize} (imported)`;
+  state.comparison = {
+    name,
+    exportedAt: sweep.exportedAt,
+    batchlabVersion: sweep.batchlabVersion,
+    settings: sweep.settings,
+    results: sweep.results.map((r) => ({ ...r, series: suffix(r) })),
+    runs: sweep.runs.map((r) => ({ ...r, series: suffix(r) })),
+  };
+  redraw();
+  ui.keepText.textContent = `Comparing with the imported sweep ${about}: its lines are dashed.`;
+  return 'compared';
+}
+
+/** Forgets the saved sweep and clears the page (not while a sweep runs). */
+async function clearSaved() {
+  if (isBusy(state.status)) return false;
+  try {
+    await store.clear(SAVE_KEY);
+  } catch (e) {
+    storageProblem(store.describeStorageError(e));
+  }
+  state.results = [];
+  state.runs = [];
+  state.memory = [];
+  state.reruns = new Map();
+  state.restarts = new Map();
+  state.sweep = null;
+  state.saved = null;
+  state.comparison = null;
+  state.error = null;
+  state.lostDevice = false;
+  showFindings([]);
+  ui.tbody.replaceChildren();
+  ui.saved.hidden = true;
+  ui.recover.hidden = true;
+  notify(null);
+  redraw();
+  ui.keepText.textContent = 'Saved results cleared: nothing is kept in this browser until the next sweep.';
+  setStatus('idle', 'Saved results cleared.');
+  return true;
+}
+
+const list = (sizes) => sizes.map((b) => b.toLocaleString('en')).join(', ');
+
+/** Shows the sweep saved in this browser, if any, and offers to resume it. */
+async function restoreSaved() {
+  let saved;
+  try {
+    saved = await store.load(SAVE_KEY);
+  } catch (e) {
+    storageProblem(store.describeStorageError(e));
+    return;
+  }
+  // Nothing saved, or a sweep started meanwhile.
+  if (!saved || !(saved.results?.length || saved.runs?.length) || state.sweep || isBusy(state.status)) return;
+  showSweep(saved);
+  const left = unfinished();
+  const epochsDone = state.results.length;
+  const when = new Date(saved.savedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+  state.saved = { savedAt: saved.savedAt, epochs: epochsDone, left };
+  let text = `A sweep saved in this browser on ${when}: ${epochs(epochsDone)} of ${state.runs.length} run${state.runs.length === 1 ? '' : 's'}.`;
+  if (left.length) {
+    const cut = state.runs.filter((r) => left.includes(r.batchSize) && r.epochs > 0 && !r.series);
+    text += ` Resume trains batch size${left.length === 1 ? '' : 's'} ${list(left)}` +
+      (cut.length
+        ? `; batch size ${list(cut.map((r) => r.batchSize))} stopped after epoch ${cut.map((r) => r.epochs).join(', ')} ` +
+          `and restart${cut.length === 1 ? 's' : ''} from its first epoch (a run cannot continue mid-way: its finished epochs stay, drawn as a line of their own).`
+        : '.');
+  } else {
+    text += ' Every run had finished.';
+  }
+  ui.savedText.textContent = text;
+  ui.resume.hidden = left.length === 0;
+  ui.saved.hidden = false;
+  const finished = saved.status === 'done' && !left.length;
+  setStatus(finished ? 'done' : 'stopped', `Restored from this browser: ${epochs(epochsDone)}.`);
+}
 
 const isBusy = (status) => status === 'loading' || status === 'training';
 
@@ -110,7 +321,9 @@ function setStatus(status, text) {
   ui.start.disabled = busy || !state.ready;
   ui.estimate.disabled = busy || !state.ready;
   ui.stop.disabled = !busy;
+  ui.resume.disabled = busy || !state.ready;
   document.body.dataset.status = status;
+  updateExports();
   if (!busy) {
     clearTimeout(stopTimer);
     stopTimer = null;
@@ -131,6 +344,7 @@ function fail(message) {
   notify(message);
   ui.recover.hidden = true;
   setStatus('error', 'Stopped by an error; finished epochs are kept below.');
+  persist();
 }
 
 const epochs = (n) => `${n} epoch${n === 1 ? '' : 's'}`;
@@ -153,7 +367,23 @@ function fillControls(settings) {
     if (control.type === 'checkbox') control.checked = Boolean(settings[field]);
     else control.value = settings[field];
   }
+  ui.form.preset.dataset.value = settings.preset;
   epochsPerRun = settings.epochs;
+  updateShare();
+}
+
+/** The share box, the embed snippet and the embed's link back follow the controls. */
+function updateShare() {
+  const params = controlParams();
+  ui.shareLink.value = linkFor(params, { autorun: ui.shareAutorun.checked });
+  ui.embedSnippet.value = iframeSnippet(params);
+  ui.fullLink.href = linkFor(params);
+}
+
+/** The controls changed: the address bar and the share box show the new settings. */
+function controlsChanged() {
+  reflect(controlParams());
+  updateShare();
 }
 
 /** The controls as URL parameters; an empty control falls back to the default. */
@@ -177,11 +407,100 @@ function upsertRun(summary) {
   if (i >= 0) state.runs[i] = run;
   else state.runs.push(run);
   drawRuns();
+  persist();
 }
 
 function drawRuns() {
   charts.setRuns(state.runs);
-  renderRuns(ui.runs, state.runs);
+  renderRuns(ui.runs, [...state.runs, ...(state.comparison?.runs ?? [])]);
+  updateExports();
+}
+
+/**
+ * Draws every chart again from the records and run summaries kept (the current sweep's, then
+ * an imported one's, dashed), in the order they were trained, so that each line has the colour
+ * and points it had live.
+ */
+function redraw() {
+  charts.reset();
+  const replay = (results, runs, extra) => {
+    const key = (r) => r.series ?? r.batchSize;
+    const done = new Set();
+    for (const k of [...runs.map(key), ...results.map(key)]) {
+      if (done.has(k)) continue;
+      done.add(k);
+      for (const r of results) if (key(r) === k) charts.add({ ...r, ...extra });
+      const run = runs.find((x) => key(x) === k);
+      if (run?.status === 'diverged') charts.diverged(run.batchSize, run.divergedEpoch, run.series);
+    }
+  };
+  replay(state.results, state.runs, {});
+  if (state.comparison) replay(state.comparison.results, state.comparison.runs, { imported: true });
+  charts.setComparison(state.comparison?.runs ?? []);
+  drawRuns();
+}
+
+/** A sweep kept or imported (`{ params, settings, results, runs, findings, … }`) becomes the page's. */
+function showSweep(sweep, { imported = false } = {}) {
+  state.results = sweep.results.map((r) => ({ ...r }));
+  state.runs = sweep.runs.map((r) => ({ ...r }));
+  state.memory = (sweep.memory ?? []).map((m) => ({ ...m }));
+  state.reruns = new Map(sweep.reruns ?? []);
+  state.restarts = new Map(sweep.restarts ?? []);
+  const finished = sweep.finished ?? state.runs.filter((r) => r.status === 'done' || r.status === 'diverged').map((r) => r.batchSize);
+  state.sweep = { params: sweep.params, settings: sweep.settings, finished: new Set(finished), imported };
+  state.backend = sweep.backend ?? null;
+  state.adapter = sweep.adapter ?? null;
+  state.backendReason = sweep.backendReason ?? null;
+  // A run that was training when the page closed was cut short.
+  for (const run of state.runs) if (run.status === 'running') run.status = 'stopped';
+  ui.tbody.replaceChildren();
+  for (const r of state.results) addRow(r);
+  showFindings(sweep.findings ?? []);
+  redraw();
+}
+
+/** The page's sweep as saved: everything needed to show it again and to resume it. */
+function snapshot() {
+  return {
+    params: state.sweep.params,
+    settings: state.sweep.settings,
+    finished: [...state.sweep.finished],
+    status: state.status,
+    results: state.results,
+    runs: state.runs,
+    findings: state.findings,
+    memory: state.memory,
+    reruns: [...state.reruns],
+    restarts: [...state.restarts],
+    backend: state.backend,
+    adapter: state.adapter,
+    backendReason: state.backendReason,
+  };
+}
+
+/** Saves the page's sweep in this browser (IndexedDB). A failure is reported, never fatal. */
+function persist() {
+  if (!state.sweep || state.sweep.imported) return;
+  store.save(SAVE_KEY, snapshot()).then(() => {
+    if (state.storageError) storageProblem(null);
+  }, (e) => storageProblem(store.describeStorageError(e)));
+}
+
+/** Shows (or, for null, hides) why results cannot be saved in this browser. */
+function storageProblem(reason) {
+  state.storageError = reason;
+  ui.storage.hidden = !reason;
+  ui.storage.textContent = reason
+    ? `Results cannot be saved in this browser: ${reason}. They stay on this page until it is closed: download them (JSON or CSV) to keep them.`
+    : '';
+}
+
+/** Export is possible once a sweep has a run. */
+function updateExports() {
+  const none = !state.sweep || (state.results.length === 0 && state.runs.length === 0);
+  for (const button of Object.values(ui.exportButtons)) button.disabled = none;
+  ui.removeImported.hidden = !state.comparison;
 }
 
 /** Marks the run under way (if any) as stopped: by the reader, or by a failure. */
@@ -201,6 +520,7 @@ function showFindings(findings) {
   state.findings = findings;
   renderFindings(ui.findings, findings);
   ui.findingsEmpty.hidden = findings.length > 0;
+  if (findings.length) persist();
 }
 
 const duration = (s) => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
@@ -232,15 +552,24 @@ function estimateDuration() {
 function onMessage({ data: m }) {
   switch (m.type) {
     case 'settings': {
+      state.version = m.version;
       fillControls(m.settings);
       state.ready = true;
-      ui.form.preset.dataset.value = m.settings.preset;
       setStatus(state.status, ui.status.textContent);
-      // `autorun=1` is honoured once, for the URL's settings (the first answer).
-      const autorun = !state.autoran && new URLSearchParams(location.search).get('autorun') === '1';
+      // `autorun=1` is honoured once, for the URL's settings (the first answer) — unless a
+      // saved sweep is on the page: a reload or a second visit must not replace it unasked.
+      const autorun = !state.autoran && AUTORUN;
       state.autoran = true;
-      if (autorun) start();
-      else if (m.estimate) estimateDuration();
+      if (autorun) {
+        restored.then(() => {
+          if (!state.saved) start();
+          else setStatus(state.status, 'The sweep saved in this browser is shown instead of starting a new one (autorun): resume it, or press Start for a new sweep.');
+        });
+      } else if (m.estimate) {
+        // A preset was picked: the address bar follows the controls it filled.
+        controlsChanged();
+        estimateDuration();
+      }
       break;
     }
     case 'settingsError':
@@ -266,6 +595,7 @@ function onMessage({ data: m }) {
           else if (control) control.value = value;
         }
         state.ready = true;
+        updateShare();
       }
       state.pending = null;
       state.estimating = false;
@@ -291,6 +621,13 @@ function onMessage({ data: m }) {
     case 'findings':
       showFindings(m.findings);
       break;
+    case 'file': {
+      const request = files.get(m.id);
+      files.delete(m.id);
+      if (m.message != null) request?.reject(new Error(m.message));
+      else request?.resolve(m.text ?? m.sweep);
+      break;
+    }
     case 'runStarted':
       upsertRun(m.summary);
       break;
@@ -331,7 +668,7 @@ function onMessage({ data: m }) {
       state.sweep.finished.add(m.batchSize);
       charts.diverged(m.batchSize, m.epoch, seriesOf(m.batchSize));
       upsertRun(m.summary);
-      const sizes = state.sweep.settings.batchSizes;
+      const sizes = (state.sweep.running ?? state.sweep.settings).batchSizes;
       const last = sizes.indexOf(m.batchSize) === sizes.length - 1;
       // Several runs may diverge: each keeps its line in the notice.
       notify([ui.notice.hidden ? '' : ui.notice.textContent,
@@ -343,6 +680,7 @@ function onMessage({ data: m }) {
       setStatus('done', state.results.length ? `Done: ${epochs(state.results.length)} trained.` : 'Done: no epoch finished (every run diverged).');
       ui.progress.value = 1;
       requestFindings();
+      persist();
       break;
     case 'stopped':
       stopped();
@@ -382,6 +720,7 @@ function deviceLost(reason) {
   notify(message);
   ui.recover.hidden = left.length === 0;
   setStatus('error', 'Interrupted: the GPU device was lost; finished epochs are kept below.');
+  persist();
 }
 
 /**
@@ -390,15 +729,23 @@ function deviceLost(reason) {
  */
 function continueSweep(backend) {
   if (isBusy(state.status) || !state.lostDevice || !state.sweep?.settings) return false;
+  if (!['cpu', 'webgpu'].includes(backend)) return false;
+  return continueRuns(backend, backend === 'cpu' ? 'on the CPU' : 'on a new GPU device');
+}
+
+/**
+ * Trains the sweep's unfinished runs on `backend`, appending to the results; `why` ends the
+ * label of a run that restarts ("on the CPU", "after a reload"). Returns false when none is left.
+ */
+function continueRuns(backend, why) {
   const left = unfinished();
-  if (left.length === 0 || !['cpu', 'webgpu'].includes(backend)) return false;
+  if (left.length === 0) return false;
   // Epochs of a run cut short stay in the results; each restart is drawn as a line of its own.
   for (const b of left) {
     if (state.results.some((r) => r.batchSize === b)) {
       const n = (state.restarts.get(b) ?? 0) + 1;
       state.restarts.set(b, n);
-      const where = backend === 'cpu' ? 'on the CPU' : 'on a new GPU device';
-      state.reruns.set(b, n === 1 ? `(restarted ${where})` : `(restart ${n}, ${where})`);
+      state.reruns.set(b, n === 1 ? `(restarted ${why})` : `(restart ${n}, ${why})`);
     } else {
       state.reruns.delete(b);
     }
@@ -407,10 +754,22 @@ function continueSweep(backend) {
   return true;
 }
 
+/**
+ * Trains the saved sweep's unfinished runs (a run cut short restarts from its first epoch; its
+ * finished epochs stay, as a line of their own). Returns false when busy or nothing is left.
+ */
+function resume() {
+  if (isBusy(state.status) || !state.ready || !state.sweep || state.sweep.imported) return false;
+  return continueRuns(state.sweep.params.backend ?? 'auto', 'after a reload');
+}
+
 /** Starts a training worker, replacing (and ending) the current one. Messages from a replaced
  * worker are ignored. */
 function newWorker() {
   worker?.terminate();
+  // Files asked of the ended worker are not coming.
+  for (const request of files.values()) request.reject(new Error('the trainer was restarted; try again'));
+  files.clear();
   const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   w.onmessage = (e) => { if (w === worker) onMessage(e); };
   w.onerror = (e) => {
@@ -423,7 +782,9 @@ function newWorker() {
 }
 
 function start() {
-  run(controlParams(), { keep: false });
+  const params = controlParams();
+  reflect(params);
+  run(params, { keep: false });
 }
 
 /**
@@ -447,7 +808,8 @@ function accepted(settings) {
   const { params, keep } = state.pending ?? { params: controlParams(), keep: false };
   state.pending = null;
   if (keep) {
-    state.sweep.settings = settings;
+    // The sweep keeps its full settings (for export and the next resume); these are the runs left.
+    state.sweep.running = settings;
   } else {
     state.results = [];
     state.memory = [];
@@ -456,9 +818,11 @@ function accepted(settings) {
     state.reruns = new Map();
     state.restarts = new Map();
     ui.tbody.replaceChildren();
-    charts.reset();
     state.sweep = { params, settings, finished: new Set() };
+    redraw();
   }
+  state.saved = null;
+  ui.saved.hidden = true;
   state.error = null;
   state.lostDevice = false;
   state.backend = state.backendReason = state.adapter = null;
@@ -477,6 +841,7 @@ function stopped() {
   }
   stopRunning();
   requestFindings();
+  persist();
   const n = state.results.length;
   setStatus('stopped', n === 0 ? 'Stopped before any epoch finished.' : `Stopped: ${n === 1 ? 'the finished epoch is' : `${epochs(n)} finished are`} kept.`);
 }
@@ -522,6 +887,48 @@ ui.form.addEventListener('change', (e) => {
     ui.form.preset.dataset.value = 'custom';
   }
 });
+ui.form.addEventListener('input', controlsChanged);
+ui.form.addEventListener('change', controlsChanged);
+ui.shareAutorun.addEventListener('change', updateShare);
+
+/** Copies `text`, or selects `field` for the reader to copy where the browser refuses. */
+async function copyFrom(field, what) {
+  const copied = await copyText(field.value);
+  if (!copied) field.select();
+  ui.shareFeedback.textContent = copied ? `${what} copied.` : `The browser did not allow copying: the ${what.toLowerCase()} is selected, press Ctrl+C (⌘C).`;
+}
+$('copy-link').addEventListener('click', () => copyFrom(ui.shareLink, 'Link'));
+$('copy-embed').addEventListener('click', () => copyFrom(ui.embedSnippet, 'Snippet'));
+for (const [format, button] of Object.entries(ui.exportButtons)) {
+  button.addEventListener('click', async () => {
+    try {
+      const text = await exportSweep(format);
+      const type = format === 'json' ? 'application/json' : 'text/csv';
+      download(new Blob([text], { type: `${type};charset=utf-8` }), fileName(format === 'json' ? 'sweep.json' : format));
+    } catch (e) {
+      ui.keepText.textContent = `Could not export: ${e.message}`;
+    }
+  });
+}
+ui.importInput.addEventListener('change', async () => {
+  const file = await chosenText(ui.importInput);
+  if (!file) return;
+  try {
+    await importSweep(file.text, file.name);
+  } catch (e) {
+    ui.keepText.textContent = `Could not import ${file.name}: ${e.message}`;
+  }
+});
+ui.removeImported.addEventListener('click', () => {
+  state.comparison = null;
+  redraw();
+  ui.keepText.textContent = 'The imported sweep was removed from the charts.';
+});
+ui.resume.addEventListener('click', resume);
+$('clear-saved').addEventListener('click', clearSaved);
+$('clear-saved-banner').addEventListener('click', clearSaved);
+addPngButtons(document);
+
 $('continue-cpu').addEventListener('click', () => continueSweep('cpu'));
 $('continue-gpu').addEventListener('click', () => continueSweep('webgpu'));
 
@@ -530,4 +937,6 @@ if (!('gpu' in navigator)) {
   ui.backend.textContent = 'This browser does not offer WebGPU: batchlab will train on the CPU (slower than a GPU; a recent Chrome or Edge trains on the GPU).';
   ui.backend.hidden = false;
 }
+updateShare();
+restored = restoreSaved();
 worker.postMessage({ type: 'parse', params: Object.fromEntries(new URLSearchParams(location.search)) });

@@ -5,10 +5,14 @@
 //        {type: 'start', params}   parse, choose the backend, load what is missing, then train
 //        {type: 'estimate', params}   like start, but only measure a few steps per batch size
 //        {type: 'findings', runs, testSize}   state the six findings from run summaries
+//        {type: 'export', id, sweep, format}   write a sweep as a file ('json', 'epochs.csv', 'runs.csv')
+//        {type: 'import', id, text}    read and check a JSON export
 //        {type: 'stop'}            end the sweep at the next chunk (a fraction of a second)
 //        {type: 'loseDevice'}      tests: destroy the WebGPU device, as a GPU reset would
 //        {type: 'panic', message}  tests: make the trainer panic, as a bug would
-//   out: {type: 'settings', settings, estimate} | {type: 'settingsError', parameter, message, defaults?}
+//   out: {type: 'settings', settings, estimate, version} | {type: 'settingsError', parameter, message, defaults?}
+//        {type: 'file', id, text?, sweep?, message?}   the answer to 'export' (text) or 'import'
+//                                  (sweep); message: why it failed
 //        {type: 'started', settings} | {type: 'loading', message, fraction}
 //        {type: 'backend', backend, reason, adapter, triedWebGpu}   adapter: WebGPU's name or null
 //        {type: 'runStarted', summary} | {type: 'progress', progress}
@@ -20,7 +24,7 @@
 //        {type: 'panic', message, location}            posted by the wasm panic hook
 import init, {
   initWebGpu, chooseBackend, memoryUsage, loseWebGpuDevice, panicForTest, parseSettings, MnistData, Trainer,
-  estimateDuration, findings,
+  estimateDuration, findings, exportSweep, importSweep, version,
 } from './pkg/batchlab.js';
 
 /** Milliseconds of training per call into wasm: bounds Stop's latency and the progress rate. */
@@ -247,7 +251,7 @@ self.onmessage = async ({ data: message }) => {
         const { settings, refusal } = settingsOrRefusal(message.params);
         // With a refusal come the defaults, so the controls are never left empty.
         post(refusal ? { type: 'settingsError', parameter: refusal.parameter, message: refusal.message, defaults: parseSettings({}) }
-                     : { type: 'settings', settings, estimate: Boolean(message.estimate) });
+                     : { type: 'settings', settings, estimate: Boolean(message.estimate), version: version() });
       } catch (e) {
         post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
       }
@@ -264,6 +268,18 @@ self.onmessage = async ({ data: message }) => {
         post({ type: 'findings', findings: findings(message.runs, message.testSize) });
       } catch (e) {
         post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      }
+      break;
+    case 'export':
+    case 'import':
+      // Answered with the request's id; a failure is the file's, not the sweep's.
+      try {
+        await ready;
+        post(message.type === 'export'
+          ? { type: 'file', id: message.id, text: exportSweep(message.sweep, message.format) }
+          : { type: 'file', id: message.id, sweep: importSweep(message.text) });
+      } catch (e) {
+        post({ type: 'file', id: message.id, message: e instanceof Error ? e.message : String(e) });
       }
       break;
     case 'stop':

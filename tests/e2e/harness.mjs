@@ -77,15 +77,27 @@ export async function launch({ webgpu = true } = {}) {
   };
 }
 
-/** Opens `url` in a new page and collects console errors and uncaught exceptions. */
-export async function open(context, url) {
+/**
+ * Opens `url` in a new page and collects console errors and uncaught exceptions. The origin's
+ * saved results (IndexedDB) are cleared first, so that each page starts as on a first visit;
+ * `keepSaved: true` keeps them.
+ */
+export async function open(context, url, { keepSaved = false } = {}) {
   const page = await context.newPage();
+  if (!keepSaved) await clearSaved(page, url);
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); }));
   await page.goto(url);
   return { page, errors };
+}
+
+/** Deletes the saved results (IndexedDB) of `url`'s origin, through the DevTools protocol. */
+export async function clearSaved(page, url) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.clearDataForOrigin', { origin: new URL(url).origin, storageTypes: 'indexeddb' });
+  await cdp.detach();
 }
 
 /** Waits until `window.batchlab.status` is one of `statuses`; resolves to it. */

@@ -1,0 +1,353 @@
+//! A sweep as a file: the JSON export (every per-epoch record, every run summary, the findings,
+//! the settings and where it ran), the two CSV tables made from it, and the import of a JSON
+//! export back into the page, checked field by field.
+//!
+//! The JSON format is `{ format: "batchlab-sweep", formatVersion: 1, batchlabVersion,
+//! exportedAt, link, userAgent, backend, adapter, settings, results, runs, findings }` (see the
+//! README); the CSV files start with `#` comment lines that carry the same metadata, then a
+//! header row of the JSON field names.
+
+use serde::{Deserialize, Serialize};
+
+use crate::findings::Finding;
+use crate::settings::Settings;
+use crate::summary::RunSummary;
+use crate::train::EpochRecord;
+
+/// The value of an export's `format` field.
+pub const FORMAT: &str = "batchlab-sweep";
+/// The newest export format this build writes and reads. Version 1: this module's first layout.
+pub const FORMAT_VERSION: u32 = 1;
+/// This build's version (`Cargo.toml`'s `package.version`), written into every export.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A per-epoch record as the page keeps it: the trainer's record, the backend it trained on
+/// and, for a run restarted after a lost device or a reload, the line label of that restart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedRecord {
+    /// The trainer's record ([`EpochRecord`]), its fields inlined.
+    #[serde(flatten)]
+    pub record: EpochRecord,
+    /// `"webgpu"` or `"cpu"`; `null` when not known.
+    #[serde(default)]
+    pub backend: Option<String>,
+    /// The line label of a restarted run, e.g. `"64 (restarted on the CPU)"`; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+}
+
+/// A run summary as the page keeps it: [`RunSummary`] plus the `series` of a restarted run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedRun {
+    /// The run's summary, its fields inlined.
+    #[serde(flatten)]
+    pub summary: RunSummary,
+    /// As [`ExportedRecord::series`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+}
+
+/// A whole sweep as exported (`camelCase` in JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepExport {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`FORMAT_VERSION`] when written by this build.
+    pub format_version: u32,
+    /// The batchlab version that trained and exported the sweep.
+    pub batchlab_version: String,
+    /// When the file was written (ISO 8601, from the browser's clock).
+    pub exported_at: String,
+    /// The page's link for these settings (opening it restores every control).
+    #[serde(default)]
+    pub link: String,
+    /// The browser's user agent (`navigator.userAgent`).
+    #[serde(default)]
+    pub user_agent: String,
+    /// `"webgpu"` or `"cpu"`: the backend of the last run; `null` before any.
+    #[serde(default)]
+    pub backend: Option<String>,
+    /// The WebGPU adapter's name; `null` on the CPU.
+    #[serde(default)]
+    pub adapter: Option<String>,
+    /// The sweep's settings.
+    pub settings: Settings,
+    /// Every per-epoch record, in the order trained.
+    pub results: Vec<ExportedRecord>,
+    /// Every run's summary, in the order started.
+    pub runs: Vec<ExportedRun>,
+    /// The six findings, as stated when exported (empty when the sweep had not ended).
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+}
+
+/// Why an export could not be written or read, in words for the reader.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExportError {
+    /// The file is not JSON, or not in this format (the message says where and why).
+    #[error("this file is not a batchlab export: {0}")]
+    NotAnExport(String),
+    /// Written by a newer batchlab, in a format version this one cannot read.
+    #[error(
+        "this file was exported by batchlab {version} in format version {found}; this page reads up to version {FORMAT_VERSION}: open it with a newer batchlab"
+    )]
+    TooNew {
+        /// The file's `batchlabVersion`.
+        version: String,
+        /// The file's `formatVersion`.
+        found: u32,
+    },
+    /// Well-formed, but its contents do not add up (e.g. refused settings).
+    #[error("this export is damaged: {0}")]
+    Damaged(String),
+    /// The CSV writer failed (out of memory).
+    #[error("the CSV file could not be written: {0}")]
+    Csv(String),
+}
+
+impl SweepExport {
+    /// Writes the export as pretty-printed JSON. Non-finite numbers become `null`.
+    ///
+    /// # Errors
+    /// [`ExportError::Damaged`] if serialisation fails (it does not for these types).
+    pub fn to_json(&self) -> Result<String, ExportError> {
+        serde_json::to_string_pretty(self).map_err(|e| ExportError::Damaged(e.to_string()))
+    }
+
+    /// Reads a JSON export, as [`SweepExport::to_json`] writes it, and checks it: the format
+    /// name, a format version this build reads, settings that [`Settings::validate`] accepts,
+    /// and records and runs whose batch sizes belong to the sweep.
+    ///
+    /// # Errors
+    /// [`ExportError::NotAnExport`] for text that is not JSON or lacks the format's fields
+    /// (naming the first missing or mistyped field), [`ExportError::TooNew`] for a newer format
+    /// version, [`ExportError::Damaged`] for contents that do not add up.
+    pub fn from_json(text: &str) -> Result<Self, ExportError> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| ExportError::NotAnExport(format!("it is not JSON ({e})")))?;
+        let format = value.get("format").and_then(|f| f.as_str());
+        if format != Some(FORMAT) {
+            return Err(ExportError::NotAnExport(format!(
+                "its “format” field is not “{FORMAT}”"
+            )));
+        }
+        let found = value
+            .get("formatVersion")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| ExportError::NotAnExport("it has no “formatVersion”".into()))?;
+        if found > u64::from(FORMAT_VERSION) {
+            let version = value
+                .get("batchlabVersion")
+                .and_then(|v| v.as_str())
+                .unwrap_or("(unknown)")
+                .to_string();
+            return Err(ExportError::TooNew {
+                version,
+                found: u32::try_from(found).unwrap_or(u32::MAX),
+            });
+        }
+        let export: Self = serde_path_to_error::deserialize(value)
+            .map_err(|e| ExportError::NotAnExport(format!("at “{}”: {}", e.path(), e.inner())))?;
+        export.check()?;
+        Ok(export)
+    }
+
+    /// Checks that the contents add up (see [`SweepExport::from_json`]).
+    fn check(&self) -> Result<(), ExportError> {
+        self.settings
+            .validate()
+            .map_err(|e| ExportError::Damaged(format!("its settings are refused: {e}")))?;
+        let sizes = &self.settings.batch_sizes;
+        for (i, r) in self.results.iter().enumerate() {
+            let rec = &r.record;
+            if !sizes.contains(&rec.batch_size) {
+                return Err(ExportError::Damaged(format!(
+                    "record {} has batch size {}, which is not one of the sweep's",
+                    i + 1,
+                    rec.batch_size
+                )));
+            }
+            if rec.epoch == 0 || rec.epoch > self.settings.epochs {
+                return Err(ExportError::Damaged(format!(
+                    "record {} is epoch {} of a sweep of {} epochs per run",
+                    i + 1,
+                    rec.epoch,
+                    self.settings.epochs
+                )));
+            }
+        }
+        for (i, r) in self.runs.iter().enumerate() {
+            if !sizes.contains(&r.summary.batch_size) {
+                return Err(ExportError::Damaged(format!(
+                    "run {} has batch size {}, which is not one of the sweep's",
+                    i + 1,
+                    r.summary.batch_size
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The metadata lines that open each CSV file (each starts with `# `).
+    fn csv_preamble(&self, what: &str) -> String {
+        let settings = serde_json::to_string(&self.settings).unwrap_or_default();
+        let backend = match (self.backend.as_deref(), self.adapter.as_deref()) {
+            (Some("webgpu"), Some(adapter)) => format!("WebGPU ({adapter})"),
+            (Some("webgpu"), None) => "WebGPU".into(),
+            (Some("cpu"), _) => "CPU (WebAssembly)".into(),
+            _ => "not started".into(),
+        };
+        [
+            format!(
+                "# batchlab {} — {what}, exported {}",
+                self.batchlab_version, self.exported_at
+            ),
+            format!("# link: {}", self.link),
+            format!("# backend: {backend}"),
+            format!("# user agent: {}", self.user_agent),
+            format!("# settings: {settings}"),
+        ]
+        .iter()
+        .map(|line| format!("{}\n", line.replace(['\n', '\r'], " ")))
+        .collect()
+    }
+
+    /// The per-epoch records as CSV: the metadata lines (`#`), then a header row and one row
+    /// per record with the columns [`EPOCH_COLUMNS`]. Numbers are written in full precision
+    /// (Rust's shortest round-trip form); a missing value is an empty cell.
+    ///
+    /// # Errors
+    /// [`ExportError::Csv`] if the CSV writer fails.
+    pub fn epochs_csv(&self) -> Result<String, ExportError> {
+        let rows = self.results.iter().map(|r| {
+            let e = &r.record;
+            vec![
+                e.batch_size.to_string(),
+                r.series.clone().unwrap_or_default(),
+                e.epoch.to_string(),
+                e.steps.to_string(),
+                e.samples.to_string(),
+                e.train_loss.to_string(),
+                e.train_accuracy.to_string(),
+                e.test_loss.to_string(),
+                e.test_accuracy.to_string(),
+                e.train_seconds.to_string(),
+                e.samples_per_second.to_string(),
+                e.learning_rate.to_string(),
+                r.backend.clone().unwrap_or_default(),
+            ]
+        });
+        self.csv("per-epoch records", &EPOCH_COLUMNS, rows)
+    }
+
+    /// The run summaries as CSV: the metadata lines (`#`), then a header row and one row per
+    /// run with the columns [`RUN_COLUMNS`] (names as in the JSON; `null` is an empty cell).
+    ///
+    /// # Errors
+    /// [`ExportError::Csv`] if the CSV writer fails.
+    pub fn runs_csv(&self) -> Result<String, ExportError> {
+        let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+        let opt_n = |x: Option<usize>| x.map(|v| v.to_string()).unwrap_or_default();
+        let rows = self.runs.iter().map(|r| {
+            let s = &r.summary;
+            vec![
+                s.batch_size.to_string(),
+                r.series.clone().unwrap_or_default(),
+                s.learning_rate.to_string(),
+                name(&s.optimizer),
+                name(&s.model),
+                name(&s.lr_policy),
+                name(&s.status),
+                s.ended_by.as_ref().map(name).unwrap_or_default(),
+                s.epochs.to_string(),
+                s.steps.to_string(),
+                s.samples.to_string(),
+                s.train_seconds.to_string(),
+                s.samples_per_second.to_string(),
+                s.target.to_string(),
+                opt_n(s.target_epoch),
+                opt_n(s.target_steps),
+                opt_n(s.target_samples),
+                opt(s.target_seconds),
+                opt(s.best_test_accuracy),
+                opt(s.final_test_accuracy),
+                opt(s.noise_scale),
+                opt_n(s.diverged_epoch),
+            ]
+        });
+        self.csv("run summaries", &RUN_COLUMNS, rows)
+    }
+
+    fn csv(
+        &self,
+        what: &str,
+        columns: &[&str],
+        rows: impl Iterator<Item = Vec<String>>,
+    ) -> Result<String, ExportError> {
+        let mut writer = csv::Writer::from_writer(self.csv_preamble(what).into_bytes());
+        let fail = |e: csv::Error| ExportError::Csv(e.to_string());
+        writer.write_record(columns).map_err(fail)?;
+        for row in rows {
+            writer.write_record(&row).map_err(fail)?;
+        }
+        let bytes = writer
+            .into_inner()
+            .map_err(|e| ExportError::Csv(e.to_string()))?;
+        String::from_utf8(bytes).map_err(|e| ExportError::Csv(e.to_string()))
+    }
+}
+
+/// The columns of [`SweepExport::epochs_csv`], as named in the JSON records.
+pub const EPOCH_COLUMNS: [&str; 13] = [
+    "batchSize",
+    "series",
+    "epoch",
+    "steps",
+    "samples",
+    "trainLoss",
+    "trainAccuracy",
+    "testLoss",
+    "testAccuracy",
+    "trainSeconds",
+    "samplesPerSecond",
+    "learningRate",
+    "backend",
+];
+
+/// The columns of [`SweepExport::runs_csv`], as named in the JSON run summaries.
+pub const RUN_COLUMNS: [&str; 22] = [
+    "batchSize",
+    "series",
+    "learningRate",
+    "optimizer",
+    "model",
+    "lrPolicy",
+    "status",
+    "endedBy",
+    "epochs",
+    "steps",
+    "samples",
+    "trainSeconds",
+    "samplesPerSecond",
+    "target",
+    "targetEpoch",
+    "targetSteps",
+    "targetSamples",
+    "targetSeconds",
+    "bestTestAccuracy",
+    "finalTestAccuracy",
+    "noiseScale",
+    "divergedEpoch",
+];
+
+/// The JSON name of a unit enum value (`Optimizer::Adam` → `"adam"`).
+fn name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}

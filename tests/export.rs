@@ -1,0 +1,222 @@
+//! Export and import of a sweep: a real (small) sweep exported as JSON reads back equal, field
+//! for field; its CSV tables carry every record and run with the numbers in full; broken,
+//! foreign, newer and inconsistent files are refused with a reason.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::time::Duration;
+
+use batchlab::experiment::{Sweep, SweepEvent};
+use batchlab::export::{
+    EPOCH_COLUMNS, ExportError, ExportedRecord, ExportedRun, FORMAT, FORMAT_VERSION, RUN_COLUMNS,
+    SweepExport, VERSION,
+};
+use batchlab::findings::findings;
+use batchlab::settings::Settings;
+use burn::tensor::Device;
+use futures_lite::future::block_on;
+
+/// A real sweep of two batch sizes, two epochs each, as the page would export it.
+fn exported() -> SweepExport {
+    let _serial = common::serial();
+    let settings = Settings {
+        batch: "32,500".into(),
+        batch_sizes: vec![32, 500],
+        epochs: 2,
+        train_size: 1_000,
+        test_size: 300,
+        target: 0.5,
+        ..Settings::default()
+    };
+    let data = common::mnist();
+    let mut sweep = Sweep::new(settings.clone(), &data, Device::flex()).unwrap();
+    let (mut results, mut runs) = (Vec::new(), Vec::<ExportedRun>::new());
+    loop {
+        match block_on(sweep.advance(Duration::from_millis(50))).unwrap() {
+            SweepEvent::RunStarted { summary } => runs.push(ExportedRun {
+                summary,
+                series: None,
+            }),
+            SweepEvent::Epoch { record, summary } => {
+                results.push(ExportedRecord {
+                    record,
+                    backend: Some("cpu".into()),
+                    series: None,
+                });
+                runs.last_mut().unwrap().summary = summary;
+            }
+            SweepEvent::Diverged { summary, .. } => runs.last_mut().unwrap().summary = summary,
+            SweepEvent::Done => break,
+            SweepEvent::Progress { .. } => {}
+        }
+    }
+    // A restarted run's records carry their line label.
+    results[1].series = Some("32 (restarted on the CPU)".into());
+    let summaries: Vec<_> = runs.iter().map(|r| r.summary.clone()).collect();
+    SweepExport {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        batchlab_version: VERSION.into(),
+        exported_at: "2026-11-30T12:00:00.000Z".into(),
+        link: "http://127.0.0.1:8000/?batch=32,500&epochs=2".into(),
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64) \"quoted\", with a comma".into(),
+        backend: Some("cpu".into()),
+        adapter: None,
+        findings: findings(&summaries, settings.test_size),
+        settings,
+        results,
+        runs,
+    }
+}
+
+#[test]
+fn a_real_sweep_round_trips_through_json() {
+    let export = exported();
+    assert_eq!(export.results.len(), 4);
+    assert_eq!(export.runs.len(), 2);
+    assert_eq!(export.findings.len(), 6);
+    let json = export.to_json().unwrap();
+    // Field names as the page uses them (camelCase, records flat).
+    for name in [
+        "\"formatVersion\": 1",
+        "\"batchSize\": 32",
+        "\"trainLoss\"",
+        "\"targetEpoch\"",
+        "\"series\": \"32 (restarted on the CPU)\"",
+    ] {
+        assert!(json.contains(name), "{name} missing");
+    }
+    let back = SweepExport::from_json(&json).unwrap();
+    assert_eq!(
+        back, export,
+        "every field reads back equal, floats to the last bit"
+    );
+}
+
+/// `text` without its `#` lines, read as CSV: (header, rows).
+fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn the_csv_tables_hold_every_record_and_run_in_full_precision() {
+    let export = exported();
+    let text = export.epochs_csv().unwrap();
+    let preamble: Vec<&str> = text.lines().take_while(|l| l.starts_with('#')).collect();
+    assert_eq!(preamble.len(), 5, "{text}");
+    assert!(preamble[0].starts_with(&format!(
+        "# batchlab {VERSION} — per-epoch records, exported 2026-11-30T12:00:00.000Z"
+    )));
+    assert_eq!(
+        preamble[1],
+        "# link: http://127.0.0.1:8000/?batch=32,500&epochs=2"
+    );
+    assert_eq!(preamble[2], "# backend: CPU (WebAssembly)");
+    assert!(preamble[3].contains("\"quoted\", with a comma"));
+    let settings: Settings =
+        serde_json::from_str(preamble[4].strip_prefix("# settings: ").unwrap()).unwrap();
+    assert_eq!(settings, export.settings);
+
+    let (header, rows) = read_csv(&text);
+    assert_eq!(header, EPOCH_COLUMNS);
+    assert_eq!(rows.len(), export.results.len());
+    for (row, r) in rows.iter().zip(&export.results) {
+        let e = &r.record;
+        let f = |i: usize| row[i].parse::<f64>().unwrap();
+        assert_eq!(row[0], e.batch_size.to_string());
+        assert_eq!(row[1], r.series.clone().unwrap_or_default());
+        assert_eq!(
+            (
+                row[2].parse::<usize>().unwrap(),
+                row[3].parse::<usize>().unwrap()
+            ),
+            (e.epoch, e.steps)
+        );
+        assert_eq!(
+            (f(5), f(6), f(7), f(8)),
+            (e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy)
+        );
+        assert_eq!(
+            (f(9), f(10), f(11)),
+            (e.train_seconds, e.samples_per_second, e.learning_rate)
+        );
+        assert_eq!(row[12], "cpu");
+    }
+
+    let (header, rows) = read_csv(&export.runs_csv().unwrap());
+    assert_eq!(header, RUN_COLUMNS);
+    assert_eq!(rows.len(), 2);
+    for (row, r) in rows.iter().zip(&export.runs) {
+        let s = &r.summary;
+        assert_eq!(row[0], s.batch_size.to_string());
+        assert_eq!(
+            (row[3].as_str(), row[6].as_str(), row[7].as_str()),
+            ("adam", "done", "epochs")
+        );
+        assert_eq!(
+            row[18].parse::<f64>().unwrap(),
+            s.best_test_accuracy.unwrap()
+        );
+        // `null` is an empty cell.
+        assert_eq!(row[21], "", "not diverged");
+        assert_eq!(row[14].is_empty(), s.target_epoch.is_none());
+    }
+}
+
+fn refused(text: &str) -> ExportError {
+    SweepExport::from_json(text).expect_err("refused")
+}
+
+#[test]
+fn files_that_are_not_exports_are_refused_with_a_reason() {
+    assert!(
+        matches!(refused("not json"), ExportError::NotAnExport(m) if m.starts_with("it is not JSON"))
+    );
+    assert!(
+        matches!(refused(r#"{"hello": 1}"#), ExportError::NotAnExport(m) if m.contains("“format”"))
+    );
+
+    let json = exported().to_json().unwrap();
+    let newer = json.replace("\"formatVersion\": 1", "\"formatVersion\": 7");
+    let message = refused(&newer).to_string();
+    assert!(
+        message.contains("format version 7") && message.contains(VERSION),
+        "{message}"
+    );
+
+    // A mistyped field is named by its path.
+    let broken = json.replacen("\"testLoss\": ", "\"testLoss\": \"oops\", \"x\": ", 1);
+    let message = refused(&broken).to_string();
+    assert!(
+        message.contains("results[0].testLoss") || message.contains("results[0]"),
+        "{message}"
+    );
+
+    // Contents that do not add up.
+    let mut export = exported();
+    export.results[0].record.batch_size = 64;
+    let message = refused(&export.to_json().unwrap()).to_string();
+    assert!(message.contains("record 1 has batch size 64"), "{message}");
+    let mut export = exported();
+    export.settings.epochs = 1;
+    let message = refused(&export.to_json().unwrap()).to_string();
+    assert!(
+        message.contains("epoch 2 of a sweep of 1 epochs"),
+        "{message}"
+    );
+    let mut export = exported();
+    export.settings.train_size = 0;
+    assert!(
+        matches!(refused(&export.to_json().unwrap()), ExportError::Damaged(m) if m.contains("settings are refused"))
+    );
+}
