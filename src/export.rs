@@ -155,37 +155,90 @@ impl SweepExport {
         Ok(export)
     }
 
-    /// Checks that the contents add up (see [`SweepExport::from_json`]).
+    /// Checks that the contents add up (see [`SweepExport::from_json`]): settings that
+    /// validate, with `batch` listing `batchSizes`; records and runs of the sweep's batch sizes
+    /// and epochs, each record once; accuracies in [0, 1]; losses, seconds and throughputs
+    /// finite and not negative.
     fn check(&self) -> Result<(), ExportError> {
-        self.settings
+        let damaged = |what: String| Err(ExportError::Damaged(what));
+        if self.format_version == 0 {
+            return Err(ExportError::NotAnExport("its “formatVersion” is 0".into()));
+        }
+        let settings = &self.settings;
+        settings
             .validate()
             .map_err(|e| ExportError::Damaged(format!("its settings are refused: {e}")))?;
-        let sizes = &self.settings.batch_sizes;
+        if crate::settings::batch_sizes(&settings.batch, settings.train_size).ok().as_ref()
+            != Some(&settings.batch_sizes)
+        {
+            return damaged(format!(
+                "its settings list the batch sizes “{}” but hold {:?}",
+                settings.batch, settings.batch_sizes
+            ));
+        }
+        let sizes = &settings.batch_sizes;
+        let fraction = |x: f64| (0.0..=1.0).contains(&x);
+        let amount = |x: f64| x.is_finite() && x >= 0.0;
+        let mut seen = std::collections::HashSet::new();
         for (i, r) in self.results.iter().enumerate() {
-            let rec = &r.record;
+            let (n, rec) = (i + 1, &r.record);
             if !sizes.contains(&rec.batch_size) {
-                return Err(ExportError::Damaged(format!(
-                    "record {} has batch size {}, which is not one of the sweep's",
-                    i + 1,
+                return damaged(format!(
+                    "record {n} has batch size {}, which is not one of the sweep's",
                     rec.batch_size
-                )));
+                ));
             }
-            if rec.epoch == 0 || rec.epoch > self.settings.epochs {
-                return Err(ExportError::Damaged(format!(
-                    "record {} is epoch {} of a sweep of {} epochs per run",
-                    i + 1,
-                    rec.epoch,
-                    self.settings.epochs
-                )));
+            if rec.epoch == 0 || rec.epoch > settings.epochs {
+                return damaged(format!(
+                    "record {n} is epoch {} of a sweep of {} epochs per run",
+                    rec.epoch, settings.epochs
+                ));
+            }
+            if !seen.insert((rec.batch_size, r.series.clone(), rec.epoch)) {
+                return damaged(format!(
+                    "record {n} repeats epoch {} of batch size {}",
+                    rec.epoch, rec.batch_size
+                ));
+            }
+            if !(fraction(rec.train_accuracy) && fraction(rec.test_accuracy)) {
+                return damaged(format!("record {n} has an accuracy outside 0 to 1"));
+            }
+            let amounts = [
+                rec.train_loss,
+                rec.test_loss,
+                rec.train_seconds,
+                rec.samples_per_second,
+                rec.learning_rate,
+            ];
+            if !amounts.into_iter().all(amount) {
+                return damaged(format!(
+                    "record {n} has a negative or non-finite loss, time, throughput or learning rate"
+                ));
             }
         }
         for (i, r) in self.runs.iter().enumerate() {
-            if !sizes.contains(&r.summary.batch_size) {
-                return Err(ExportError::Damaged(format!(
-                    "run {} has batch size {}, which is not one of the sweep's",
-                    i + 1,
-                    r.summary.batch_size
-                )));
+            let (n, run) = (i + 1, &r.summary);
+            if !sizes.contains(&run.batch_size) {
+                return damaged(format!(
+                    "run {n} has batch size {}, which is not one of the sweep's",
+                    run.batch_size
+                ));
+            }
+            if run.epochs > settings.epochs {
+                return damaged(format!(
+                    "run {n} has {} epochs, more than the sweep's {}",
+                    run.epochs, settings.epochs
+                ));
+            }
+            let accuracies = [run.best_test_accuracy, run.final_test_accuracy, Some(run.target)];
+            if !accuracies.into_iter().flatten().all(fraction) {
+                return damaged(format!("run {n} has an accuracy outside 0 to 1"));
+            }
+            let times = [Some(run.train_seconds), Some(run.samples_per_second), run.target_seconds];
+            if !times.into_iter().flatten().all(amount) {
+                return damaged(format!(
+                    "run {n} has a negative or non-finite time or throughput"
+                ));
             }
         }
         Ok(())

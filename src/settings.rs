@@ -278,7 +278,7 @@ fn parse_fraction(parameter: &'static str, what: &str, raw: &str) -> Result<f64,
 }
 
 /// The batch sizes of a list such as `1,8,64,full` (`full`: the training-set size).
-fn batch_sizes(raw: &str, train_size: usize) -> Result<Vec<usize>, SettingsError> {
+pub(crate) fn batch_sizes(raw: &str, train_size: usize) -> Result<Vec<usize>, SettingsError> {
     let sizes: Vec<&str> = raw.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     if sizes.is_empty() || sizes.len() > MAX_BATCH_SIZES {
         return Err(refuse(

@@ -456,19 +456,27 @@ pub fn version() -> String {
 
 /// Writes a sweep as a file ([`crate::export`]): `sweep` is `{ exportedAt, link, userAgent,
 /// backend, adapter, settings, results, runs, findings }` as the page keeps them (records and
-/// runs may carry a `series`); `format` is `"json"` (the whole sweep, readable by
-/// [`import_sweep`]), `"epochs.csv"` (one row per epoch) or `"runs.csv"` (one row per run).
-/// Returns the file's text; the format name, its version and this build's version are added.
+/// runs may carry a `series`), and `batchlabVersion` for a sweep trained by another version
+/// (an imported one; else this build's version is written); `format` is `"json"` (the whole
+/// sweep, readable by [`import_sweep`]), `"epochs.csv"` (one row per epoch) or `"runs.csv"`
+/// (one row per run). Returns the file's text; the format name and version are added.
 ///
 /// # Errors
 /// Throws an `Error` for an unknown format or a sweep that is not in the page's shape.
 #[wasm_bindgen(js_name = exportSweep)]
 pub fn export_sweep(sweep: JsValue, format: &str) -> Result<String, JsError> {
     use crate::export::{FORMAT, FORMAT_VERSION, SweepExport, VERSION};
+    if !sweep.is_object() {
+        return Err(JsError::new("the sweep to export must be an object"));
+    }
+    let version = js_sys::Reflect::get(&sweep, &JsValue::from_str("batchlabVersion"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| VERSION.to_string());
     for (key, value) in [
         ("format", JsValue::from_str(FORMAT)),
         ("formatVersion", JsValue::from(FORMAT_VERSION)),
-        ("batchlabVersion", JsValue::from_str(VERSION)),
+        ("batchlabVersion", JsValue::from_str(&version)),
     ] {
         js_sys::Reflect::set(&sweep, &JsValue::from_str(key), &value)
             .map_err(|_| JsError::new("the sweep to export must be an object"))?;

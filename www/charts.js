@@ -168,8 +168,8 @@ const lineLabel = (r) => `batch size ${r.series ?? fmt(r.batchSize)}`;
 
 /**
  * Creates the charts on the given canvases and returns `{ charts(), reset(), add(record),
- * diverged(batchSize, epoch, series), setRuns(runs), setComparison(runs) }`: `add` plots one
- * per-epoch record (see the README; `imported: true` draws it dashed) on every per-epoch chart,
+ * diverged(batchSize, epoch, series), draw(), setRuns(runs), setComparison(runs) }`: `add` plots one
+ * per-epoch record (see the README; `imported: true` draws it dashed, in its batch size's colour) on every per-epoch chart,
  * `diverged` marks a run that diverged, `setRuns` redraws the charts that depend on the run
  * summaries, and `setComparison` adds an imported sweep's runs to those.
  */
@@ -196,8 +196,10 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
   const timeChart = batchChart(timeToTarget, { title: 'Training time to reach the target (log scale)', y: 'Training time (s)', yType: 'logarithmic' });
   const finalChart = batchChart(finalAccuracy, { title: 'Final and best test accuracy', y: 'Test accuracy (%)', yMax: 100 });
 
-  /** line key (batch size, or a record's `series`) → index of its line */
+  /** line key (batch size, or a record's `series`) → index of its line (the legend's order) */
   let lines = new Map();
+  /** colour key (a live line's key; an imported line's batch size) → palette slot */
+  let slots = new Map();
   /** line key → `{ epoch, run }`: the epoch in which that run diverged, and its batch size and series */
   let divergedIn = new Map();
   /** every record given to add(), in order (the normalised chart is redrawn from them) */
@@ -212,13 +214,20 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     if (!lines.has(key)) lines.set(key, lines.size);
     return lines.get(key);
   }
+  /** An imported line takes its batch size's colour (dashed), so live lines keep theirs. */
+  function colourOf(record) {
+    const key = record.imported ? record.batchSize : keyOf(record);
+    if (!slots.has(key)) slots.set(key, slots.size);
+    return colour(slots.get(key));
+  }
   const labelFor = (r) => lineLabel(r) + (divergedIn.has(keyOf(r)) ? ' (diverged)' : '');
 
   function datasetFor(chart, record) {
     const key = keyOf(record);
     let dataset = chart.data.datasets.find((d) => d.key === key);
     if (!dataset) {
-      const c = colour(indexOf(key));
+      indexOf(key);
+      const c = colourOf(record);
       dataset = {
         label: labelFor(record),
         key,
@@ -451,6 +460,7 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     charts: all,
     reset() {
       lines = new Map();
+      slots = new Map();
       divergedIn = new Map();
       records = [];
       runs = [];
@@ -463,7 +473,8 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
       drawRuns();
       drawNormalised();
     },
-    add(record) {
+    /** `draw: false` only collects the point (many records at once): call `draw()` after. */
+    add(record, { draw = true } = {}) {
       records.push(record);
       indexOf(keyOf(record));
       for (const { chart, point } of perEpoch) {
@@ -471,12 +482,17 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
         // A log axis cannot show 0 or NaN: a diverged loss is left out of the loss chart.
         if (!Number.isFinite(p.y) || (chart.options.scales.y.type === 'logarithmic' && p.y <= 0)) continue;
         datasetFor(chart, record).data.push(p);
-        chart.update();
+        if (draw) chart.update();
       }
+      if (draw) drawNormalised();
+    },
+    /** Draws the per-epoch charts (after records added with `draw: false`). */
+    draw() {
+      for (const { chart } of perEpoch) chart.update();
       drawNormalised();
     },
-    diverged(batchSize, epoch, series) {
-      const r = series != null ? { batchSize, series } : { batchSize };
+    diverged(batchSize, epoch, series, { imported = false, draw = true } = {}) {
+      const r = series != null ? { batchSize, series, imported } : { batchSize, imported };
       const key = keyOf(r);
       indexOf(key);
       divergedIn.set(key, { epoch, run: r });
@@ -484,6 +500,7 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
       const line = datasetFor(accuracyChart, r);
       line.data = line.data.filter((p) => !p.diverged);
       line.data.push({ x: epoch, y: CHANCE, diverged: true });
+      if (!draw) return;
       for (const { chart } of perEpoch) chart.update();
       drawNormalised();
     },

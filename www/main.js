@@ -96,6 +96,16 @@ const ui = {
   keepText: $('keep-text'),
 };
 
+/** What the keep line says while nothing special happened. */
+const KEEP_TEXT = ui.keepText.textContent;
+
+/** Whether two settings objects train the same sweep (the backend and how it was written aside). */
+function sameSweep(a, b) {
+  const fields = ['batchSizes', 'epochs', 'learningRate', 'optimizer', 'seed', 'trainSize', 'testSize', 'model', 'lrPolicy',
+    'lrReferenceBatch', 'warmupEpochs', 'target', 'endAtTarget', 'runBudgetSeconds'];
+  return fields.every((f) => JSON.stringify(a?.[f]) === JSON.stringify(b?.[f]));
+}
+
 const state = {
   status: 'idle', error: null, adapter: null, backend: null, backendReason: null, results: [], memory: [],
   /** Run summaries (one per run; a restarted run has its own, with `series`), findings, estimate. */
@@ -190,9 +200,10 @@ async function exportSweep(format = 'json') {
     type: 'export',
     format,
     sweep: {
+      ...(state.sweep.origin?.batchlabVersion ? { batchlabVersion: state.sweep.origin.batchlabVersion } : {}),
       exportedAt: new Date().toISOString(),
       link: linkFor(state.sweep.params),
-      userAgent: navigator.userAgent,
+      userAgent: state.sweep.origin?.userAgent ?? navigator.userAgent,
       backend: state.backend ?? lastBackend,
       adapter: state.adapter,
       settings: state.sweep.settings,
@@ -203,29 +214,20 @@ async function exportSweep(format = 'json') {
   });
 }
 
-/** The URL parameters of an export's link (its settings), or null. */
-function paramsOfLink(link) {
-  try {
-    const params = Object.fromEntries(new URL(link).searchParams);
-    for (const name of PAGE_PARAMETERS) delete params[name];
-    return params;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Reads a JSON export (`text`; `name` for messages). With no sweep on the page it becomes the
  * page's sweep (controls, charts, tables, findings), else it is drawn dashed next to the page's
  * sweep to compare. Resolves to 'shown' or 'compared'; rejects with the reason.
  */
 async function importSweep(text, name = 'the file') {
-  const sweep = await fileRequest({ type: 'import', text: String(text) });
+  // A byte-order mark is not part of the JSON.
+  const sweep = await fileRequest({ type: 'import', text: String(text).replace(/^\uFEFF/, '') });
   const when = new Date(sweep.exportedAt);
   const about = `${name} (batchlab ${sweep.batchlabVersion}, exported ${Number.isNaN(when.getTime()) ? sweep.exportedAt : when.toLocaleString('en-GB')})`;
   if (!isBusy(state.status) && !state.sweep) {
+    // The link is rebuilt from the checked settings (the file's own `link` is not trusted).
     fillControls(sweep.settings);
-    const params = paramsOfLink(sweep.link) ?? controlParams();
+    const params = controlParams();
     showSweep({ ...sweep, params }, { imported: true });
     reflect(controlParams());
     updateShare();
@@ -240,7 +242,8 @@ async function importSweep(text, name = 'the file') {
     batchlabVersion: sweep.batchlabVersion,
     settings: sweep.settings,
     results: sweep.results.map((r) => ({ ...r, series: suffix(r) })),
-    runs: sweep.runs.map((r) => ({ ...r, series: suffix(r) })),
+    // A run exported while it trained is not training here.
+    runs: sweep.runs.map((r) => ({ ...r, series: suffix(r), status: r.status === 'running' ? 'stopped' : r.status })),
   };
   redraw();
   ui.keepText.textContent = `Comparing with the imported sweep ${about}: its lines are dashed.`;
@@ -250,11 +253,7 @@ async function importSweep(text, name = 'the file') {
 /** Forgets the saved sweep and clears the page (not while a sweep runs). */
 async function clearSaved() {
   if (isBusy(state.status)) return false;
-  try {
-    await store.clear(SAVE_KEY);
-  } catch (e) {
-    storageProblem(store.describeStorageError(e));
-  }
+  const removal = store.clear(SAVE_KEY);
   state.results = [];
   state.runs = [];
   state.memory = [];
@@ -273,6 +272,11 @@ async function clearSaved() {
   redraw();
   ui.keepText.textContent = 'Saved results cleared: nothing is kept in this browser until the next sweep.';
   setStatus('idle', 'Saved results cleared.');
+  try {
+    await removal;
+  } catch (e) {
+    storageProblem(store.describeStorageError(e));
+  }
   return true;
 }
 
@@ -289,15 +293,29 @@ async function restoreSaved() {
   }
   // Nothing saved, or a sweep started meanwhile.
   if (!saved || !(saved.results?.length || saved.runs?.length) || state.sweep || isBusy(state.status)) return;
-  showSweep(saved);
+  try {
+    showSweep(saved);
+  } catch (e) {
+    // A damaged record (another version, a bug): left as it is, the page starts empty.
+    state.sweep = null;
+    state.results = [];
+    state.runs = [];
+    ui.tbody.replaceChildren();
+    redraw();
+    storageProblem(`the sweep saved here could not be read (${e.message}); it was left as it is, and a new sweep replaces it`);
+    return;
+  }
   const left = unfinished();
   const epochsDone = state.results.length;
+  const sizes = state.sweep.settings.batchSizes;
   const when = new Date(saved.savedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
   state.saved = { savedAt: saved.savedAt, epochs: epochsDone, left };
-  let text = `A sweep saved in this browser on ${when}: ${epochs(epochsDone)} of ${state.runs.length} run${state.runs.length === 1 ? '' : 's'}.`;
+  let text = `A sweep saved in this browser on ${when}: ${epochs(epochsDone)} trained, ` +
+    `${sizes.length - left.length} of ${sizes.length} batch size${sizes.length === 1 ? '' : 's'} finished.`;
   if (left.length) {
-    const cut = state.runs.filter((r) => left.includes(r.batchSize) && r.epochs > 0 && !r.series);
-    text += ` Resume trains batch size${left.length === 1 ? '' : 's'} ${list(left)}` +
+    // The latest attempt at each unfinished batch size that got somewhere.
+    const cut = left.map((b) => state.runs.filter((r) => r.batchSize === b).at(-1)).filter((r) => r?.epochs > 0);
+    text += ` Resume trains batch size${left.length === 1 ? '' : 's'} ${list(left)} on the backend chosen in the controls` +
       (cut.length
         ? `; batch size ${list(cut.map((r) => r.batchSize))} stopped after epoch ${cut.map((r) => r.epochs).join(', ')} ` +
           `and restart${cut.length === 1 ? 's' : ''} from its first epoch (a run cannot continue mid-way: its finished epochs stay, drawn as a line of their own).`
@@ -322,6 +340,7 @@ function setStatus(status, text) {
   ui.estimate.disabled = busy || !state.ready;
   ui.stop.disabled = !busy;
   ui.resume.disabled = busy || !state.ready;
+  for (const id of ['clear-saved', 'clear-saved-banner']) $(id).disabled = busy;
   document.body.dataset.status = status;
   updateExports();
   if (!busy) {
@@ -429,13 +448,14 @@ function redraw() {
     for (const k of [...runs.map(key), ...results.map(key)]) {
       if (done.has(k)) continue;
       done.add(k);
-      for (const r of results) if (key(r) === k) charts.add({ ...r, ...extra });
+      for (const r of results) if (key(r) === k) charts.add({ ...r, ...extra }, { draw: false });
       const run = runs.find((x) => key(x) === k);
-      if (run?.status === 'diverged') charts.diverged(run.batchSize, run.divergedEpoch, run.series);
+      if (run?.status === 'diverged') charts.diverged(run.batchSize, run.divergedEpoch, run.series, { imported: Boolean(extra.imported), draw: false });
     }
   };
   replay(state.results, state.runs, {});
   if (state.comparison) replay(state.comparison.results, state.comparison.runs, { imported: true });
+  charts.draw();
   charts.setComparison(state.comparison?.runs ?? []);
   drawRuns();
 }
@@ -449,6 +469,8 @@ function showSweep(sweep, { imported = false } = {}) {
   state.restarts = new Map(sweep.restarts ?? []);
   const finished = sweep.finished ?? state.runs.filter((r) => r.status === 'done' || r.status === 'diverged').map((r) => r.batchSize);
   state.sweep = { params: sweep.params, settings: sweep.settings, finished: new Set(finished), imported };
+  // An imported sweep was trained elsewhere: its export says where, and by which version.
+  if (imported) state.sweep.origin = { userAgent: sweep.userAgent, batchlabVersion: sweep.batchlabVersion };
   state.backend = sweep.backend ?? null;
   state.adapter = sweep.adapter ?? null;
   state.backendReason = sweep.backendReason ?? null;
@@ -562,8 +584,14 @@ function onMessage({ data: m }) {
       state.autoran = true;
       if (autorun) {
         restored.then(() => {
-          if (!state.saved) start();
-          else setStatus(state.status, 'The sweep saved in this browser is shown instead of starting a new one (autorun): resume it, or press Start for a new sweep.');
+          if (!state.saved) return start();
+          // A saved sweep is never replaced unasked: say what the link asked for.
+          const same = sameSweep(state.sweep.settings, m.settings);
+          setStatus(state.status, !same
+            ? 'This link starts a new sweep, but the sweep saved in this browser is shown so as not to replace it unasked: press Start to run the link’s sweep (download the saved one first to keep it).'
+            : state.saved.left.length
+              ? 'This link’s sweep is saved in this browser, unfinished: Resume the sweep continues it; Start trains it again from the beginning.'
+              : 'This link’s sweep is saved in this browser and had finished: it is shown below. Start trains it again.');
         });
       } else if (m.estimate) {
         // A preset was picked: the address bar follows the controls it filled.
@@ -619,7 +647,8 @@ function onMessage({ data: m }) {
       break;
     }
     case 'findings':
-      showFindings(m.findings);
+      // Findings that arrive after Clear saved results belong to nothing on the page.
+      if (state.sweep) showFindings(m.findings);
       break;
     case 'file': {
       const request = files.get(m.id);
@@ -760,7 +789,8 @@ function continueRuns(backend, why) {
  */
 function resume() {
   if (isBusy(state.status) || !state.ready || !state.sweep || state.sweep.imported) return false;
-  return continueRuns(state.sweep.params.backend ?? 'auto', 'after a reload');
+  // The backend is the reader's choice now (the saved one may be a GPU that was lost).
+  return continueRuns(ui.form.backend.value || 'auto', 'after a reload');
 }
 
 /** Starts a training worker, replacing (and ending) the current one. Messages from a replaced
@@ -783,7 +813,8 @@ function newWorker() {
 
 function start() {
   const params = controlParams();
-  reflect(params);
+  // An embed keeps the address it was given: it names the embed's saved sweep.
+  if (!EMBED) reflect(params);
   run(params, { keep: false });
 }
 
@@ -820,6 +851,7 @@ function accepted(settings) {
     ui.tbody.replaceChildren();
     state.sweep = { params, settings, finished: new Set() };
     redraw();
+    ui.keepText.textContent = KEEP_TEXT;
   }
   state.saved = null;
   ui.saved.hidden = true;

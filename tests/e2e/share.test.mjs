@@ -210,7 +210,7 @@ test('a reload keeps every finished epoch, and Resume continues the sweep', { ti
   const cut = restored.results.filter((r) => r.batchSize === 16).length;
   const savedText = await page.textContent('#saved-text');
   console.log(savedText);
-  assert.match(savedText, /^A sweep saved in this browser on .*: \d+ epochs? of \d runs?\. Resume trains batch sizes? /);
+  assert.match(savedText, /^A sweep saved in this browser on .*: \d+ epochs? trained, 0 of 2 batch sizes finished\. Resume trains batch sizes 16, 64 on the backend chosen in the controls/);
   if (cut < 4) assert.match(savedText, new RegExp(`batch size 16 stopped after epoch ${cut} and restarts from its first epoch`));
   assert.equal((await tableText(page, '#results')).length, restored.results.length);
   const drawn = (await page.evaluate(chartPoints))['chart-accuracy'];
@@ -239,6 +239,14 @@ test('a reload keeps every finished epoch, and Resume continues the sweep', { ti
   assert.ok(await page.isHidden('#resume'));
   assert.equal(await page.evaluate(() => window.batchlab.results.length), results.length);
   assert.match(await page.textContent('#saved-text'), /Every run had finished\./);
+
+  // A link that would start another sweep does not replace the saved one unasked.
+  const other = await open(context, url('batch=50&epochs=1&train=300&test=100&backend=cpu&autorun=1'), { keepSaved: true });
+  await other.page.waitForSelector('#saved:not([hidden])');
+  await other.page.waitForFunction(() => /This link starts a new sweep/.test(document.querySelector('#status-text').textContent));
+  assert.equal(await other.page.evaluate(() => window.batchlab.results.length), results.length);
+  assert.equal(await other.page.inputValue('#batch'), '50', 'the controls show the link’s settings');
+  await other.page.close();
 
   // Cleared: the page is empty, and stays so after a reload.
   await page.click('#clear-saved');
@@ -319,6 +327,11 @@ test('the embed fits 320 px and 800 px without horizontal scrolling, light and d
       assert.ok(scheme === 'dark' ? r > 140 : r < 140, `${scheme}: chart text ${text}`);
     }
   }
+  // The embed keeps its address when started, so a reload finds its saved sweep.
+  assert.equal(new URL(page.url()).searchParams.get('embed'), '1');
+  await page.reload();
+  await page.waitForFunction(() => window.batchlab.saved !== null);
+  assert.equal(await page.evaluate(() => window.batchlab.results.length), 4);
   assert.deepEqual(errors, []);
   await page.close();
 });
