@@ -349,21 +349,25 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     if (extra) datasets.push(...extra(reached));
     const theirs = comparison.filter((r) => r[value] != null && r[value] > 0).sort((a, b) => a.batchSize - b.batchSize);
     if (theirs.length) {
-      datasets.push({
-        label: `reached ${targetText} (imported sweep)`,
-        data: theirs.map((r) => at(r, r[value], `${fmt(r[value], unit === 'epochs' ? 0 : 1)} ${what} (imported)`)),
-        borderColor: REACHED,
-        backgroundColor: 'transparent',
-        borderDash: [7, 4],
-        pointStyle: 'rectRot',
-        pointRadius: 5,
-        pointBorderWidth: 2,
-        tension: 0,
-      });
+      datasets.push(importedLine(`reached ${targetText} (imported sweep)`,
+        theirs.map((r) => at(r, r[value], `${fmt(r[value], unit === 'epochs' ? 0 : 1)} ${what} (imported)`))));
     }
     chart.data.datasets = datasets;
     setBatchRange(chart);
   }
+
+  /** The imported sweep's line on an across-batch-size chart: dashed, hollow diamonds. */
+  const importedLine = (label, data) => ({
+    label,
+    data,
+    borderColor: REACHED,
+    backgroundColor: 'transparent',
+    borderDash: [7, 4],
+    pointStyle: 'rectRot',
+    pointRadius: 5,
+    pointBorderWidth: 2,
+    tension: 0,
+  });
 
   /** Fits the log2 batch-size axis to the runs (and the noise-scale line), half a power of two either side. */
   function setBatchRange(chart) {
@@ -433,17 +437,8 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     ];
     const theirs = [...comparison].sort((a, b) => a.batchSize - b.batchSize).filter((r) => r.finalTestAccuracy != null);
     if (theirs.length) {
-      finalChart.data.datasets.push({
-        label: 'final test accuracy (imported sweep)',
-        data: theirs.map((r) => at(r, 100 * r.finalTestAccuracy, `${percent(r.finalTestAccuracy)} (imported)`)),
-        borderColor: REACHED,
-        backgroundColor: 'transparent',
-        borderDash: [7, 4],
-        pointStyle: 'rectRot',
-        pointRadius: 5,
-        pointBorderWidth: 2,
-        tension: 0,
-      });
+      finalChart.data.datasets.push(importedLine('final test accuracy (imported sweep)',
+        theirs.map((r) => at(r, 100 * r.finalTestAccuracy, `${percent(r.finalTestAccuracy)} (imported)`))));
     }
     setBatchRange(finalChart);
   }
