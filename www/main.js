@@ -220,11 +220,12 @@ async function exportSweep(format = 'json') {
  * sweep to compare. Resolves to 'shown' or 'compared'; rejects with the reason.
  */
 async function importSweep(text, name = 'the file') {
+  if (state.estimating) throw new Error('an estimate is being measured: import the file when it has finished');
   // A byte-order mark is not part of the JSON.
   const sweep = await fileRequest({ type: 'import', text: String(text).replace(/^\uFEFF/, '') });
   const when = new Date(sweep.exportedAt);
   const about = `${name} (batchlab ${sweep.batchlabVersion}, exported ${Number.isNaN(when.getTime()) ? sweep.exportedAt : when.toLocaleString('en-GB')})`;
-  if (!isBusy(state.status) && !state.sweep) {
+  if (!state.sweep) {
     // The link is rebuilt from the checked settings (the file's own `link` is not trusted).
     fillControls(sweep.settings);
     const params = controlParams();
@@ -602,6 +603,7 @@ function onMessage({ data: m }) {
     }
     case 'settingsError':
       state.autoran = true;
+      state.version = m.version ?? state.version;
       if (state.estimating) {
         // A refused estimate: say why where the estimate goes; the sweep's state is untouched.
         const { status, text } = state.estimating;
@@ -790,7 +792,7 @@ function continueRuns(backend, why) {
 function resume() {
   if (isBusy(state.status) || !state.ready || !state.sweep || state.sweep.imported) return false;
   // The backend is the reader's choice now (the saved one may be a GPU that was lost).
-  return continueRuns(ui.form.backend.value || 'auto', 'after a reload');
+  return continueRuns(ui.form.backend.value || 'auto', state.saved ? 'after a reload' : 'after a stop');
 }
 
 /** Starts a training worker, replacing (and ending) the current one. Messages from a replaced

@@ -10,7 +10,7 @@
 //        {type: 'stop'}            end the sweep at the next chunk (a fraction of a second)
 //        {type: 'loseDevice'}      tests: destroy the WebGPU device, as a GPU reset would
 //        {type: 'panic', message}  tests: make the trainer panic, as a bug would
-//   out: {type: 'settings', settings, estimate, version} | {type: 'settingsError', parameter, message, defaults?}
+//   out: {type: 'settings', settings, estimate, version} | {type: 'settingsError', parameter, message, defaults?, version?}
 //        {type: 'file', id, text?, sweep?, message?}   the answer to 'export' (text) or 'import'
 //                                  (sweep); message: why it failed
 //        {type: 'started', settings} | {type: 'loading', message, fraction}
@@ -250,7 +250,7 @@ self.onmessage = async ({ data: message }) => {
         await ready;
         const { settings, refusal } = settingsOrRefusal(message.params);
         // With a refusal come the defaults, so the controls are never left empty.
-        post(refusal ? { type: 'settingsError', parameter: refusal.parameter, message: refusal.message, defaults: parseSettings({}) }
+        post(refusal ? { type: 'settingsError', parameter: refusal.parameter, message: refusal.message, defaults: parseSettings({}), version: version() }
                      : { type: 'settings', settings, estimate: Boolean(message.estimate), version: version() });
       } catch (e) {
         post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
