@@ -176,18 +176,22 @@ impl SweepExport {
                 settings.batch, settings.batch_sizes
             ));
         }
-        let sizes = &settings.batch_sizes;
+        // "record 3" or "run 2" must be of one of the sweep's batch sizes.
+        let of_sweep = |what: &str, batch_size: usize| {
+            if settings.batch_sizes.contains(&batch_size) {
+                Ok(())
+            } else {
+                damaged(format!(
+                    "{what} has batch size {batch_size}, which is not one of the sweep's"
+                ))
+            }
+        };
         let fraction = |x: f64| (0.0..=1.0).contains(&x);
         let amount = |x: f64| x.is_finite() && x >= 0.0;
         let mut seen = std::collections::HashSet::new();
         for (i, r) in self.results.iter().enumerate() {
             let (n, rec) = (i + 1, &r.record);
-            if !sizes.contains(&rec.batch_size) {
-                return damaged(format!(
-                    "record {n} has batch size {}, which is not one of the sweep's",
-                    rec.batch_size
-                ));
-            }
+            of_sweep(&format!("record {n}"), rec.batch_size)?;
             if rec.epoch == 0 || rec.epoch > settings.epochs {
                 return damaged(format!(
                     "record {n} is epoch {} of a sweep of {} epochs per run",
@@ -218,12 +222,7 @@ impl SweepExport {
         }
         for (i, r) in self.runs.iter().enumerate() {
             let (n, run) = (i + 1, &r.summary);
-            if !sizes.contains(&run.batch_size) {
-                return damaged(format!(
-                    "run {n} has batch size {}, which is not one of the sweep's",
-                    run.batch_size
-                ));
-            }
+            of_sweep(&format!("run {n}"), run.batch_size)?;
             if run.epochs > settings.epochs {
                 return damaged(format!(
                     "run {n} has {} epochs, more than the sweep's {}",

@@ -167,7 +167,7 @@ const runName = (r) => (r.series ? `${fmt(r.batchSize)} ${r.series.slice(String(
 const lineLabel = (r) => `batch size ${r.series ?? fmt(r.batchSize)}`;
 
 /**
- * Creates the charts on the given canvases and returns `{ charts(), reset(), add(record),
+ * Creates the charts on the given canvases and returns `{ reset(), add(record),
  * diverged(batchSize, epoch, series), draw(), setRuns(runs), setComparison(runs) }`: `add` plots one
  * per-epoch record (see the README; `imported: true` draws it dashed, in its batch size's colour) on every per-epoch chart,
  * `diverged` marks a run that diverged, `setRuns` redraws the charts that depend on the run
@@ -451,8 +451,6 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
   });
 
   return {
-    /** Every chart (Chart.js objects), per epoch then across batch sizes. */
-    charts: all,
     reset() {
       lines = new Map();
       slots = new Map();

@@ -54,7 +54,7 @@ export function addPngButtons(root) {
   }
 }
 
-/** Resolves to the text of the file chosen in `input` (a file `<input>`), or null if none. */
+/** Resolves to `{ name, text }` of the file chosen in `input` (a file `<input>`), or null if none. */
 export async function chosenText(input) {
   const file = input.files?.[0];
   if (!file) return null;

@@ -23,7 +23,7 @@
 //   window.batchlab.embedSnippet  an <iframe> that embeds the page with those settings
 //   window.batchlab.exportSweep(format)  resolves to the sweep as a file's text: 'json',
 //                            'epochs.csv' or 'runs.csv'; rejects when there is nothing to export
-//   window.batchlab.importSweep(text)  reads a JSON export: shown as the page's sweep when the
+//   window.batchlab.importSweep(text, name)  reads a JSON export: shown as the page's sweep when the
 //                            page has none, else drawn dashed to compare; rejects with the reason
 //   window.batchlab.imported the imported sweep drawn for comparison, or null
 //   window.batchlab.saved    the saved sweep this page was restored from ({ savedAt, epochs,
@@ -55,9 +55,8 @@ const OPENED = new URLSearchParams(location.search);
 const AUTORUN = OPENED.get('autorun') === '1';
 const EMBED = OPENED.get('embed') === '1';
 if (OPENED.has('autorun')) {
-  const url = new URL(location.href);
-  url.searchParams.delete('autorun');
-  history.replaceState(history.state, '', url.href.replace(/%2C/gi, ','));
+  const kept = Object.fromEntries([...OPENED].filter(([name]) => name !== 'autorun'));
+  history.replaceState(history.state, '', linkFor(kept));
 }
 /** Where this page's sweep is saved: the full page has one; each embedded link its own. */
 const SAVE_KEY = EMBED
@@ -99,11 +98,11 @@ const ui = {
 /** What the keep line says while nothing special happened. */
 const KEEP_TEXT = ui.keepText.textContent;
 
-/** Whether two settings objects train the same sweep (the backend and how it was written aside). */
+/** Whether two settings objects (as the trainer resolves them) train the same sweep: the
+ * preset, the batch list as written and the backend aside. */
 function sameSweep(a, b) {
-  const fields = ['batchSizes', 'epochs', 'learningRate', 'optimizer', 'seed', 'trainSize', 'testSize', 'model', 'lrPolicy',
-    'lrReferenceBatch', 'warmupEpochs', 'target', 'endAtTarget', 'runBudgetSeconds'];
-  return fields.every((f) => JSON.stringify(a?.[f]) === JSON.stringify(b?.[f]));
+  const trained = ({ preset, batch, backend, ...rest }) => JSON.stringify(rest);
+  return trained(a ?? {}) === trained(b ?? {});
 }
 
 const state = {
@@ -255,22 +254,14 @@ async function importSweep(text, name = 'the file') {
 async function clearSaved() {
   if (isBusy(state.status)) return false;
   const removal = store.clear(SAVE_KEY);
-  state.results = [];
-  state.runs = [];
-  state.memory = [];
-  state.reruns = new Map();
-  state.restarts = new Map();
-  state.sweep = null;
-  state.saved = null;
   state.comparison = null;
+  state.saved = null;
   state.error = null;
   state.lostDevice = false;
-  showFindings([]);
-  ui.tbody.replaceChildren();
   ui.saved.hidden = true;
   ui.recover.hidden = true;
   notify(null);
-  redraw();
+  resetSweep(null);
   ui.keepText.textContent = 'Saved results cleared: nothing is kept in this browser until the next sweep.';
   setStatus('idle', 'Saved results cleared.');
   try {
@@ -298,11 +289,7 @@ async function restoreSaved() {
     showSweep(saved);
   } catch (e) {
     // A damaged record (another version, a bug): left as it is, the page starts empty.
-    state.sweep = null;
-    state.results = [];
-    state.runs = [];
-    ui.tbody.replaceChildren();
-    redraw();
+    resetSweep(null);
     storageProblem(`the sweep saved here could not be read (${e.message}); it was left as it is, and a new sweep replaces it`);
     return;
   }
@@ -412,13 +399,13 @@ function controlParams() {
   return Object.fromEntries(PARAMETERS.map((name) => [name, value(ui.form[name])]).filter(([, v]) => v !== ''));
 }
 
-/** The run summary of `summary`'s run, replaced or added (a restarted run is keyed by its series). */
-/** The line label of a run restarted after a lost device, e.g. "64 (restarted on the CPU)"; else undefined. */
+/** The line label of a restarted run, e.g. "64 (restarted on the CPU)"; else undefined. */
 function seriesOf(batchSize) {
   const rerun = state.reruns.get(batchSize);
   return rerun ? `${batchSize} ${rerun}` : undefined;
 }
 
+/** The run summary of `summary`'s run, replaced or added (a restarted run is keyed by its series). */
 function upsertRun(summary) {
   const series = seriesOf(summary.batchSize);
   const run = series ? { ...summary, series } : { ...summary };
@@ -459,6 +446,19 @@ function redraw() {
   charts.draw();
   charts.setComparison(state.comparison?.runs ?? []);
   drawRuns();
+}
+
+/** Empties the page's sweep (records, runs, findings, tables, charts); `sweep` becomes the new one (or null). */
+function resetSweep(sweep) {
+  state.results = [];
+  state.memory = [];
+  state.runs = [];
+  state.reruns = new Map();
+  state.restarts = new Map();
+  state.sweep = sweep;
+  showFindings([]);
+  ui.tbody.replaceChildren();
+  redraw();
 }
 
 /** A sweep kept or imported (`{ params, settings, results, runs, findings, … }`) becomes the page's. */
@@ -844,15 +844,7 @@ function accepted(settings) {
     // The sweep keeps its full settings (for export and the next resume); these are the runs left.
     state.sweep.running = settings;
   } else {
-    state.results = [];
-    state.memory = [];
-    state.runs = [];
-    showFindings([]);
-    state.reruns = new Map();
-    state.restarts = new Map();
-    ui.tbody.replaceChildren();
-    state.sweep = { params, settings, finished: new Set() };
-    redraw();
+    resetSweep({ params, settings, finished: new Set() });
     ui.keepText.textContent = KEEP_TEXT;
   }
   state.saved = null;
