@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the release wasm into www/pkg/, copies Chart.js and idb-keyval into www/vendor/ and
-# examples/ into www/examples/, so that www/ is a complete static site. Prints the module's size.
+# examples/ into www/examples/, cuts the MNIST training set into parts (www/data/parts/), so that
+# www/ is a complete static site. Prints the module's size.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_prerequisites
+# wasm-opt's level (WASM_OPT_LEVEL=none skips it); chosen by measurement, see the README.
+WASM_OPT_DEFAULT=Oz
 
 ensure_wasm_target
 ensure_wasm_bindgen
@@ -15,14 +18,36 @@ log "building the wasm module (release; the first build takes 10-15 minutes)"
 rm -rf "$ROOT/www/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$ROOT/www/pkg" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/batchlab.wasm"
+
+# Shrink the module with binaryen's wasm-opt (npm's binaryen 132; Debian's 108 breaks the module,
+# it fails at start-up). The features must be named: rustc's target_features section is stripped.
+# Minutes of one core, so the result is cached by the input's hash.
+wasm="$ROOT/www/pkg/batchlab_bg.wasm"
+WASM_OPT_LEVEL="${WASM_OPT_LEVEL:-$WASM_OPT_DEFAULT}"
+WASM_OPT_FLAGS=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals
+  --enable-reference-types --enable-multivalue --enable-simd)
+if [ "$WASM_OPT_LEVEL" != none ]; then
+  # The cache key: the input module, the level, the flags and binaryen's version.
+  binaryen="$(node -p "require('$ROOT/node_modules/binaryen/package.json').version")"
+  key="$( (sha256sum <"$wasm"; echo "$WASM_OPT_LEVEL ${WASM_OPT_FLAGS[*]} $binaryen") | sha256sum | cut -c1-32)"
+  cached="$CACHE/wasm-opt/$key.wasm"
+  if [ ! -f "$cached" ]; then
+    log "optimising the module with wasm-opt -$WASM_OPT_LEVEL (binaryen $binaryen; a few minutes; cached afterwards)"
+    mkdir -p "$CACHE/wasm-opt"
+    node "$ROOT/node_modules/binaryen/bin/wasm-opt" "-$WASM_OPT_LEVEL" "${WASM_OPT_FLAGS[@]}" "$wasm" -o "$cached.tmp"
+    mv "$cached.tmp" "$cached"
+  fi
+  cp "$cached" "$wasm"
+fi
 mkdir -p "$ROOT/www/vendor"
 cp "$ROOT/node_modules/chart.js/dist/chart.umd.min.js" "$ROOT/www/vendor/"
 cp "$ROOT/node_modules/idb-keyval/dist/index.js" "$ROOT/www/vendor/idb-keyval.js"
+# The training set in parts of 10,000 images: a sweep downloads only those it needs.
+python3 "$ROOT/scripts/mnist-parts.py"
 # The example blog post is served next to the page (its <iframe> points at ../index.html).
 rm -rf "$ROOT/www/examples"
 cp -r "$ROOT/examples" "$ROOT/www/examples"
 
-wasm="$ROOT/www/pkg/batchlab_bg.wasm"
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 log "www/pkg/batchlab_bg.wasm: $((raw / 1024)) KiB raw, $((gz / 1024)) KiB gzip"

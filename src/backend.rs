@@ -75,9 +75,10 @@ pub struct WebGpuRequired(pub String);
 /// Chooses the backend for `preference`, given what starting WebGPU gave.
 ///
 /// `auto` prefers WebGPU on a hardware adapter. On a software adapter (SwiftShader) it picks the
-/// CPU backend: measured on the project's 2-core machine in the same browser, LeNet-5 trains at
-/// 11–53 samples/s on SwiftShader's WebGPU and at about 1,500–2,000 on the CPU backend (the
-/// README's *Measured results*).
+/// CPU backend: measured by the benchmark (`bench/`, the README's *Speed*) on the project's
+/// 2-core machine in one browser session, LeNet-5 trains 20–400× faster on the CPU backend
+/// (about 500, 2,200 and 2,100 samples/s at batch sizes 1, 64 and 1,024) than on SwiftShader's
+/// WebGPU (about 1, 60 and 110).
 ///
 /// # Errors
 /// [`WebGpuRequired`] when `preference` is [`BackendPreference::Webgpu`] and WebGPU failed.
@@ -116,7 +117,8 @@ pub fn choose(
             Backend::Cpu,
             format!(
                 "Training on the CPU (WebAssembly, one thread): the only WebGPU adapter here is a \
-                 software renderer ({adapter}), on which LeNet-5 trains dozens of times slower. \
+                 software renderer ({adapter}), on which LeNet-5 trains 20 to 400 times slower \
+                 (measured on a 2-core machine: about 60 against 2,200 samples/s at batch size 64). \
                  Choose the WebGPU backend (backend=webgpu) to use it anyway."
             ),
         ),
@@ -177,8 +179,25 @@ pub fn micro_batch(limits: Option<&DeviceLimits>, model: crate::settings::Model)
         * LIMIT_HEADROOM;
     let by_buffer = (buffer / bytes as f64) as u64;
     let workgroups = limits.max_compute_workgroups_per_dimension;
-    let by_dispatch = workgroups.saturating_mul(workgroups).saturating_mul(WORKGROUP_SIZE) / (bytes / 4);
+    let by_dispatch = workgroups
+        .saturating_mul(workgroups)
+        .saturating_mul(WORKGROUP_SIZE)
+        / (bytes / 4);
     let fit = by_buffer.min(by_dispatch).clamp(1, MAX_MICRO_BATCH as u64);
     // The largest power of two not above `fit`.
     1 << (63 - fit.leading_zeros())
+}
+
+/// Whether the first `images` training images fit on a WebGPU device with `limits` as one
+/// tensor ([`crate::data::DeviceSplit`]): their pixels (`images × 3,136` bytes) within 80 % of
+/// the storage-binding and buffer limits. `None` (the CPU backend, whose "device" is the wasm
+/// memory) gives `false`: batches are then gathered from the CPU copy.
+pub fn training_set_on_device(limits: Option<&DeviceLimits>, images: usize) -> bool {
+    limits.is_some_and(|limits| {
+        let buffer = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size) as f64
+            * LIMIT_HEADROOM;
+        (images * crate::data::IMAGE_PIXELS * 4) as f64 <= buffer
+    })
 }

@@ -321,6 +321,21 @@ impl Split {
         })
     }
 
+    /// A split with no image (training parts are added to it with [`Split::append`]).
+    pub fn empty() -> Self {
+        Self {
+            images: Vec::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    /// Adds the images and labels of `part` after this split's (the training set arrives in
+    /// parts of 10,000 images in the browser: only those a sweep needs are downloaded).
+    pub fn append(&mut self, part: &Split) {
+        self.images.extend_from_slice(&part.images);
+        self.labels.extend_from_slice(&part.labels);
+    }
+
     /// Number of images.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -375,6 +390,89 @@ impl Split {
                 device,
             ),
             targets: Tensor::from_data(TensorData::new(targets, [n]), device),
+        }
+    }
+}
+
+/// Where a run draws its batches from: a [`Split`] on the CPU (each batch uploaded as it is
+/// used), or a [`DeviceSplit`] uploaded once (each batch gathered on the device).
+pub trait Batches {
+    /// Number of images.
+    fn len(&self) -> usize;
+
+    /// Whether there is no image.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The images at `indices` (in that order) as one batch on `device`.
+    ///
+    /// # Panics
+    /// If an index is `>= len()`.
+    fn batch(&self, indices: &[usize], device: &Device) -> Batch;
+}
+
+impl Batches for Split {
+    fn len(&self) -> usize {
+        Split::len(self)
+    }
+
+    fn batch(&self, indices: &[usize], device: &Device) -> Batch {
+        Split::batch(self, indices, device)
+    }
+}
+
+/// Bytes a [`DeviceSplit`] of `images` images takes on its device: 28 × 28 `f32` pixels and an
+/// `i32` label each (3,140 bytes an image).
+pub fn device_split_bytes(images: usize) -> u64 {
+    (images * (IMAGE_PIXELS * 4 + 4)) as u64
+}
+
+/// A split uploaded once to a device, standardised: batches are gathered there (`select` along
+/// the batch dimension), so that a training step uploads only its indices, not its images.
+#[derive(Debug, Clone)]
+pub struct DeviceSplit {
+    /// Standardised pixels, `[len, 1, 28, 28]`.
+    images: Tensor<4>,
+    /// Class indices, `[len]`.
+    targets: Tensor<1, Int>,
+}
+
+impl DeviceSplit {
+    /// Uploads all of `split` to `device` (the device the runs train on: with autodiff).
+    /// Keeps [`device_split_bytes`]`(split.len())` bytes there, and needs about twice that
+    /// while the uploaded parts are joined.
+    pub fn new(split: &Split, device: &Device) -> Self {
+        // Uploaded in parts (joined on the device), so that the CPU never holds all of it as
+        // `f32` at once: wasm memory, once grown, is never given back.
+        const PART: usize = 10_000;
+        let (images, targets): (Vec<_>, Vec<_>) = (0..split.len())
+            .step_by(PART)
+            .map(|start| {
+                let part: Vec<usize> = (start..(start + PART).min(split.len())).collect();
+                let Batch { images, targets } = split.batch(&part, device);
+                (images, targets)
+            })
+            .unzip();
+        Self {
+            images: Tensor::cat(images, 0),
+            targets: Tensor::cat(targets, 0),
+        }
+    }
+}
+
+impl Batches for DeviceSplit {
+    fn len(&self) -> usize {
+        self.targets.dims()[0]
+    }
+
+    fn batch(&self, indices: &[usize], device: &Device) -> Batch {
+        let indices: Vec<i32> = indices.iter().map(|&i| i as i32).collect();
+        let n = indices.len();
+        let indices = Tensor::<1, Int>::from_data(TensorData::new(indices, [n]), device);
+        Batch {
+            images: self.images.clone().select(0, indices.clone()),
+            targets: self.targets.clone().select(0, indices),
         }
     }
 }

@@ -81,7 +81,11 @@ async fn measure(
         if p.phase != "train" {
             continue;
         }
-        let done = if p.done < before { p.done } else { p.done - before };
+        let done = if p.done < before {
+            p.done
+        } else {
+            p.done - before
+        };
         before = if p.done == p.total { 0 } else { p.done };
         all_samples += done;
         all_seconds += chunk.elapsed().as_secs_f64();

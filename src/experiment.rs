@@ -6,9 +6,9 @@ use std::time::Duration;
 use burn::tensor::Device;
 use serde::Serialize;
 
-use crate::data::{Mnist, Split};
-use crate::settings::{Settings, SettingsError};
 use crate::backend::MAX_MICRO_BATCH;
+use crate::data::{DeviceSplit, Mnist, Split};
+use crate::settings::{Settings, SettingsError};
 use crate::summary::RunSummary;
 use crate::train::{EpochRecord, Progress, Run, RunConfig, RunEvent, TrainError};
 
@@ -53,6 +53,9 @@ pub enum SweepEvent {
 pub struct Sweep {
     settings: Settings,
     train: Split,
+    /// The training images uploaded once to the device, when asked for
+    /// ([`Sweep::with_training_set_on_device`]).
+    train_on_device: Option<DeviceSplit>,
     test: Split,
     device: Device,
     /// Index in `settings.batch_sizes` of the run under way.
@@ -91,6 +94,7 @@ impl Sweep {
         }
         Ok(Self {
             train: data.train.take(settings.train_size),
+            train_on_device: None,
             test: data.test.take(settings.test_size),
             settings,
             device,
@@ -108,6 +112,15 @@ impl Sweep {
     pub fn with_micro_batch(mut self, micro_batch: usize) -> Self {
         assert!(micro_batch > 0, "the micro-batch size must be at least 1");
         self.micro_batch = micro_batch;
+        self
+    }
+
+    /// Uploads the training images to the device once, for every run of the sweep: batches are
+    /// then gathered on the device instead of uploaded each step. Takes
+    /// [`crate::data::device_split_bytes`]`(train_size)` bytes of device memory.
+    pub fn with_training_set_on_device(mut self) -> Self {
+        let device = self.device.clone().autodiff();
+        self.train_on_device = Some(DeviceSplit::new(&self.train, &device));
         self
     }
 
@@ -140,7 +153,11 @@ impl Sweep {
             return Ok(SweepEvent::RunStarted { summary });
         }
         let run = self.run.as_mut().expect("a run is under way");
-        Ok(match run.advance(&self.train, &self.test, budget).await? {
+        let event = match &self.train_on_device {
+            Some(train) => run.advance(train, &self.test, budget).await?,
+            None => run.advance(&self.train, &self.test, budget).await?,
+        };
+        Ok(match event {
             RunEvent::Progress(progress) => SweepEvent::Progress { progress },
             RunEvent::Epoch(record, summary) => SweepEvent::Epoch { record, summary },
             RunEvent::Diverged(summary) => SweepEvent::Diverged {

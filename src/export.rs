@@ -168,7 +168,9 @@ impl SweepExport {
         settings
             .validate()
             .map_err(|e| ExportError::Damaged(format!("its settings are refused: {e}")))?;
-        if crate::settings::batch_sizes(&settings.batch, settings.train_size).ok().as_ref()
+        if crate::settings::batch_sizes(&settings.batch, settings.train_size)
+            .ok()
+            .as_ref()
             != Some(&settings.batch_sizes)
         {
             return damaged(format!(
@@ -229,11 +231,19 @@ impl SweepExport {
                     run.epochs, settings.epochs
                 ));
             }
-            let accuracies = [run.best_test_accuracy, run.final_test_accuracy, Some(run.target)];
+            let accuracies = [
+                run.best_test_accuracy,
+                run.final_test_accuracy,
+                Some(run.target),
+            ];
             if !accuracies.into_iter().flatten().all(fraction) {
                 return damaged(format!("run {n} has an accuracy outside 0 to 1"));
             }
-            let times = [Some(run.train_seconds), Some(run.samples_per_second), run.target_seconds];
+            let times = [
+                Some(run.train_seconds),
+                Some(run.samples_per_second),
+                run.target_seconds,
+            ];
             if !times.into_iter().flatten().all(amount) {
                 return damaged(format!(
                     "run {n} has a negative or non-finite time or throughput"

@@ -189,7 +189,13 @@ fn throughput(runs: &[&RunSummary]) -> Finding {
     let ratio = last.samples_per_second / first.samples_per_second;
     let list = measured
         .iter()
-        .map(|r| format!("{}: {}", thousands(r.batch_size), thousands(r.samples_per_second.round() as usize)))
+        .map(|r| {
+            format!(
+                "{}: {}",
+                thousands(r.batch_size),
+                thousands(r.samples_per_second.round() as usize)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let shown = ratio > 1.2 && 2 * rises >= measured.len() - 1;
@@ -200,7 +206,9 @@ fn throughput(runs: &[&RunSummary]) -> Finding {
             batch(last.batch_size)
         )
     } else {
-        format!("Throughput did not grow with the batch size here (samples/s per batch size — {list}).")
+        format!(
+            "Throughput did not grow with the batch size here (samples/s per batch size — {list})."
+        )
     };
     finding(2, Some(shown), text)
 }
@@ -218,7 +226,9 @@ fn epochs_to_target(runs: &[&RunSummary], target: &str) -> Finding {
         return finding(
             3,
             None,
-            format!("Only one batch size that did not diverge is at or above the smallest that reached {target}."),
+            format!(
+                "Only one batch size that did not diverge is at or above the smallest that reached {target}."
+            ),
         );
     }
     let epochs: Vec<f64> = considered
@@ -254,7 +264,11 @@ fn fastest(runs: &[&RunSummary], target: &str) -> Finding {
     let Some(best) = runs
         .iter()
         .filter(|r| r.target_seconds.is_some())
-        .min_by(|a, b| a.target_seconds.partial_cmp(&b.target_seconds).expect("finite"))
+        .min_by(|a, b| {
+            a.target_seconds
+                .partial_cmp(&b.target_seconds)
+                .expect("finite")
+        })
     else {
         return finding(4, None, format!("No batch size reached {target}."));
     };
@@ -264,9 +278,18 @@ fn fastest(runs: &[&RunSummary], target: &str) -> Finding {
         None => format!("{} {}", batch(r.batch_size), not_reached(r)),
     };
     // Clearly slower: did not reach the target, or took over 10 % longer.
-    let slower = |r: &&&RunSummary| r.target_seconds.is_none_or(|s| s > TIME_MARGIN * best_seconds);
-    let smaller: Vec<&&RunSummary> = runs.iter().filter(|r| r.batch_size < best.batch_size).collect();
-    let larger: Vec<&&RunSummary> = runs.iter().filter(|r| r.batch_size > best.batch_size).collect();
+    let slower = |r: &&&RunSummary| {
+        r.target_seconds
+            .is_none_or(|s| s > TIME_MARGIN * best_seconds)
+    };
+    let smaller: Vec<&&RunSummary> = runs
+        .iter()
+        .filter(|r| r.batch_size < best.batch_size)
+        .collect();
+    let larger: Vec<&&RunSummary> = runs
+        .iter()
+        .filter(|r| r.batch_size > best.batch_size)
+        .collect();
     let list = |side: &[&&RunSummary]| side.iter().map(describe).collect::<Vec<_>>().join(", ");
     let mut text = format!(
         "Batch size {} reached {target} first, in {} of training",
@@ -303,10 +326,20 @@ fn best_final(runs: &[&RunSummary], test_size: usize) -> Finding {
         .filter_map(|r| r.final_test_accuracy.map(|a| (r, a)))
         .collect();
     if finished.len() < 2 {
-        return finding(5, None, "Fewer than two runs ended without diverging.".into());
+        return finding(
+            5,
+            None,
+            "Fewer than two runs ended without diverging.".into(),
+        );
     }
-    let (best, hi) = *finished.iter().max_by(|a, b| a.1.total_cmp(&b.1)).expect("two runs");
-    let (worst, lo) = *finished.iter().min_by(|a, b| a.1.total_cmp(&b.1)).expect("two runs");
+    let (best, hi) = *finished
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("two runs");
+    let (worst, lo) = *finished
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("two runs");
     // Standard error of a difference of two accuracies near `hi` on `test_size` images.
     let noise = 2.0 * (2.0 * hi * (1.0 - hi) / test_size.max(1) as f64).sqrt();
     let gap = hi - lo;
@@ -321,9 +354,20 @@ fn best_final(runs: &[&RunSummary], test_size: usize) -> Finding {
         thousands(test_size)
     );
     if gap > noise {
-        finding(5, Some(true), format!("{text} Batch size {} ended best.", thousands(best.batch_size)))
+        finding(
+            5,
+            Some(true),
+            format!(
+                "{text} Batch size {} ended best.",
+                thousands(best.batch_size)
+            ),
+        )
     } else {
-        finding(5, Some(false), format!("{text} The runs ended equally well."))
+        finding(
+            5,
+            Some(false),
+            format!("{text} The runs ended equally well."),
+        )
     }
 }
 
@@ -349,7 +393,9 @@ fn diminishing_returns(runs: &[&RunSummary], target: &str) -> Finding {
         return finding(
             6,
             None,
-            format!("Fewer than two batch sizes reached {target}, so steps to it cannot be compared.{noise}"),
+            format!(
+                "Fewer than two batch sizes reached {target}, so steps to it cannot be compared.{noise}"
+            ),
         );
     }
     // Per pair of neighbouring batch sizes: how many times fewer steps, for how many times the batch.
@@ -357,20 +403,33 @@ fn diminishing_returns(runs: &[&RunSummary], target: &str) -> Finding {
         .windows(2)
         .map(|w| {
             let (a, b) = (w[0], w[1]);
-            let fewer = a.target_steps.unwrap_or(1) as f64 / b.target_steps.unwrap_or(1).max(1) as f64;
-            (a.batch_size, b.batch_size, fewer, b.batch_size as f64 / a.batch_size as f64)
+            let fewer =
+                a.target_steps.unwrap_or(1) as f64 / b.target_steps.unwrap_or(1).max(1) as f64;
+            (
+                a.batch_size,
+                b.batch_size,
+                fewer,
+                b.batch_size as f64 / a.batch_size as f64,
+            )
         })
         .collect();
     let list = pairs
         .iter()
         .map(|(a, b, fewer, times)| {
-            format!("{} → {}: {fewer:.1}× fewer steps for {times:.1}× the batch", thousands(*a), thousands(*b))
+            format!(
+                "{} → {}: {fewer:.1}× fewer steps for {times:.1}× the batch",
+                thousands(*a),
+                thousands(*b)
+            )
         })
         .collect::<Vec<_>>()
         .join("; ");
     // Diminishing returns: a doubling (or more) of the batch that saved less than half of the
     // ideal proportion of steps.
-    match pairs.iter().find(|(_, _, fewer, times)| fewer / times < 0.5) {
+    match pairs
+        .iter()
+        .find(|(_, _, fewer, times)| fewer / times < 0.5)
+    {
         Some((a, _, _, _)) => finding(
             6,
             Some(true),
@@ -382,7 +441,9 @@ fn diminishing_returns(runs: &[&RunSummary], target: &str) -> Finding {
         None => finding(
             6,
             Some(false),
-            format!("Steps to {target} — {list}. Each larger batch still cut the steps nearly in proportion.{noise}"),
+            format!(
+                "Steps to {target} — {list}. Each larger batch still cut the steps nearly in proportion.{noise}"
+            ),
         ),
     }
 }

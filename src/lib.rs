@@ -9,12 +9,14 @@
 //! [`findings`] (the source's six findings, from the measured runs), [`export`] (a sweep as
 //! JSON and CSV files, and the import of a JSON export), [`settings`] (the sweep's
 //! settings and presets, as read from the page's URL), [`backend`] (WebGPU or the CPU, chosen
-//! at run time; the micro-batch size from the device's limits), and `web` (the wasm-bindgen
+//! at run time; the micro-batch size from the device's limits), [`bench`] (speed figures for the
+//! benchmark in `bench/`), and `web` (the wasm-bindgen
 //! surface, on wasm32 only). The model and loop are written
 //! once for every burn backend: native tests run on the CPU backend (`flex`); the browser trains
 //! on WebGPU or on the same CPU backend compiled to wasm.
 
 pub mod backend;
+pub mod bench;
 pub mod data;
 pub mod estimate;
 pub mod experiment;

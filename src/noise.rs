@@ -19,7 +19,12 @@
 ///
 /// # Panics
 /// If `small_batch >= big_batch` or `small_batch == 0`.
-pub fn unbiased_estimates(small_batch: usize, small: f64, big_batch: usize, big: f64) -> (f64, f64) {
+pub fn unbiased_estimates(
+    small_batch: usize,
+    small: f64,
+    big_batch: usize,
+    big: f64,
+) -> (f64, f64) {
     assert!(
         0 < small_batch && small_batch < big_batch,
         "need 0 < small batch < big batch"

@@ -279,7 +279,11 @@ fn parse_fraction(parameter: &'static str, what: &str, raw: &str) -> Result<f64,
 
 /// The batch sizes of a list such as `1,8,64,full` (`full`: the training-set size).
 pub(crate) fn batch_sizes(raw: &str, train_size: usize) -> Result<Vec<usize>, SettingsError> {
-    let sizes: Vec<&str> = raw.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let sizes: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     if sizes.is_empty() || sizes.len() > MAX_BATCH_SIZES {
         return Err(refuse(
             "batch",
@@ -309,12 +313,7 @@ impl Settings {
     pub fn from_params(params: &BTreeMap<String, String>) -> Result<Self, SettingsError> {
         let get = |name: &str| params.get(name).map(String::as_str);
         let preset = match get("preset") {
-            Some(raw) => parse_name(
-                "preset",
-                "the preset",
-                "quick, replica or custom",
-                raw,
-            )?,
+            Some(raw) => parse_name("preset", "the preset", "quick, replica or custom", raw)?,
             None => Preset::Custom,
         };
         let mut settings = preset.settings();
@@ -347,7 +346,9 @@ impl Settings {
             settings.learning_rate = raw.parse().map_err(|_| {
                 refuse(
                     "lr",
-                    format!("the learning rate must be a positive number such as 0.001, not “{raw}”"),
+                    format!(
+                        "the learning rate must be a positive number such as 0.001, not “{raw}”"
+                    ),
                 )
             })?;
         }
@@ -369,8 +370,7 @@ impl Settings {
             })?;
         }
         if let Some(raw) = get("backend") {
-            settings.backend =
-                parse_name("backend", "the backend", "auto, webgpu or cpu", raw)?;
+            settings.backend = parse_name("backend", "the backend", "auto, webgpu or cpu", raw)?;
         }
         if let Some(raw) = get("model") {
             settings.model = parse_name("model", "the model", "lenet5 or theano", raw)?;
@@ -393,8 +393,7 @@ impl Settings {
             )?;
         }
         if let Some(raw) = get("warmup") {
-            settings.warmup_epochs =
-                parse_count("warmup", "the warm-up", raw, 0, MAX_EPOCHS)?;
+            settings.warmup_epochs = parse_count("warmup", "the warm-up", raw, 0, MAX_EPOCHS)?;
         }
         if let Some(raw) = get("target") {
             settings.target = parse_fraction("target", "the target accuracy", raw)?;
@@ -406,7 +405,9 @@ impl Settings {
                 other => {
                     return Err(refuse(
                         "endattarget",
-                        format!("endattarget must be 1 (end each run at the target) or 0, not “{other}”"),
+                        format!(
+                            "endattarget must be 1 (end each run at the target) or 0, not “{other}”"
+                        ),
                     ));
                 }
             };

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::backend::MAX_MICRO_BATCH;
-use crate::data::Split;
+use crate::data::{Batches, Split};
 use crate::model::Network;
 use crate::noise::NoiseScale;
 use crate::schedule::LrSchedule;
@@ -386,7 +386,7 @@ impl Run {
     /// If called after the run finished.
     pub async fn advance(
         &mut self,
-        train: &Split,
+        train: &impl Batches,
         test: &Split,
         budget: Duration,
     ) -> Result<RunEvent, TrainError> {
@@ -434,8 +434,7 @@ impl Run {
         if phase == Phase::Train {
             self.epoch_seconds += elapsed.as_secs_f64();
             let budget = self.config.budget_seconds;
-            self.out_of_time =
-                budget > 0.0 && self.train_seconds + self.epoch_seconds >= budget;
+            self.out_of_time = budget > 0.0 && self.train_seconds + self.epoch_seconds >= budget;
             // Out of time, the epoch ends after the step under way.
             if done == total || (self.out_of_time && self.step.is_none()) {
                 self.train_metrics = (loss_sum / done as f64, correct / done as f64);
@@ -504,14 +503,15 @@ impl Run {
 
     /// Starts the noise probe on a fresh random sample of the training set (skipped, straight
     /// to evaluation, when the set holds fewer than two small batches).
-    fn start_probe(&mut self, train: &Split) {
+    fn start_probe(&mut self, train: &impl Batches) {
         let small = PROBE_SMALL_BATCH.min(self.micro_batch);
         let big = PROBE_BIG_BATCH.min(train.len()) / small * small;
         if big < 2 * small {
             self.start_phase(Phase::Test);
             return;
         }
-        self.probe_order = rand::seq::index::sample(&mut self.probe_rng, train.len(), big).into_vec();
+        self.probe_order =
+            rand::seq::index::sample(&mut self.probe_rng, train.len(), big).into_vec();
         self.probe_norms = None;
         self.start_phase(Phase::Probe);
     }
@@ -526,7 +526,10 @@ impl Run {
     ) -> Result<RunEvent, TrainError> {
         let small = PROBE_SMALL_BATCH.min(self.micro_batch);
         let total = self.probe_order.len();
-        let norms = self.probe_norms.clone().expect("a chunk does at least one unit");
+        let norms = self
+            .probe_norms
+            .clone()
+            .expect("a chunk does at least one unit");
         let last = self.cursor == total;
         let values = if last {
             // |Σ g_i|², the squared norm of the sum of the small-batch gradients.
@@ -589,7 +592,7 @@ impl Run {
     /// shuffled order if none is): its forward and backward pass, its gradient added to the
     /// step's. The step's last micro-batch applies the optimiser step. A large batch so spans
     /// several chunks, with progress reported and Stop honoured between its micro-batches.
-    fn train_step(&mut self, train: &Split) {
+    fn train_step(&mut self, train: &impl Batches) {
         let mut step = self.step.take().unwrap_or_else(|| PendingStep {
             start: self.cursor,
             end: (self.cursor + self.config.batch_size).min(train.len()),
@@ -610,7 +613,8 @@ impl Run {
         let scaled = if micro.len() == batch_len {
             loss.clone()
         } else {
-            loss.clone().mul_scalar(micro.len() as f32 / batch_len as f32)
+            loss.clone()
+                .mul_scalar(micro.len() as f32 / batch_len as f32)
         };
         let grads = GradientsParams::from_grads(scaled.backward(), &model);
         step.grads.accumulate(&model, grads);
@@ -622,14 +626,17 @@ impl Run {
             return;
         }
         let learning_rate = self.config.schedule.at(self.steps);
-        self.model = Some(self.optimizer.step(learning_rate, model, step.grads.grads()));
+        self.model = Some(
+            self.optimizer
+                .step(learning_rate, model, step.grads.grads()),
+        );
         self.steps += 1;
         self.samples += batch_len;
     }
 
     /// One small batch of the noise probe: its mean-loss gradient, whose squared norm is added
     /// to the probe's sums and which is added to the probe's gradient sum. No optimiser step.
-    fn probe_step(&mut self, train: &Split) {
+    fn probe_step(&mut self, train: &impl Batches) {
         let small = PROBE_SMALL_BATCH.min(self.micro_batch);
         let end = self.cursor + small;
         let model = self
@@ -637,7 +644,9 @@ impl Run {
             .take()
             .expect("the model is present between steps");
         let batch = train.batch(&self.probe_order[self.cursor..end], &self.device);
-        let loss = self.loss.forward(model.forward(batch.images), batch.targets);
+        let loss = self
+            .loss
+            .forward(model.forward(batch.images), batch.targets);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let norm = squared_norm(&model, &grads);
         self.probe_norms = Some(match self.probe_norms.take() {

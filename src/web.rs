@@ -54,6 +54,11 @@ fn active(settings: &Settings) -> Result<(Device, usize), JsError> {
         .ok_or_else(|| JsError::new("no backend chosen: call chooseBackend() first"))
 }
 
+/// The active WebGPU device's limits (`None` on the CPU backend or before a choice).
+fn active_limits() -> Option<DeviceLimits> {
+    ACTIVE.with_borrow(|a| a.as_ref().and_then(|(_, limits)| *limits))
+}
+
 struct WebGpu {
     device: Device,
     info: AdapterInfo,
@@ -282,6 +287,47 @@ impl MnistData {
         Ok(Self { inner })
     }
 
+    /// The test split alone (uncompressed IDX bytes of `t10k-images-idx3-ubyte` and
+    /// `t10k-labels-idx1-ubyte`), with no training image yet: add the training set's parts with
+    /// [`MnistData::add_train_part`].
+    ///
+    /// # Errors
+    /// As [`MnistData::new`], for the two test files.
+    #[wasm_bindgen(js_name = testOnly)]
+    pub fn test_only(test_images: &[u8], test_labels: &[u8]) -> Result<MnistData, JsError> {
+        let test = crate::data::Split::from_idx(
+            test_images,
+            crate::data::FILE_NAMES[2],
+            test_labels,
+            crate::data::FILE_NAMES[3],
+        )?;
+        Ok(Self {
+            inner: Mnist {
+                train: crate::data::Split::empty(),
+                test,
+            },
+        })
+    }
+
+    /// Appends a part of the training set: an images file and a labels file (uncompressed IDX
+    /// bytes, e.g. 10,000 images each, as `scripts/build.sh` cuts them), named `imagesFile` and
+    /// `labelsFile` in errors.
+    ///
+    /// # Errors
+    /// As [`MnistData::new`], naming the part's files; the data loaded so far is kept.
+    #[wasm_bindgen(js_name = addTrainPart)]
+    pub fn add_train_part(
+        &mut self,
+        images: &[u8],
+        labels: &[u8],
+        images_file: &str,
+        labels_file: &str,
+    ) -> Result<(), JsError> {
+        let part = crate::data::Split::from_idx(images, images_file, labels, labels_file)?;
+        self.inner.train.append(&part);
+        Ok(())
+    }
+
     /// Training images loaded (60,000 for the full files).
     #[wasm_bindgen(getter, js_name = trainSize)]
     pub fn train_size(&self) -> usize {
@@ -347,9 +393,14 @@ impl Trainer {
     pub fn new(data: &MnistData, settings: JsValue) -> Result<Trainer, JsValue> {
         let settings: Settings = serde_wasm_bindgen::from_value(settings)?;
         let (device, micro_batch) = active(&settings)?;
-        let sweep = Sweep::new(settings, &data.inner, device)
+        let on_device =
+            backend::training_set_on_device(active_limits().as_ref(), settings.train_size);
+        let mut sweep = Sweep::new(settings, &data.inner, device)
             .map_err(|e| refusal(&e))?
             .with_micro_batch(micro_batch);
+        if on_device {
+            sweep = sweep.with_training_set_on_device();
+        }
         Ok(Self {
             sweep: Rc::new(RefCell::new(Some(sweep))),
             micro_batch,
@@ -433,6 +484,93 @@ pub async fn estimate_duration(data: &MnistData, settings: JsValue) -> Result<Js
         .await
         .map_err(|e| device_failure(&e))?;
     Ok(to_js(&estimate)?)
+}
+
+/// Checks benchmark settings and hands back the active device, the micro-batch size and the
+/// training images the settings ask for.
+fn bench_setup(
+    data: &MnistData,
+    settings: JsValue,
+    options: JsValue,
+) -> Result<(Settings, crate::bench::BenchOptions, Device, usize), JsValue> {
+    let settings: Settings = serde_wasm_bindgen::from_value(settings)?;
+    settings.validate().map_err(|e| refusal(&e))?;
+    if settings.train_size > data.inner.train.len() {
+        return Err(JsError::new("more training images asked for than loaded").into());
+    }
+    let options = if options.is_undefined() || options.is_null() {
+        crate::bench::BenchOptions::default()
+    } else {
+        serde_wasm_bindgen::from_value(options)?
+    };
+    let (device, micro_batch) = active(&settings)?;
+    Ok((settings, options, device, micro_batch))
+}
+
+/// Benchmark (`bench/`): measures training at `batchSize` on the active device with the run of
+/// `settings` (an object as returned by [`parse_settings`]; its first `trainSize` images of
+/// `data`, evaluated on its first `testSize` after each epoch). `options` is `{ warmupSeconds,
+/// windowSeconds, windows, limitSeconds, epoch, hostBatches }` (seconds; a missing field takes
+/// its default: 2 s of warm-up, then 3 windows of 3 s, within 120 s; see [`crate::bench`]). Resolves to `{ batchSize, microBatch,
+/// firstStepSeconds, windows, windowSeconds, samplesPerSecond, msPerStep, epochSeconds,
+/// epochTestAccuracy, totalSeconds }` (samples/s, milliseconds, seconds; `epoch…` `null` unless
+/// asked for).
+///
+/// # Errors
+/// Rejects as [`estimate_duration`] does.
+#[wasm_bindgen(js_name = benchTraining)]
+pub async fn bench_training(
+    data: &MnistData,
+    settings: JsValue,
+    batch_size: usize,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    if batch_size == 0 {
+        return Err(JsError::new("the batch size must be at least 1").into());
+    }
+    let (settings, options, device, micro_batch) = bench_setup(data, settings, options)?;
+    let test = data.inner.test.take(settings.test_size);
+    let on_device = backend::training_set_on_device(active_limits().as_ref(), settings.train_size);
+    let figures = crate::bench::training(
+        &settings,
+        batch_size,
+        micro_batch,
+        on_device,
+        &data.inner.train,
+        &test,
+        &device,
+        options,
+    )
+    .await
+    .map_err(|e| device_failure(&e))?;
+    Ok(to_js(&figures)?)
+}
+
+/// Benchmark (`bench/`): measures evaluation (forward passes over the first `testSize` test
+/// images of `data`, 1,000 per pass) on the active device. `settings` and `options` as for
+/// [`bench_training`]. Resolves to `{ evalBatch, windows, imagesPerSecond }` (images/s).
+///
+/// # Errors
+/// Rejects as [`estimate_duration`] does.
+#[wasm_bindgen(js_name = benchEvaluation)]
+pub async fn bench_evaluation(
+    data: &MnistData,
+    settings: JsValue,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (settings, options, device, micro_batch) = bench_setup(data, settings, options)?;
+    let test = data.inner.test.take(settings.test_size);
+    let figures = crate::bench::evaluation(
+        &settings,
+        micro_batch,
+        &data.inner.train,
+        &test,
+        &device,
+        options,
+    )
+    .await
+    .map_err(|e| device_failure(&e))?;
+    Ok(to_js(&figures)?)
 }
 
 /// The source's six findings ([`crate::findings`]) stated from a sweep's run summaries: `runs`

@@ -80,13 +80,25 @@ fn the_micro_batch_follows_the_device_limits() {
     assert_eq!(micro_batch(Some(&default), Model::Lenet5), 1024);
     assert_eq!(micro_batch(Some(&default), Model::Theano), 512);
     // A small binding limit (a phone): 16 MiB → 171 → 128.
-    assert_eq!(micro_batch(Some(&limits(16 << 20, 256 << 20, 65_535)), Model::Lenet5), 128);
+    assert_eq!(
+        micro_batch(Some(&limits(16 << 20, 256 << 20, 65_535)), Model::Lenet5),
+        128
+    );
     // The smaller of the two buffer limits counts.
-    assert_eq!(micro_batch(Some(&limits(1 << 30, 16 << 20, 65_535)), Model::Lenet5), 128);
+    assert_eq!(
+        micro_batch(Some(&limits(1 << 30, 16 << 20, 65_535)), Model::Lenet5),
+        128
+    );
     // Few workgroups per dimension: 64² × 256 / 19,600 elements = 53 → 32.
-    assert_eq!(micro_batch(Some(&limits(1 << 30, 1 << 30, 64)), Model::Lenet5), 32);
+    assert_eq!(
+        micro_batch(Some(&limits(1 << 30, 1 << 30, 64)), Model::Lenet5),
+        32
+    );
     // Never 0, never above the cap; the CPU has no limits.
     assert_eq!(micro_batch(Some(&limits(1000, 1000, 1)), Model::Lenet5), 1);
-    assert_eq!(micro_batch(Some(&limits(u64::MAX, u64::MAX, u64::MAX)), Model::Lenet5), MAX_MICRO_BATCH);
+    assert_eq!(
+        micro_batch(Some(&limits(u64::MAX, u64::MAX, u64::MAX)), Model::Lenet5),
+        MAX_MICRO_BATCH
+    );
     assert_eq!(micro_batch(None, Model::Theano), MAX_MICRO_BATCH);
 }

@@ -216,22 +216,45 @@ fn files_that_are_not_exports_are_refused_with_a_reason() {
     );
     let mut export = exported();
     export.results[2].record.test_accuracy = 1e308;
-    assert!(refused(&export.to_json().unwrap()).to_string().contains("record 3 has an accuracy outside 0 to 1"));
+    assert!(
+        refused(&export.to_json().unwrap())
+            .to_string()
+            .contains("record 3 has an accuracy outside 0 to 1")
+    );
     let mut export = exported();
     export.results[3].record.train_seconds = -1.0;
-    assert!(refused(&export.to_json().unwrap()).to_string().contains("record 4 has a negative or non-finite"));
+    assert!(
+        refused(&export.to_json().unwrap())
+            .to_string()
+            .contains("record 4 has a negative or non-finite")
+    );
     let mut export = exported();
     export.results[1] = export.results[0].clone();
-    assert!(refused(&export.to_json().unwrap()).to_string().contains("record 2 repeats epoch 1 of batch size 32"));
+    assert!(
+        refused(&export.to_json().unwrap())
+            .to_string()
+            .contains("record 2 repeats epoch 1 of batch size 32")
+    );
     let mut export = exported();
     export.settings.batch = "1,2,3".into();
-    assert!(refused(&export.to_json().unwrap()).to_string().contains("batch sizes “1,2,3” but hold [32, 500]"));
+    assert!(
+        refused(&export.to_json().unwrap())
+            .to_string()
+            .contains("batch sizes “1,2,3” but hold [32, 500]")
+    );
     let mut export = exported();
     export.runs[0].summary.epochs = 9;
-    assert!(refused(&export.to_json().unwrap()).to_string().contains("run 1 has 9 epochs, more than the sweep's 2"));
+    assert!(
+        refused(&export.to_json().unwrap())
+            .to_string()
+            .contains("run 1 has 9 epochs, more than the sweep's 2")
+    );
     let mut export = exported();
     export.format_version = 0;
-    assert!(matches!(refused(&export.to_json().unwrap()), ExportError::NotAnExport(_)));
+    assert!(matches!(
+        refused(&export.to_json().unwrap()),
+        ExportError::NotAnExport(_)
+    ));
     let mut export = exported();
     export.settings.train_size = 0;
     assert!(

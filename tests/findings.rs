@@ -8,7 +8,14 @@ use batchlab::summary::{EndedBy, RunStatus, RunSummary};
 
 /// A finished run: `target` = (epoch, steps, seconds) when 98 % was reached.
 fn run(batch: usize, rate: f64, target: Option<(usize, usize, f64)>, last: f64) -> RunSummary {
-    let mut s = RunSummary::new(batch, 0.001, Optimizer::Adam, Model::Lenet5, LrPolicy::Fixed, 0.98);
+    let mut s = RunSummary::new(
+        batch,
+        0.001,
+        Optimizer::Adam,
+        Model::Lenet5,
+        LrPolicy::Fixed,
+        0.98,
+    );
     s.epochs = 5;
     s.samples_per_second = rate;
     s.final_test_accuracy = Some(last);
@@ -46,15 +53,33 @@ fn a_textbook_sweep_shows_all_six() {
     for finding in &f {
         assert_eq!(finding.shown, Some(true), "{finding:?}");
     }
-    assert!(f[0].text.contains("batch size 1 diverged in epoch 2"), "{}", f[0].text);
-    assert!(f[1].text.contains("2.7×") && f[1].text.contains("batch size 8"), "{}", f[1].text);
-    assert!(f[2].text.contains("8: 1, 64: 1, 512: 4, 10,000: not reached in 5"), "{}", f[2].text);
     assert!(
-        f[3].text.starts_with("Batch size 64 reached 98 % first, in 10.0 s"),
+        f[0].text.contains("batch size 1 diverged in epoch 2"),
+        "{}",
+        f[0].text
+    );
+    assert!(
+        f[1].text.contains("2.7×") && f[1].text.contains("batch size 8"),
+        "{}",
+        f[1].text
+    );
+    assert!(
+        f[2].text
+            .contains("8: 1, 64: 1, 512: 4, 10,000: not reached in 5"),
+        "{}",
+        f[2].text
+    );
+    assert!(
+        f[3].text
+            .starts_with("Batch size 64 reached 98 % first, in 10.0 s"),
         "{}",
         f[3].text
     );
-    assert!(f[4].text.contains("Batch size 64 ended best"), "{}", f[4].text);
+    assert!(
+        f[4].text.contains("Batch size 64 ended best"),
+        "{}",
+        f[4].text
+    );
     // 8 → 64: 8× fewer steps for 8× the batch; 64 → 512: 2× fewer for 8×: diminishing returns.
     assert!(f[5].text.contains("Past batch size 64"), "{}", f[5].text);
     assert!(f[5].text.contains("about 700 samples"), "{}", f[5].text);
@@ -73,17 +98,32 @@ fn a_flat_sweep_shows_none_and_says_so() {
     let shown: Vec<Option<bool>> = f.iter().map(|f| f.shown).collect();
     assert_eq!(
         shown,
-        vec![Some(false), Some(false), Some(false), Some(false), Some(false), Some(false)],
+        vec![
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(false)
+        ],
         "{f:#?}"
     );
-    assert!(f[3].text.contains("No batch size larger than it was clearly"), "{}", f[3].text);
+    assert!(
+        f[3].text
+            .contains("No batch size larger than it was clearly"),
+        "{}",
+        f[3].text
+    );
 }
 
 #[test]
 fn one_run_or_no_target_cannot_tell() {
     let f = findings(&[run(64, 1000.0, None, 0.9)], 10_000);
     assert!(f.iter().all(|f| f.shown.is_none()));
-    let f = findings(&[run(64, 1000.0, None, 0.9), run(128, 1100.0, None, 0.91)], 10_000);
+    let f = findings(
+        &[run(64, 1000.0, None, 0.9), run(128, 1100.0, None, 0.91)],
+        10_000,
+    );
     assert_eq!(f[0].shown, None);
     assert_eq!(f[3].shown, None);
     // Running and stopped runs are left out: they had no chance to reach the target.
@@ -91,7 +131,11 @@ fn one_run_or_no_target_cannot_tell() {
     running.status = RunStatus::Running;
     let mut stopped = run(512, 1.0, None, 0.5);
     stopped.status = RunStatus::Stopped;
-    assert!(findings(&[run(64, 1.0, None, 0.9), running, stopped], 10_000)[0].shown.is_none());
+    assert!(
+        findings(&[run(64, 1.0, None, 0.9), running, stopped], 10_000)[0]
+            .shown
+            .is_none()
+    );
 }
 
 #[test]
@@ -103,5 +147,10 @@ fn a_fastest_batch_size_within_timing_noise_of_a_neighbour_is_not_called() {
     ];
     let f = &findings(&runs, 10_000)[3];
     assert_eq!(f.shown, Some(false), "{f:?}");
-    assert!(f.text.contains("No batch size smaller than it was clearly (over 10 %) slower"), "{}", f.text);
+    assert!(
+        f.text
+            .contains("No batch size smaller than it was clearly (over 10 %) slower"),
+        "{}",
+        f.text
+    );
 }

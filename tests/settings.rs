@@ -70,20 +70,38 @@ fn presets_fill_in_the_sweep_and_other_parameters_override() {
     let quick = parse(&[("preset", "quick")]).unwrap();
     assert_eq!(quick, Preset::Quick.settings());
     assert_eq!(quick.batch_sizes, vec![1, 8, 64, 512, 10_000]);
-    assert_eq!((quick.train_size, quick.epochs, quick.target), (10_000, 5, 0.96));
-    assert_eq!((quick.optimizer, quick.learning_rate), (Optimizer::Sgd, 0.1));
+    assert_eq!(
+        (quick.train_size, quick.epochs, quick.target),
+        (10_000, 5, 0.96)
+    );
+    assert_eq!(
+        (quick.optimizer, quick.learning_rate),
+        (Optimizer::Sgd, 0.1)
+    );
     let replica = parse(&[("preset", "replica")]).unwrap();
-    assert_eq!(replica.batch_sizes, vec![1, 4, 16, 64, 256, 1024, 4096, 60_000]);
-    assert_eq!((replica.epochs, replica.model, replica.optimizer), (200, Model::Theano, Optimizer::Sgd));
+    assert_eq!(
+        replica.batch_sizes,
+        vec![1, 4, 16, 64, 256, 1024, 4096, 60_000]
+    );
+    assert_eq!(
+        (replica.epochs, replica.model, replica.optimizer),
+        (200, Model::Theano, Optimizer::Sgd)
+    );
     assert!(replica.end_at_target && replica.run_budget_seconds == 600.0);
     // "full" follows the training-set size given with the preset.
     let reduced = parse(&[("preset", "quick"), ("train", "2000"), ("epochs", "2")]).unwrap();
     assert_eq!(reduced.batch_sizes, vec![1, 8, 64, 512, 2000]);
-    assert_eq!((reduced.preset, reduced.epochs, reduced.batch.as_str()), (Preset::Quick, 2, "1,8,64,512,full"));
+    assert_eq!(
+        (reduced.preset, reduced.epochs, reduced.batch.as_str()),
+        (Preset::Quick, 2, "1,8,64,512,full")
+    );
     assert_eq!(parse(&[("preset", "custom")]).unwrap(), Settings::default());
     // A preset's batch sizes above a smaller training set are left out, not refused.
     let small = parse(&[("preset", "quick"), ("train", "500")]).unwrap();
-    assert_eq!((small.batch_sizes, small.batch.as_str()), (vec![1, 8, 64, 500], "1,8,64,full"));
+    assert_eq!(
+        (small.batch_sizes, small.batch.as_str()),
+        (vec![1, 8, 64, 500], "1,8,64,full")
+    );
     let small = parse(&[("preset", "replica"), ("train", "1024")]).unwrap();
     assert_eq!(small.batch_sizes, vec![1, 4, 16, 64, 256, 1024]);
 }
@@ -91,8 +109,14 @@ fn presets_fill_in_the_sweep_and_other_parameters_override() {
 #[test]
 fn full_is_the_training_set_size() {
     let s = parse(&[("batch", "full, 32"), ("train", "5000")]).unwrap();
-    assert_eq!((s.batch_sizes, s.batch.as_str()), (vec![5000, 32], "full,32"));
-    assert!(parse(&[("batch", "full,5000"), ("train", "5000")]).is_err(), "listed twice");
+    assert_eq!(
+        (s.batch_sizes, s.batch.as_str()),
+        (vec![5000, 32], "full,32")
+    );
+    assert!(
+        parse(&[("batch", "full,5000"), ("train", "5000")]).is_err(),
+        "listed twice"
+    );
 }
 
 #[test]

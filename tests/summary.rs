@@ -32,22 +32,40 @@ fn record(epoch: usize, test_accuracy: f64) -> EpochRecord {
 
 #[test]
 fn the_first_epoch_at_the_target_is_recorded_once() {
-    let mut s = RunSummary::new(100, 0.01, Optimizer::Sgd, Model::Lenet5, LrPolicy::Fixed, 0.98);
+    let mut s = RunSummary::new(
+        100,
+        0.01,
+        Optimizer::Sgd,
+        Model::Lenet5,
+        LrPolicy::Fixed,
+        0.98,
+    );
     assert!(!s.observe(&record(1, 0.95)));
     assert_eq!(s.target_epoch, None);
     assert!(s.observe(&record(2, 0.98))); // exactly the target counts
     assert!(!s.observe(&record(3, 0.99)));
     assert!(!s.observe(&record(4, 0.97)));
     assert_eq!(
-        (s.target_epoch, s.target_steps, s.target_samples, s.target_seconds),
+        (
+            s.target_epoch,
+            s.target_steps,
+            s.target_samples,
+            s.target_seconds
+        ),
         (Some(2), Some(20), Some(2000), Some(4.0))
     );
-    assert_eq!((s.best_test_accuracy, s.final_test_accuracy), (Some(0.99), Some(0.97)));
+    assert_eq!(
+        (s.best_test_accuracy, s.final_test_accuracy),
+        (Some(0.99), Some(0.97))
+    );
     assert_eq!((s.epochs, s.steps, s.samples), (4, 40, 4000));
     assert!((s.samples_per_second - 500.0).abs() < 1e-9);
     assert_eq!((s.status, s.ended_by), (RunStatus::Running, None));
     s.end(EndedBy::Epochs);
-    assert_eq!((s.status, s.ended_by), (RunStatus::Done, Some(EndedBy::Epochs)));
+    assert_eq!(
+        (s.status, s.ended_by),
+        (RunStatus::Done, Some(EndedBy::Epochs))
+    );
 }
 
 /// The summaries a sweep ends with.
@@ -84,11 +102,17 @@ fn a_run_ends_at_the_target_when_asked_and_records_when() {
     let epoch = run.target_epoch.expect("60 % is reached");
     assert!(epoch < 6, "{run:?}");
     assert_eq!(run.epochs, epoch, "the run ended at that epoch");
-    assert_eq!((run.status, run.ended_by), (RunStatus::Done, Some(EndedBy::Target)));
+    assert_eq!(
+        (run.status, run.ended_by),
+        (RunStatus::Done, Some(EndedBy::Target))
+    );
     assert_eq!(run.target_steps, Some(63 * epoch));
     assert_eq!(run.target_samples, Some(2_000 * epoch));
     assert!(run.final_test_accuracy.unwrap() >= 0.6);
-    assert!(run.noise_scale.is_some_and(|b| b > 0.0 && b.is_finite()), "{run:?}");
+    assert!(
+        run.noise_scale.is_some_and(|b| b > 0.0 && b.is_finite()),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -124,7 +148,10 @@ fn a_diverged_run_is_summarised_as_diverged() {
         ..Settings::default()
     };
     let [run] = summaries(settings).try_into().unwrap();
-    assert_eq!((run.status, run.ended_by), (RunStatus::Diverged, Some(EndedBy::Diverged)));
+    assert_eq!(
+        (run.status, run.ended_by),
+        (RunStatus::Diverged, Some(EndedBy::Diverged))
+    );
     assert_eq!(run.diverged_epoch, Some(1));
     assert_eq!(run.target_epoch, None);
 }

@@ -16,8 +16,16 @@ use futures_lite::future::block_on;
 
 /// Runs a whole sweep and returns its per-epoch records and the running losses reported.
 fn sweep(settings: Settings) -> (Vec<EpochRecord>, Vec<f64>) {
+    sweep_with(settings, false)
+}
+
+/// Runs a whole sweep, with the training set uploaded to the device once when `on_device`.
+fn sweep_with(settings: Settings, on_device: bool) -> (Vec<EpochRecord>, Vec<f64>) {
     let data = common::mnist();
     let mut sweep = Sweep::new(settings, &data, Device::flex()).unwrap();
+    if on_device {
+        sweep = sweep.with_training_set_on_device();
+    }
     let (mut records, mut running) = (Vec::new(), Vec::new());
     loop {
         match block_on(sweep.advance(Duration::from_millis(50))).unwrap() {
@@ -198,4 +206,33 @@ fn a_huge_learning_rate_diverges_without_a_crash() {
     }
     // Both runs diverge, and the sweep goes on from the first to the second.
     assert_eq!(diverged, vec![32, 64]);
+}
+
+#[test]
+fn batches_gathered_on_the_device_train_exactly_as_uploaded_ones() {
+    let _serial = common::serial();
+    let settings = Settings {
+        batch_sizes: vec![50],
+        epochs: 1,
+        learning_rate: 0.001,
+        optimizer: Optimizer::Adam,
+        seed: 4,
+        train_size: 25_000, // three parts of the upload, the last one partial
+        test_size: 500,
+        ..Settings::default()
+    };
+    let (uploaded, _) = sweep_with(settings.clone(), false);
+    let (gathered, _) = sweep_with(settings, true);
+    assert_eq!(uploaded.len(), 1);
+    let metrics = |r: &EpochRecord| {
+        (
+            r.steps,
+            r.train_loss,
+            r.train_accuracy,
+            r.test_loss,
+            r.test_accuracy,
+        )
+    };
+    assert_eq!(metrics(&uploaded[0]), metrics(&gathered[0]));
+    assert!(uploaded[0].test_accuracy > 0.9, "{:?}", uploaded[0]);
 }

@@ -80,7 +80,10 @@ async fn lenet5_trains_on_webgpu_and_the_loss_goes_down() {
     let mut run = Run::new(RunConfig::new(&settings, 384), &device).with_micro_batch(128);
     let records = train_to_the_end(&mut run, &train, &test).await;
     web_sys::console::log_1(&format!("{records:?}").into());
-    assert_eq!(records.iter().map(|r| r.steps).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        records.iter().map(|r| r.steps).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
     assert!(records[2].train_loss < records[0].train_loss, "{records:?}");
 }
 

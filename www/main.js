@@ -31,6 +31,9 @@
 //   window.batchlab.storageError  why results could not be saved in this browser, or null
 //   window.batchlab.resume() train the saved sweep's unfinished runs; returns false when none
 //   window.batchlab.clearSaved()  forget the saved sweep and clear the page (resolves when done)
+//   window.batchlab.timings  start-up figures, in ms since the page was opened (performance.now()):
+//                            { trainerReady, firstStep } — the trainer module compiled and running; the
+//                            first sweep's first training chunk done (null until then)
 import { createCharts } from './charts.js';
 import { renderRuns, renderFindings } from './summary.js';
 import { linkFor, reflect, iframeSnippet, copyText, PAGE_PARAMETERS } from './share.js';
@@ -133,6 +136,10 @@ const state = {
   /** An imported sweep drawn for comparison: `{ name, exportedAt, settings, results, runs }`, or null. */
   comparison: null,
 };
+/** The status line's text before the trainer's download was shown on it, or null. */
+let loadingText = null;
+/** Start-up figures (ms since the page was opened): see `window.batchlab.timings`. */
+const timings = { trainerReady: null, firstStep: null };
 /** Resolves once the saved sweep (if any) is on the page. */
 let restored = Promise.resolve();
 window.batchlab = {
@@ -159,6 +166,7 @@ window.batchlab = {
   get storageError() { return state.storageError; },
   resume,
   clearSaved,
+  get timings() { return { ...timings }; },
   simulate: {
     deviceLoss: () => worker.postMessage({ type: 'loseDevice' }),
     panic: (message) => worker.postMessage({ type: 'panic', message: String(message ?? 'a test panic') }),
@@ -574,7 +582,21 @@ function estimateDuration() {
 
 function onMessage({ data: m }) {
   switch (m.type) {
+    case 'trainerLoading':
+      // Before the trainer answers, the status line shows its download, then what it showed.
+      if (!state.ready && !isBusy(state.status)) {
+        loadingText ??= ui.status.textContent;
+        ui.status.textContent = m.message;
+        ui.progress.value = m.fraction ?? 0;
+      }
+      break;
     case 'settings': {
+      timings.trainerReady ??= performance.now();
+      if (loadingText != null) {
+        if (!isBusy(state.status)) ui.status.textContent = loadingText;
+        ui.progress.value = 0;
+        loadingText = null;
+      }
       state.version = m.version;
       fillControls(m.settings);
       state.ready = true;
@@ -602,6 +624,9 @@ function onMessage({ data: m }) {
       break;
     }
     case 'settingsError':
+      timings.trainerReady ??= performance.now();
+      loadingText = null;
+      ui.progress.value = 0;
       state.autoran = true;
       state.version = m.version ?? state.version;
       if (state.estimating) {
@@ -678,6 +703,7 @@ function onMessage({ data: m }) {
       break;
     case 'progress': {
       const p = m.progress;
+      if (p.phase === 'train') timings.firstStep ??= performance.now();
       const phase = { train: 'training', probe: 'measuring the gradient noise on', test: 'testing' }[p.phase];
       const loss = p.runningLoss == null ? '' : ` · loss ${number(p.runningLoss, 3)}`;
       setStatus('training', `Batch size ${p.batchSize.toLocaleString('en')} · epoch ${p.epoch} of ${epochsPerRun} · ${phase} ${p.done.toLocaleString('en')} / ${p.total.toLocaleString('en')} images${loss}`);

@@ -22,6 +22,9 @@
 //        {type: 'done'} | {type: 'stopped'} | {type: 'error', message}
 //        {type: 'deviceLost', reason}                  the GPU device was lost mid-sweep
 //        {type: 'panic', message, location}            posted by the wasm panic hook
+//        {type: 'trainerLoading', message, fraction}   the module's download (fraction: 0–1, or
+//                                  null when the size is unknown), before the first answer
+import { loadMnist as fetchMnist } from './mnist.js';
 import init, {
   initWebGpu, chooseBackend, memoryUsage, loseWebGpuDevice, panicForTest, parseSettings, MnistData, Trainer,
   estimateDuration, findings, exportSweep, importSweep, version,
@@ -31,85 +34,53 @@ import init, {
 const CHUNK_MS = 250;
 /** Some browsers never answer a WebGPU adapter request instead of answering "none". */
 const WEBGPU_TIMEOUT_MS = 20_000;
-const FILES = [
-  'train-images-idx3-ubyte',
-  'train-labels-idx1-ubyte',
-  't10k-images-idx3-ubyte',
-  't10k-labels-idx1-ubyte',
-];
+
+const MB = 1e6;
+
+/**
+ * The trainer's module, fetched with its download reported (`trainerLoading` messages, counted
+ * on a clone of the response), and handed on as the fetched Response itself: the browser still
+ * compiles it while it streams in (`instantiateStreaming`) and can cache the compiled code.
+ */
+async function fetchModule() {
+  const response = await fetch(new URL('./pkg/batchlab_bg.wasm', import.meta.url));
+  if (!response.ok || !response.body) return response;
+  const total = Number(response.headers.get('Content-Length')) || 0;
+  // A compressed transfer's length is not the length of the bytes read: then no sizes are shown.
+  const sized = total > 0 && !response.headers.get('Content-Encoding');
+  const reader = response.clone().body.getReader();
+  (async () => {
+    let received = 0;
+    let shown = -1;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      received += value.byteLength;
+      const percent = sized ? Math.min(100, Math.floor((100 * received) / total)) : 0;
+      if (percent === shown) continue;
+      shown = percent;
+      post({
+        type: 'trainerLoading',
+        fraction: sized ? Math.min(1, received / total) : null,
+        message: sized ? `Loading the trainer (${(received / MB).toFixed(1)} of ${(total / MB).toFixed(1)} MB)…` : 'Loading the trainer…',
+      });
+    }
+  })().catch(() => {}); // a failed download is reported by the module's initialisation
+  return response;
+}
 
 let ready = null; // Promise of the wasm module's initialisation
-let mnist = null; // MnistData, parsed once per worker
+let mnist = null; // MnistData: the test set and the training parts downloaded so far
 let stopRequested = false;
 let running = false;
 
 const post = (message) => self.postMessage(message);
 
-/** The first bytes of `bytes` as text a reader can recognise, e.g. `“<!doctype html>…”`. */
-function preview(bytes) {
-  const text = [...bytes.subarray(0, 32)].map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '·')).join('');
-  return `“${text}${bytes.length > 32 ? '…' : ''}”`;
-}
-
-/**
- * Reads `data/<name>.gz` (counting bytes for the progress bar) and gunzips it (the browser's
- * DecompressionStream) unless the browser already did. Throws an Error whose message names the file and the fault: a failed
- * download, an HTTP error, a file that is not gzip at all, a damaged or cut-short gzip stream.
- */
-async function download(name, onBytes) {
-  const url = `data/${name}.gz`;
-  let response;
-  try {
-    response = await fetch(url, { cache: 'no-cache' });
-  } catch (e) {
-    throw new Error(`Could not download ${url}: ${e.message}. Check the connection and press Start again.`);
-  }
-  if (!response.ok) {
-    throw new Error(`Could not download ${url}: the server answered ${response.status} ${response.statusText}`.trim() + '.');
-  }
-  const chunks = [];
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    onBytes(value.byteLength);
-  }
-  const compressed = new Uint8Array(await new Blob(chunks).arrayBuffer());
-  // A server may send the file with `Content-Encoding: gzip`, and then the browser has already
-  // decompressed it: IDX data (its magic number starts 00 00 08) is taken as it is.
-  if (compressed.length >= 3 && compressed[0] === 0 && compressed[1] === 0 && compressed[2] === 8) return compressed;
-  if (compressed.length < 2 || compressed[0] !== 0x1f || compressed[1] !== 0x8b) {
-    throw new Error(`${url} is not gzip-compressed data: it starts with ${preview(compressed)} ` +
-      '(was an error page served instead of the data?).');
-  }
-  try {
-    const stream = new Blob([compressed]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
-  } catch (e) {
-    throw new Error(`${url} is damaged or cut short: its gzip stream could not be decompressed (${e.message}).`);
-  }
-}
-
-async function loadMnist() {
-  if (mnist) return mnist;
-  // Compressed sizes of the four files, for the progress bar (exact values do not matter).
-  const expected = 9_912_422 + 28_881 + 1_648_877 + 4_542;
-  let received = 0;
-  const onBytes = (n) => {
-    received += n;
-    post({ type: 'loading', message: 'Downloading MNIST…', fraction: Math.min(1, received / expected) });
-  };
-  const files = await Promise.all(FILES.map((name) => download(name, onBytes)));
-  post({ type: 'loading', message: 'Checking MNIST…', fraction: 1 });
-  try {
-    mnist = new MnistData(...files);
-  } catch (e) {
-    throw new Error(`The MNIST data could not be read: ${e.message}.`);
-  }
+/** Makes sure MNIST holds `trainSize` training images, downloading only the parts missing. */
+async function loadMnist(trainSize) {
+  mnist = await fetchMnist(MnistData, mnist, trainSize, (message, fraction) => post({ type: 'loading', message, fraction }));
   return mnist;
 }
-
 /**
  * Names the adapter for people and tells whether it is a software renderer. Inside the browser
  * wgpu reports no adapter name, so ask WebGPU itself, with the power preference wgpu uses (high
@@ -171,6 +142,9 @@ async function prepare(params) {
     return null;
   }
   post({ type: 'started', settings });
+  // The download runs while WebGPU starts.
+  const data = loadMnist(settings.trainSize);
+  data.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
   let webgpu = {};
   if (settings.backend !== 'cpu') {
     post({ type: 'loading', message: 'Starting WebGPU…', fraction: 0 });
@@ -179,8 +153,7 @@ async function prepare(params) {
   const choice = chooseBackend(settings.backend, webgpu);
   const { backend } = choice;
   post({ type: 'backend', backend, reason: choice.reason, adapter: webgpu.adapter ?? null, triedWebGpu: settings.backend !== 'cpu' });
-  const data = await loadMnist();
-  return { settings, data, backend };
+  return { settings, data: await data, backend };
 }
 
 /** Posts a failure: a lost device, a refused setting, or any other error. */
@@ -242,8 +215,11 @@ async function estimate(params) {
   }
 }
 
+// The module starts loading as soon as the worker does, before the page's first message.
+ready = init({ module_or_path: fetchModule() });
+ready.catch(() => {}); // reported by the first message that awaits it
+
 self.onmessage = async ({ data: message }) => {
-  ready ??= init();
   switch (message.type) {
     case 'parse':
       try {

@@ -1,4 +1,5 @@
-//! Helpers shared by the native tests: the committed MNIST files, decompressed.
+//! Helpers shared by the native tests (and the native benchmark, bench/native.rs): the committed
+//! MNIST files, decompressed.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -31,5 +32,6 @@ pub fn mnist() -> Mnist {
 #[allow(dead_code)]
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

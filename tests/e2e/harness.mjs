@@ -30,15 +30,26 @@ const QUIET_FLAGS = [
 
 /**
  * Serves `directory` (default www/) on 127.0.0.1, never cached. Resolves to
- * `{ url, override(path, response), clear(), close() }`: `override('/data/x.gz', { status, body })`
+ * `{ url, override(path, response), clear(), served, close() }`: `override('/data/x.gz', { status, body })`
  * makes the server answer that path with `body` (bytes or text) and `status` (default 200)
- * instead of the file, until `clear()`.
+ * instead of the file, until `clear()`; `served` lists each answer sent, `{ path, bytes }`
+ * (bytes: of its body, as sent).
  */
 export async function serve(directory = join(ROOT, 'www')) {
   const files = sirv(directory, { dev: true, etag: false });
   const overrides = new Map();
+  const served = [];
   const server = createServer((req, res) => {
     const path = new URL(req.url, 'http://localhost').pathname;
+    let bytes = 0;
+    for (const method of ['write', 'end']) {
+      const original = res[method].bind(res);
+      res[method] = (chunk, ...rest) => {
+        if (chunk && typeof chunk !== 'function') bytes += Buffer.byteLength(chunk);
+        return original(chunk, ...rest);
+      };
+    }
+    res.on('finish', () => served.push({ path, bytes }));
     const override = overrides.get(path);
     if (!override) return files(req, res, () => { res.statusCode = 404; res.end('Not found'); });
     res.writeHead(override.status ?? 200, { 'Content-Type': override.type ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
@@ -52,6 +63,7 @@ export async function serve(directory = join(ROOT, 'www')) {
     url: `http://127.0.0.1:${server.address().port}/`,
     override: (path, response) => overrides.set(path, response),
     clear: () => overrides.clear(),
+    served,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
   };
 }

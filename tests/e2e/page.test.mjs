@@ -1,5 +1,6 @@
 // End-to-end: the real page, served from www/, in headless Chromium: a sweep on WebGPU
-// (SwiftShader), one on the CPU backend, Stop, and a browser without WebGPU.
+// (SwiftShader), one on the CPU backend, Stop, a browser without WebGPU, and what a sweep
+// downloads.
 // Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -142,4 +143,42 @@ test('without WebGPU the page trains on the CPU and its banner says why', { time
   } finally {
     await plain.close();
   }
+});
+
+test('a sweep downloads only the MNIST parts it needs; a larger one then only the parts missing', { timeout: 10 * 60_000 }, async () => {
+  const dataServed = (from) => fixture.server.served.slice(from).map((r) => r.path).filter((p) => p.startsWith('/data/')).sort();
+  let from = fixture.server.served.length;
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=500&epochs=1&train=10000&test=1000&backend=cpu&autorun=1`);
+  assert.equal(await waitForStatus(page, ['done', 'error', 'stopped'], 8 * 60_000), 'done', await page.evaluate(() => window.batchlab.error));
+  // The test set and the first 10,000 training images: 3.2 of MNIST's 11.4 MB.
+  assert.deepEqual(dataServed(from), [
+    '/data/parts/parts.json',
+    '/data/parts/train-images-idx3-ubyte.0.gz',
+    '/data/parts/train-labels-idx1-ubyte.0.gz',
+    '/data/t10k-images-idx3-ubyte.gz',
+    '/data/t10k-labels-idx1-ubyte.gz',
+  ]);
+  const timings = await page.evaluate(() => window.batchlab.timings);
+  assert.ok(timings.trainerReady > 0 && timings.firstStep > timings.trainerReady, JSON.stringify(timings));
+  const [first] = await page.evaluate(() => window.batchlab.results);
+  assert.equal(first.samples, 10000);
+  assert.ok(first.testAccuracy > 0.5, `${first.testAccuracy}`);
+
+  // 25,000 images: parts 1 and 2 are added to what the worker holds; nothing is fetched twice.
+  from = fixture.server.served.length;
+  await page.fill('#train', '25000');
+  await page.click('#start');
+  await page.waitForFunction(() => window.batchlab.status === 'training' || window.batchlab.status === 'error', null, { timeout: 60_000 });
+  assert.equal(await waitForStatus(page, ['done', 'error', 'stopped'], 8 * 60_000), 'done', await page.evaluate(() => window.batchlab.error));
+  assert.deepEqual(dataServed(from), [
+    '/data/parts/parts.json',
+    '/data/parts/train-images-idx3-ubyte.1.gz',
+    '/data/parts/train-images-idx3-ubyte.2.gz',
+    '/data/parts/train-labels-idx1-ubyte.1.gz',
+    '/data/parts/train-labels-idx1-ubyte.2.gz',
+  ]);
+  const [second] = await page.evaluate(() => window.batchlab.results);
+  assert.equal(second.samples, 25000);
+  assert.deepEqual(errors, []);
+  await page.close();
 });

@@ -1,9 +1,9 @@
-// Benchmark (not a test): runs a fixed sweep through the page's URL interface in headless
+// Sweep runner (not a test; the speed benchmark is bench/run.sh): runs a fixed sweep through the page's URL interface in headless
 // Chromium (WebGPU on SwiftShader available) and prints, per batch size, the training
 // throughput and test accuracy. The backend is the page's choice unless the query names one.
 //
-//   node scripts/bench.mjs                      the default sweep below
-//   node scripts/bench.mjs 'batch=64&epochs=1&train=60000&optimizer=adam&lr=0.001&backend=cpu'
+//   node bench/sweep.mjs                      the default sweep below
+//   node bench/sweep.mjs 'batch=64&epochs=1&train=60000&optimizer=adam&lr=0.001&backend=cpu'
 //
 // Needs a built page (scripts/build.sh). Prints a Markdown table and the raw records as JSON.
 import { serve, launch, open, waitForStatus } from '../tests/e2e/harness.mjs';

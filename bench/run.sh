@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The benchmark, in one command: builds the page, measures batchlab natively (CPU backend) and
+# PyTorch natively (one thread; installed from PyPI into a cached virtual environment), then
+# batchlab and TensorFlow.js in headless Chromium; writes bench/results/latest.{json,md}
+# (--quick: quick.{json,md}) and prints the Markdown. See bench/README.md.
+#
+#   bench/run.sh [--quick] [--no-pytorch]
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+quick=()
+pytorch=1
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=(--quick) ;;
+    --no-pytorch) pytorch=0 ;;
+    *) die "unknown argument $arg (use --quick, --no-pytorch)" ;;
+  esac
+done
+if [ ${#quick[@]} -gt 0 ]; then
+  batches=1,64,1024; train=10000; epoch=
+else
+  batches=1,16,64,256,1024,4096,60000; train=60000; epoch=60000
+fi
+
+ensure_chromium
+"$ROOT/scripts/build.sh"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+log "native figures: batchlab's CPU backend (one thread)"
+use_target_dir native
+(cd "$ROOT" && cargo run --quiet --example bench -- "${quick[@]}" --batch "$batches" --train "$train" --epoch "$epoch") >"$work/native.json" \
+  || log "the native figures failed: the report goes on without them"
+
+if [ "$pytorch" = 1 ]; then
+  venv="$CACHE/pytorch-venv"
+  if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
+    log "installing PyTorch from PyPI into $venv (once; a few GB)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet torch
+  fi
+  log "native figures: PyTorch (one thread)"
+  "$venv/bin/python" "$ROOT/bench/pytorch.py" "${quick[@]}" --batch "$batches" --train "$train" --threads 1 >"$work/pytorch.json" \
+    || log "PyTorch's figures failed: the report goes on without them"
+fi
+
+log "in the browser: batchlab (CPU, WebGPU) and TensorFlow.js"
+node "$ROOT/bench/bench.mjs" "${quick[@]}" --native "$work/native.json" --pytorch "$work/pytorch.json"
