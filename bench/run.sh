@@ -36,9 +36,14 @@ if [ "$pytorch" = 1 ]; then
   venv="$CACHE/pytorch-venv"
   if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
     log "installing PyTorch from PyPI into $venv (once; a few GB)"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet torch
+    if ! { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet torch; }; then
+      log "PyTorch could not be installed (is python3-venv installed, PyPI reachable?): the report goes on without it"
+      rm -rf "$venv"
+      pytorch=0
+    fi
   fi
+fi
+if [ "$pytorch" = 1 ]; then
   log "native figures: PyTorch (one thread)"
   "$venv/bin/python" "$ROOT/bench/pytorch.py" "${quick[@]}" --batch "$batches" --train "$train" --threads 1 >"$work/pytorch.json" \
     || log "PyTorch's figures failed: the report goes on without them"

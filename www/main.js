@@ -331,6 +331,8 @@ const isBusy = (status) => status === 'loading' || status === 'training';
 function setStatus(status, text) {
   state.status = status;
   ui.status.textContent = text;
+  // A new status line is what the trainer's download progress gives back when it ends.
+  loadingText = null;
   const busy = isBusy(status);
   ui.start.disabled = busy || !state.ready;
   ui.estimate.disabled = busy || !state.ready;

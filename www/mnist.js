@@ -36,11 +36,15 @@ export async function download(path, onBytes = () => {}) {
   }
   const chunks = [];
   const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    onBytes(value.byteLength);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      onBytes(value.byteLength);
+    }
+  } catch (e) {
+    throw new Error(`Could not download ${url}: the download broke off (${e.message}). Check the connection and press Start again.`);
   }
   const compressed = new Uint8Array(await new Blob(chunks).arrayBuffer());
   // A server may send the file with `Content-Encoding: gzip`, and then the browser has already
@@ -68,7 +72,8 @@ async function manifest() {
     throw new Error(`Could not download ${shown(path)}: ${e.message}. Check the connection and press Start again.`);
   }
   if (!response.ok) {
-    throw new Error(`Could not download ${shown(path)}: the server answered ${response.status} ${response.statusText}`.trim() + '.');
+    throw new Error(`Could not download ${shown(path)}, the list of the training set's parts: the server answered ${response.status} ${response.statusText}`.trim()
+      + (response.status === 404 ? ' (build the page with scripts/build.sh, which writes it).' : '.'));
   }
   let list;
   try {
@@ -103,13 +108,19 @@ export async function loadMnist(MnistData, mnist, trainSize, onProgress = () => 
   // Parts are added in order: the sweep's first `trainSize` images are the file's first.
   let have = 0; // parts already in `mnist`
   while (mnist && have < parts.length && sumCounts(parts, have + 1) <= mnist.trainSize) have++;
+  if (mnist && sumCounts(parts, have) !== mnist.trainSize) {
+    throw new Error(`The trainer holds ${mnist.trainSize.toLocaleString('en')} training images, which are not whole parts of ${shown('parts/parts.json')} (was the page rebuilt while open? Reload it).`);
+  }
   const needed = [];
   for (let i = have; i < parts.length && sumCounts(parts, i) < trainSize; i++) needed.push(parts[i]);
   const expected = (mnist ? 0 : TEST_BYTES) + needed.reduce((n, p) => n + p.imagesBytes + p.labelsBytes, 0);
   let received = 0;
   const onBytes = (n) => {
     received += n;
-    onProgress(`Downloading MNIST (${(received / 1e6).toFixed(1)} of ${(expected / 1e6).toFixed(1)} MB)…`, Math.min(1, received / expected));
+    // A server that compresses on the fly (Content-Encoding: gzip) hands over more bytes than
+    // the manifest's sizes: then only the bytes so far are shown.
+    const of = received <= expected ? ` of ${(expected / 1e6).toFixed(1)}` : '';
+    onProgress(`Downloading MNIST (${(received / 1e6).toFixed(1)}${of} MB)…`, Math.min(1, received / expected));
   };
   onProgress('Downloading MNIST…', 0);
   const test = mnist ? null : Promise.all(TEST_FILES.map((name) => download(`${name}.gz`, onBytes)));
@@ -128,8 +139,13 @@ export async function loadMnist(MnistData, mnist, trainSize, onProgress = () => 
     needed.forEach((p, i) => {
       const [images, labels] = settled[i + 1].value;
       data.addTrainPart(images, labels, p.images.replace(/\.gz$/, ''), p.labels.replace(/\.gz$/, ''));
+      const want = sumCounts(parts, have + i + 1);
+      if (data.trainSize !== want) {
+        throw new Error(`data/parts/${p.images} holds ${(data.trainSize - want + p.count).toLocaleString('en')} images, but ${shown('parts/parts.json')} says ${p.count.toLocaleString('en')} (rebuild the page with scripts/build.sh)`);
+      }
     });
   } catch (e) {
+    if (data && data !== mnist) data.free();
     throw new Error(`The MNIST data could not be read: ${e.message}.`);
   }
   return data;

@@ -76,10 +76,27 @@ let running = false;
 
 const post = (message) => self.postMessage(message);
 
-/** Makes sure MNIST holds `trainSize` training images, downloading only the parts missing. */
-async function loadMnist(trainSize) {
-  mnist = await fetchMnist(MnistData, mnist, trainSize, (message, fraction) => post({ type: 'loading', message, fraction }));
-  return mnist;
+let mnistLoading = Promise.resolve(); // the last download started: downloads run one at a time
+
+/**
+ * Makes sure MNIST holds `trainSize` training images, downloading only the parts missing.
+ * Downloads run one after another (a refused sweep's download may still be running when the
+ * next Start asks for more), so that no part is added twice. After a failure the next call
+ * starts from nothing: a half-added download is not kept.
+ */
+function loadMnist(trainSize) {
+  const load = mnistLoading.catch(() => {}).then(async () => {
+    try {
+      mnist = await fetchMnist(MnistData, mnist, trainSize, (message, fraction) => post({ type: 'loading', message, fraction }));
+    } catch (e) {
+      mnist?.free();
+      mnist = null;
+      throw e;
+    }
+    return mnist;
+  });
+  mnistLoading = load;
+  return load;
 }
 /**
  * Names the adapter for people and tells whether it is a software renderer. Inside the browser

@@ -21,6 +21,9 @@ function withU32(bytes, offset, value) {
   return copy;
 }
 
+/** A gzip'd part of the training set, as scripts/build.sh cut it. */
+const part = (name) => readFileSync(join(ROOT, 'www', 'data', 'parts', `${name}.gz`));
+const MANIFEST = '/data/parts/parts.json';
 const LABELS = '/data/t10k-labels-idx1-ubyte.gz';
 const IMAGES = '/data/t10k-images-idx3-ubyte.gz';
 
@@ -66,6 +69,22 @@ const BAD_DATA = {
     path: LABELS, response: () => ({ status: 404, body: 'Not found', type: 'text/plain' }),
     says: /Could not download data\/t10k-labels-idx1-ubyte\.gz: the server answered 404/,
   },
+  'a missing list of the training set\'s parts (404)': {
+    path: MANIFEST, response: () => ({ status: 404, body: 'Not found', type: 'text/plain' }),
+    says: /Could not download data\/parts\/parts\.json, the list of the training set's parts: the server answered 404.*scripts\/build\.sh/,
+  },
+  'a training-set part cut short (truncated gzip)': {
+    path: '/data/parts/train-images-idx3-ubyte.0.gz', response: () => ({ body: part('train-images-idx3-ubyte.0').subarray(0, 300_000) }),
+    says: /data\/parts\/train-images-idx3-ubyte\.0\.gz is damaged or cut short/,
+  },
+  'a training-set part that holds other than the list says': {
+    path: MANIFEST, response: () => {
+      const list = JSON.parse(readFileSync(join(ROOT, 'www', 'data', 'parts', 'parts.json'), 'utf8'));
+      list.parts[0].count = 9_999;
+      return { body: JSON.stringify(list), type: 'application/json' };
+    },
+    says: /data\/parts\/train-images-idx3-ubyte\.0\.gz holds 10,000 images, but data\/parts\/parts\.json says 9,999/,
+  },
 };
 
 for (const [name, { path, response, says }] of Object.entries(BAD_DATA)) {
@@ -95,6 +114,19 @@ test('after bad data is fixed, the same page trains', { timeout: 300_000 }, asyn
   assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'done', await page.evaluate(() => window.batchlab.error));
   assert.equal(await page.evaluate(() => window.batchlab.results.length), 1);
   assert.equal(await page.isVisible('#notice'), false);
+  await page.close();
+});
+
+test('after a training-set part is fixed, the same page trains on whole parts', { timeout: 300_000 }, async () => {
+  fixture.server.override(MANIFEST, BAD_DATA['a training-set part that holds other than the list says'].response());
+  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&backend=cpu&autorun=1`);
+  assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'error');
+  fixture.server.clear();
+  await page.click('#start');
+  assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'done', await page.evaluate(() => window.batchlab.error));
+  const [record] = await page.evaluate(() => window.batchlab.results);
+  assert.equal(record.samples, 500);
+  assert.equal(record.steps, 8);
   await page.close();
 });
 
