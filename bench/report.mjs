@@ -123,7 +123,7 @@ export function report(result) {
     ...(j.backend && j.backend !== j.requested ? [`${j.kind} ${j.requested}: ran on ${j.backend} instead`] : []),
     ...j.training.filter((t) => t.error).map((t) => `${j.kind} ${j.requested}, batch size ${t.batchSize}: ${t.error}`),
   ]);
-  if (failures.length) push('', ...failures.map((f) => `¹ ${f}`));
+  if (failures.length) push('', `¹ What failed (a job or batch size left out of the table, or marked failed¹), in its own words: ${failures.join('; ')}`);
   push('');
 
   push('**Ratios** (throughput of batchlab / the peer)', '');
@@ -168,7 +168,7 @@ export function report(result) {
   push(`| ${evals.map((e) => e[0]).join(' | ')} |`, `|${evals.map(() => '---:').join('|')}|`, `| ${evals.map((e) => fmt(e[1])).join(' | ')} |`, '');
 
   const s = result.startup;
-  push('**Start-up** (the product page, a first visit in a fresh browser profile, `?' + 'batch=64&train=10000&autorun=1`)', '');
+  push('**Start-up** (the product page, a first visit in a fresh browser profile, `?' + 'batch=64&epochs=1&train=10000&test=10000&autorun=1`)', '');
   push(`- Module: ${fmt(result.module.raw / MB, 2)} MB raw, ${fmt(result.module.gzip / MB, 2)} MB gzip.`);
   for (const e of result.startupErrors ?? []) push(`- A start-up measurement failed: ${e}`);
   if (s.length) {

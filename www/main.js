@@ -489,7 +489,7 @@ function showSweep(sweep, { imported = false } = {}) {
   for (const run of state.runs) if (run.status === 'running') run.status = 'stopped';
   ui.tbody.replaceChildren();
   for (const r of state.results) addRow(r);
-  showFindings(sweep.findings ?? []);
+  showFindings(sweep.findings ?? [], false);
   redraw();
 }
 
@@ -549,11 +549,14 @@ function requestFindings() {
   worker.postMessage({ type: 'findings', runs: finished, testSize: state.sweep?.settings?.testSize ?? 10_000 });
 }
 
-function showFindings(findings) {
+/** Shows the six findings; `save`: keep them with the sweep in this browser (not when the
+ * findings come from a saved or imported sweep being shown: that would re-save it as it is
+ * on the page mid-restore, with a new date). */
+function showFindings(findings, save = true) {
   state.findings = findings;
   renderFindings(ui.findings, findings);
   ui.findingsEmpty.hidden = findings.length > 0;
-  if (findings.length) persist();
+  if (findings.length && save) persist();
 }
 
 const duration = (s) => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);

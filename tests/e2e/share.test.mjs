@@ -239,6 +239,14 @@ test('a reload keeps every finished epoch, and Resume continues the sweep', { ti
   assert.ok(await page.isHidden('#resume'));
   assert.equal(await page.evaluate(() => window.batchlab.results.length), results.length);
   assert.match(await page.textContent('#saved-text'), /Every run had finished\./);
+  // Showing a saved sweep does not save it again: a second reload still shows it as done, with
+  // the date it was trained.
+  const savedAt = await page.evaluate(() => window.batchlab.saved.savedAt);
+  await page.waitForTimeout(1_000);
+  await page.reload();
+  await page.waitForSelector('#saved:not([hidden])');
+  assert.equal(await page.evaluate(() => window.batchlab.status), 'done');
+  assert.equal(await page.evaluate(() => window.batchlab.saved.savedAt), savedAt);
 
   // A link that would start another sweep does not replace the saved one unasked.
   const other = await open(context, url('batch=50&epochs=1&train=300&test=100&backend=cpu&autorun=1'), { keepSaved: true });
