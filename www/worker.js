@@ -98,6 +98,7 @@ function loadMnist(trainSize) {
   mnistLoading = load;
   return load;
 }
+
 /**
  * Names the adapter for people and tells whether it is a software renderer. Inside the browser
  * wgpu reports no adapter name, so ask WebGPU itself, with the power preference wgpu uses (high
