@@ -12,15 +12,23 @@ ensure_wasm_bindgen
 ensure_npm_packages
 
 use_target_dir wasm --target wasm32-unknown-unknown
-log "building the wasm module (release; the first build takes 10-15 minutes)"
+module="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/batchlab.wasm"
+if ! compgen -G "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/.fingerprint/burn-core-*" >/dev/null; then
+  log "building burn and batchlab for wasm (release): the first build takes 15-20 minutes on 2 cores"
+fi
+before="$(stat -c %Y "$module" 2>/dev/null || echo 0)"
+started=$SECONDS
 (cd "$ROOT" && cargo build --release --lib --target wasm32-unknown-unknown)
+if [ "$(stat -c %Y "$module")" != "$before" ]; then
+  log "built the wasm module in $(elapsed_since "$started")"
+fi
 
 rm -rf "$ROOT/www/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$ROOT/www/pkg" \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/batchlab.wasm"
 
 # Shrink the module with binaryen's wasm-opt (npm's binaryen 132; Debian's 108 breaks the module,
-# it fails at start-up). The features must be named: rustc's target_features section is stripped.
+# it fails at start-up). The features are named explicitly, as rustc enables them.
 # Minutes of one core, so the result is cached by the input's hash.
 wasm="$ROOT/www/pkg/batchlab_bg.wasm"
 WASM_OPT_LEVEL="${WASM_OPT_LEVEL:-$WASM_OPT_DEFAULT}"
@@ -32,10 +40,12 @@ if [ "$WASM_OPT_LEVEL" != none ]; then
   key="$( (sha256sum <"$wasm"; echo "$WASM_OPT_LEVEL ${WASM_OPT_FLAGS[*]} $binaryen") | sha256sum | cut -c1-32)"
   cached="$CACHE/wasm-opt/$key.wasm"
   if [ ! -f "$cached" ]; then
-    log "optimising the module with wasm-opt -$WASM_OPT_LEVEL (binaryen $binaryen; a few minutes; cached afterwards)"
+    log "optimising the module with wasm-opt -$WASM_OPT_LEVEL (binaryen $binaryen; about 4 minutes of one core; cached afterwards)"
     mkdir -p "$CACHE/wasm-opt"
+    started=$SECONDS
     node "$ROOT/node_modules/binaryen/bin/wasm-opt" "-$WASM_OPT_LEVEL" "${WASM_OPT_FLAGS[@]}" "$wasm" -o "$cached.tmp"
     mv "$cached.tmp" "$cached"
+    log "optimised in $(elapsed_since "$started")"
   fi
   cp "$cached" "$wasm"
 fi

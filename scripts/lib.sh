@@ -30,6 +30,12 @@ use_target_dir() {
   fi
 }
 
+# "3 min 12 s" since $1 (a value of $SECONDS).
+elapsed_since() {
+  local s=$((SECONDS - $1))
+  if [ "$s" -ge 60 ]; then echo "$((s / 60)) min $((s % 60)) s"; else echo "$s s"; fi
+}
+
 die() { printf '\033[1m[batchlab]\033[0m error: %s\n' "$*" >&2; exit 1; }
 
 as_root() {
@@ -85,6 +91,14 @@ ensure_wasm_pack() {
     log "installing wasm-pack (a few minutes, once)"
     cargo install wasm-pack --locked
   fi
+  # wasm-pack asks crates.io for a newer version of itself once a day, in the background, and
+  # warns "failed to get wasm-pack version" where that API is out of reach. Its answer is cached
+  # in a stamp file beside the binary ("created <time>", "version <latest>"): a fresh stamp naming
+  # the installed version skips the check, which asks nothing of the reader.
+  local bin version
+  bin="$(command -v wasm-pack)"
+  version="$(wasm-pack --version 2>/dev/null | awk '{print $2}')"
+  printf 'created %s\nversion %s' "$(date -Iseconds)" "$version" >"$bin.stamp" 2>/dev/null || true
 }
 
 ensure_chromium() {

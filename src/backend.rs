@@ -1,6 +1,9 @@
 //! Which burn backend trains: WebGPU, or the CPU backend (burn's `flex`) compiled into the same
 //! wasm module. The choice is made at run time, from the reader's `backend=` URL parameter and
 //! what the browser's WebGPU turned out to offer, and it always comes with a reason in words.
+//!
+//! Owns the backend choice, the micro-batch size and whether the training set fits on the device;
+//! must not train, parse settings or touch the page.
 
 use serde::{Deserialize, Serialize};
 
@@ -168,7 +171,7 @@ pub struct DeviceLimits {
 /// device's storage-binding and buffer limits, and whose element count fits in one dispatch
 /// (`workgroups² × 256` elements). `None` (the CPU backend) gives [`MAX_MICRO_BATCH`]. Always
 /// at least 1.
-pub fn micro_batch(limits: Option<&DeviceLimits>, model: crate::settings::Model) -> usize {
+pub fn micro_batch(limits: Option<&DeviceLimits>, model: crate::model::Model) -> usize {
     let Some(limits) = limits else {
         return MAX_MICRO_BATCH;
     };

@@ -7,6 +7,9 @@
 //! shader compilation, and then [`BenchOptions::warmup_seconds`] more), it collects
 //! windows of at least [`BenchOptions::window_seconds`] of measured chunks and reports their
 //! median, as the benchmark's protocol asks: median of ≥ 3 windows of ≥ 3 s after warm-up.
+//!
+//! Owns the benchmark's timing of a [`Run`]; must not change how a run trains (it measures
+//! the product's own loop) nor print or write files (its callers do).
 
 use std::time::Duration;
 

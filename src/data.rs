@@ -5,6 +5,8 @@
 //! row-major, one `u8` per pixel or label. Every fault a reader can meet (a file that is still
 //! gzip-compressed, an HTML error page, a truncated download, the images and labels of different
 //! sets) is its own [`DataError`] variant whose message names the file.
+//!
+//! Owns MNIST's bytes and their batches; must not know about models, runs or settings.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 

@@ -1,6 +1,8 @@
 //! How long a sweep will take on this device, from a short measured warm-up: training steps at
 //! each batch size (at most the micro-batch size: larger batches run as micro-batches), timed
 //! after a quarter of a second of unmeasured steps that pays shader compilation.
+//!
+//! Owns the duration estimate; must not record results or keep a run beyond the estimate.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

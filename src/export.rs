@@ -6,13 +6,15 @@
 //! exportedAt, link, userAgent, backend, adapter, settings, results, runs, findings }` (see the
 //! README); the CSV files start with `#` comment lines that carry the same metadata, then a
 //! header row of the JSON field names.
+//!
+//! Owns the export format and its checks; must not train or compute findings (it carries them).
 
 use serde::{Deserialize, Serialize};
 
 use crate::findings::Finding;
 use crate::settings::Settings;
 use crate::summary::RunSummary;
-use crate::train::EpochRecord;
+use crate::record::EpochRecord;
 
 /// The value of an export's `format` field.
 pub const FORMAT: &str = "batchlab-sweep";

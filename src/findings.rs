@@ -1,5 +1,7 @@
 //! The six findings of the source article (`experiment.md`), each stated from a sweep's measured
 //! run summaries — or said not to show in this sweep.
+//!
+//! Owns the findings' rules and their sentences; must not train or read anything but summaries.
 
 use serde::{Deserialize, Serialize};
 

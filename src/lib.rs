@@ -3,8 +3,8 @@
 //!
 //! The modules follow the pipeline: [`data`] (MNIST IDX files → batches), [`model`] (LeNet-5
 //! and the Theano tutorial's LeNet), [`optim`] (the optimisers, Rprop among them), [`schedule`]
-//! (learning rate per batch size), [`noise`] (the gradient noise scale), [`train`] (one run at
-//! one batch size), [`summary`] (a run's summary: target reached, best accuracy),
+//! (learning rate per batch size), [`noise`] (the gradient noise scale), [`record`] (a run's
+//! per-epoch records and progress), [`train`] (one run at one batch size), [`summary`] (a run's summary: target reached, best accuracy),
 //! [`experiment`] (a sweep over batch sizes), [`estimate`] (how long a sweep will take),
 //! [`findings`] (the source's six findings, from the measured runs), [`export`] (a sweep as
 //! JSON and CSV files, and the import of a JSON export), [`settings`] (the sweep's
@@ -25,6 +25,7 @@ pub mod findings;
 pub mod model;
 pub mod noise;
 pub mod optim;
+pub mod record;
 pub mod schedule;
 pub mod settings;
 pub mod summary;

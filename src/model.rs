@@ -5,6 +5,9 @@
 //! LeNet-5: conv 5x5 1→6 (padding 2) → ReLU → max-pool 2x2 → conv 5x5 6→16 → ReLU → max-pool
 //! 2x2 → flatten 400 → linear 400→120 → ReLU → 120→84 → ReLU → 84→10 (logits).
 //! 61,706 trainable parameters (checked by `tests/model.rs`).
+//!
+//! Owns the networks and the network choice ([`Model`]); must not know about training,
+//! settings or backends.
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -13,8 +16,21 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, tanh};
 use burn::tensor::{Device, Tensor};
 
+use serde::{Deserialize, Serialize};
+
 use crate::data::NUM_CLASSES;
-use crate::settings::Model;
+
+/// The network trained (`model=` in the URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// LeNet-5 as commonly trained on MNIST (ReLU, max-pooling): 61,706 parameters.
+    #[default]
+    Lenet5,
+    /// The source's network, the Theano LeNet tutorial's: 20 and 50 feature maps, 500 tanh
+    /// hidden units: 431,080 parameters.
+    Theano,
+}
 
 /// Trainable parameters of [`LeNet5`]: 156 + 2,416 + 48,120 + 10,164 + 850.
 pub const LENET5_PARAMETERS: usize = 61_706;

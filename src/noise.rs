@@ -12,6 +12,8 @@
 //!
 //! both unbiased; each is averaged (an exponential moving average) before dividing, since a
 //! ratio of noisy estimates is biased.
+//!
+//! Owns the estimator's arithmetic; must not touch tensors or runs (it takes plain numbers).
 
 /// The unbiased estimates `(|G|², tr(Σ))` from one pair of squared gradient norms: `small` is
 /// `|g_b|²` at batch size `small_batch`, `big` is `|g_B|²` at `big_batch` (`small_batch <

@@ -1,5 +1,8 @@
 //! The optimisers a run can use: burn's SGD (plain, momentum, Nesterov), RMSProp, Adagrad and
 //! Adam, plus Rprop (burn has none), written here as a burn [`Optimizer`].
+//!
+//! Owns the optimiser choice ([`Optimizer`]) and its burn configuration; must not know about
+//! runs or settings.
 
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{
@@ -7,8 +10,46 @@ use burn::optim::{
     RmsPropConfig, SgdConfig, StateSink, StateSource,
 };
 use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
 
-use crate::settings::Optimizer;
+/// The optimiser of a run. Constants are burn 0.22.1's defaults unless stated; see [`crate::optim`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    /// Plain stochastic gradient descent: `w -= lr * g`.
+    Sgd,
+    /// SGD with classical momentum 0.9, no dampening: `v = 0.9 v + g; w -= lr * v`.
+    Momentum,
+    /// SGD with Nesterov momentum 0.9 (Sutskever et al. 2013, as PyTorch writes it):
+    /// `v = 0.9 v + g; w -= lr * (g + 0.9 v)`.
+    Nesterov,
+    /// RMSProp (Tieleman & Hinton 2012): `s = 0.99 s + 0.01 g²; w -= lr * g / (√s + 1e-5)`.
+    Rmsprop,
+    /// Adagrad (Duchi et al. 2011): `s += g²; w -= lr * g / (√s + 1e-5)`.
+    Adagrad,
+    /// Adam (Kingma & Ba 2014) with burn's defaults: beta1 0.9, beta2 0.999, epsilon 1e-5.
+    Adam,
+    /// iRprop− (Igel & Hüsken 2000, a variant of Riedmiller & Braun 1993's Rprop): sign-based
+    /// per-weight step sizes, meant for full-batch learning; the learning rate is the initial
+    /// step size. See [`crate::optim::Rprop`].
+    Rprop,
+}
+
+impl Optimizer {
+    /// The name used in URLs and records, e.g. `sgd`, `nesterov` or `rprop`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Optimizer::Sgd => "sgd",
+            Optimizer::Momentum => "momentum",
+            Optimizer::Nesterov => "nesterov",
+            Optimizer::Rmsprop => "rmsprop",
+            Optimizer::Adagrad => "adagrad",
+            Optimizer::Adam => "adam",
+            Optimizer::Rprop => "rprop",
+        }
+    }
+}
+
 
 /// Momentum of the momentum and Nesterov optimisers (Sutskever et al. 2013 use 0.9 and up).
 pub const MOMENTUM: f64 = 0.9;

@@ -1,6 +1,22 @@
 //! The learning rate of each step, from the policy that ties it to the batch size.
+//!
+//! Owns the learning-rate policy ([`LrPolicy`]) and its arithmetic; must not know about runs
+//! or settings.
 
-use crate::settings::LrPolicy;
+use serde::{Deserialize, Serialize};
+
+/// How the learning rate changes with the batch size (`lrpolicy=` in the URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LrPolicy {
+    /// The same learning rate for every batch size (the source's naive set-up).
+    #[default]
+    Fixed,
+    /// `lr × B / B_ref`, reached after a linear warm-up (Goyal et al. 2017).
+    Linear,
+    /// `lr × √(B / B_ref)` (Krizhevsky 2014; Hoffer et al. 2017).
+    Sqrt,
+}
 
 /// The learning rates of one run at one batch size.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -6,8 +6,12 @@
 //! `optimizer` (`sgd`, `momentum`, `nesterov`, `rmsprop`, `adagrad`, `adam`, `rprop`), `seed`,
 //! `train` (training-set size), `test` (evaluation-set size), `backend` (`auto`, `webgpu`,
 //! `cpu`), `model` (`lenet5`, `theano`), `lrpolicy` (`fixed`, `linear`, `sqrt`), `lrref`,
-//! `warmup`, `target`, `endattarget`, `budget`. Every refusal names the parameter and the
+//! `warmup`, `target`, `endattarget`, `budget`, `race` (`1`: the batch sizes side by side).
+//! Every refusal names the parameter and the
 //! allowed range.
+//!
+//! Owns the settings, the presets and every refusal message; must not train or choose a
+//! backend (it only records the reader's preference).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,6 +19,11 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendPreference;
+// The settings' vocabulary lives with what each word describes; re-exported here for the
+// settings' users.
+pub use crate::model::Model;
+pub use crate::optim::Optimizer;
+pub use crate::schedule::LrPolicy;
 
 /// Images in the MNIST training set.
 pub const MNIST_TRAIN_SIZE: usize = 60_000;
@@ -28,69 +37,6 @@ pub const MAX_BATCH_SIZES: usize = 16;
 pub const MAX_SEED: u64 = (1 << 53) - 1;
 /// Longest time budget per run: one day, in seconds.
 pub const MAX_RUN_BUDGET_SECONDS: f64 = 86_400.0;
-
-/// The optimiser of a run. Constants are burn 0.22.1's defaults unless stated; see [`crate::optim`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Optimizer {
-    /// Plain stochastic gradient descent: `w -= lr * g`.
-    Sgd,
-    /// SGD with classical momentum 0.9, no dampening: `v = 0.9 v + g; w -= lr * v`.
-    Momentum,
-    /// SGD with Nesterov momentum 0.9 (Sutskever et al. 2013, as PyTorch writes it):
-    /// `v = 0.9 v + g; w -= lr * (g + 0.9 v)`.
-    Nesterov,
-    /// RMSProp (Tieleman & Hinton 2012): `s = 0.99 s + 0.01 g²; w -= lr * g / (√s + 1e-5)`.
-    Rmsprop,
-    /// Adagrad (Duchi et al. 2011): `s += g²; w -= lr * g / (√s + 1e-5)`.
-    Adagrad,
-    /// Adam (Kingma & Ba 2014) with burn's defaults: beta1 0.9, beta2 0.999, epsilon 1e-5.
-    Adam,
-    /// iRprop− (Igel & Hüsken 2000, a variant of Riedmiller & Braun 1993's Rprop): sign-based
-    /// per-weight step sizes, meant for full-batch learning; the learning rate is the initial
-    /// step size. See [`crate::optim::Rprop`].
-    Rprop,
-}
-
-impl Optimizer {
-    /// The name used in URLs and records, e.g. `sgd`, `nesterov` or `rprop`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Optimizer::Sgd => "sgd",
-            Optimizer::Momentum => "momentum",
-            Optimizer::Nesterov => "nesterov",
-            Optimizer::Rmsprop => "rmsprop",
-            Optimizer::Adagrad => "adagrad",
-            Optimizer::Adam => "adam",
-            Optimizer::Rprop => "rprop",
-        }
-    }
-}
-
-/// The network trained (`model=` in the URL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Model {
-    /// LeNet-5 as commonly trained on MNIST (ReLU, max-pooling): 61,706 parameters.
-    #[default]
-    Lenet5,
-    /// The source's network, the Theano LeNet tutorial's: 20 and 50 feature maps, 500 tanh
-    /// hidden units: 431,080 parameters.
-    Theano,
-}
-
-/// How the learning rate changes with the batch size (`lrpolicy=` in the URL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LrPolicy {
-    /// The same learning rate for every batch size (the source's naive set-up).
-    #[default]
-    Fixed,
-    /// `lr × B / B_ref`, reached after a linear warm-up (Goyal et al. 2017).
-    Linear,
-    /// `lr × √(B / B_ref)` (Krizhevsky 2014; Hoffer et al. 2017).
-    Sqrt,
-}
 
 /// A ready-made sweep (`preset=` in the URL); the other parameters given override its values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -153,7 +99,7 @@ pub struct Settings {
     pub preset: Preset,
     /// The batch sizes as written in the URL (`full` stands for the training-set size).
     pub batch: String,
-    /// Batch sizes, run one after another in this order (samples per optimiser step).
+    /// Batch sizes, in this order (samples per optimiser step); see [`Settings::race`].
     pub batch_sizes: Vec<usize>,
     /// Epochs per run (passes over the training set); the most, when runs end at the target.
     pub epochs: usize,
@@ -186,6 +132,13 @@ pub struct Settings {
     /// End each run once its training time passes this many seconds (0: no limit). Checked
     /// between chunks of steps: a cut-short epoch is evaluated and recorded.
     pub run_budget_seconds: f64,
+    /// Train the batch sizes side by side (`race=1`): every run starts at once and the runs
+    /// take turns, one chunk of about a quarter of a second each, so that their curves grow
+    /// together; each run's training time counts only its own chunks. `false`: one after
+    /// another. A sweep saved or exported before this setting existed ran one after another,
+    /// hence `false` when the field is missing.
+    #[serde(default)]
+    pub race: bool,
 }
 
 impl Default for Settings {
@@ -208,6 +161,7 @@ impl Default for Settings {
             target: 0.98,
             end_at_target: false,
             run_budget_seconds: 0.0,
+            race: true,
         }
     }
 }
@@ -217,7 +171,7 @@ impl Default for Settings {
 pub struct SettingsError {
     /// The URL parameter at fault (`preset`, `batch`, `epochs`, `lr`, `optimizer`, `lrpolicy`,
     /// `lrref`, `warmup`, `model`, `target`, `endattarget`, `budget`, `seed`, `train`, `test`,
-    /// `backend`).
+    /// `backend`, `race`).
     pub parameter: &'static str,
     /// What is wrong and what is allowed.
     pub message: String,
@@ -275,6 +229,18 @@ fn parse_fraction(parameter: &'static str, what: &str, raw: &str) -> Result<f64,
         .ok()
         .filter(|v| v.is_finite())
         .ok_or_else(|| refuse(parameter, format!("{what} must be a number, not “{raw}”")))
+}
+
+/// Reads a yes/no parameter: `1` or `true`, `0` or `false`.
+fn parse_flag(parameter: &'static str, allowed: &str, raw: &str) -> Result<bool, SettingsError> {
+    match raw.trim() {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        other => Err(refuse(
+            parameter,
+            format!("{parameter} must be {allowed}, not “{other}”"),
+        )),
+    }
 }
 
 /// The batch sizes of a list such as `1,8,64,full` (`full`: the training-set size).
@@ -399,18 +365,15 @@ impl Settings {
             settings.target = parse_fraction("target", "the target accuracy", raw)?;
         }
         if let Some(raw) = get("endattarget") {
-            settings.end_at_target = match raw.trim() {
-                "1" | "true" => true,
-                "0" | "false" => false,
-                other => {
-                    return Err(refuse(
-                        "endattarget",
-                        format!(
-                            "endattarget must be 1 (end each run at the target) or 0, not “{other}”"
-                        ),
-                    ));
-                }
-            };
+            settings.end_at_target =
+                parse_flag("endattarget", "1 (end each run at the target) or 0", raw)?;
+        }
+        if let Some(raw) = get("race") {
+            settings.race = parse_flag(
+                "race",
+                "1 (the batch sizes side by side) or 0 (one after another)",
+                raw,
+            )?;
         }
         if let Some(raw) = get("budget") {
             settings.run_budget_seconds =

@@ -1,11 +1,15 @@
 //! One summary per run, kept up to date epoch by epoch: when the run first reached the target
 //! test accuracy, its best and final accuracy, its throughput, its gradient noise scale, and how
 //! it ended. The page lists these (`window.batchlab.runs`) and draws them across batch sizes.
+//!
+//! Owns a run's summary and how each epoch updates it; must not train (it reads records).
 
 use serde::{Deserialize, Serialize};
 
-use crate::settings::{LrPolicy, Model, Optimizer};
-use crate::train::EpochRecord;
+use crate::model::Model;
+use crate::optim::Optimizer;
+use crate::schedule::LrPolicy;
+use crate::record::EpochRecord;
 
 /// Where a run stands (`"running"`, `"done"`, `"diverged"`, `"stopped"` in JavaScript).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,9 @@
 //! control back a few times per second: to report progress and to honour Stop. Loss and accuracy
 //! are summed on the device and read back once per chunk (that read is also what keeps the CPU
 //! from queueing unbounded work ahead of the GPU): never one GPU→CPU read per step.
+//!
+//! Owns one run's model, optimiser state, shuffle and clocks; must not know about other runs,
+//! the sweep or the page.
 
 use std::time::Duration;
 
@@ -21,6 +24,7 @@ use crate::backend::MAX_MICRO_BATCH;
 use crate::data::{Batches, Split};
 use crate::model::Network;
 use crate::noise::NoiseScale;
+use crate::record::{EpochRecord, Progress};
 use crate::schedule::LrSchedule;
 use crate::settings::{Optimizer, Settings};
 use crate::summary::{EndedBy, RunSummary};
@@ -34,52 +38,6 @@ pub const PROBE_BIG_BATCH: usize = 512;
 pub const PROBE_SMALL_BATCH: usize = 64;
 /// Weight kept by the noise-scale averages at each epoch's probe.
 pub const NOISE_DECAY: f64 = 0.5;
-
-/// The metrics of one finished epoch (`camelCase` in JavaScript).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EpochRecord {
-    /// Samples per optimiser step.
-    pub batch_size: usize,
-    /// Epoch number, from 1.
-    pub epoch: usize,
-    /// Optimiser steps taken since the run started.
-    pub steps: usize,
-    /// Training samples seen since the run started.
-    pub samples: usize,
-    /// Mean cross-entropy over this epoch's training samples (nats), as they were trained on.
-    pub train_loss: f64,
-    /// Fraction of this epoch's training samples classified correctly, in [0, 1].
-    pub train_accuracy: f64,
-    /// Mean cross-entropy on the evaluated test images after this epoch (nats).
-    pub test_loss: f64,
-    /// Fraction of the evaluated test images classified correctly after this epoch, in [0, 1].
-    pub test_accuracy: f64,
-    /// Cumulative training wall time since the run started, in seconds (evaluation excluded).
-    pub train_seconds: f64,
-    /// This epoch's training throughput: its samples / its training wall time (samples/s).
-    pub samples_per_second: f64,
-    /// The learning rate of the epoch's last step.
-    pub learning_rate: f64,
-}
-
-/// Where a run is within an epoch (`camelCase` in JavaScript).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Progress {
-    /// Samples per optimiser step.
-    pub batch_size: usize,
-    /// The epoch under way, from 1.
-    pub epoch: usize,
-    /// `"train"`, `"probe"` (measuring the gradient noise scale) or `"test"` (evaluation).
-    pub phase: &'static str,
-    /// Images done so far in this phase.
-    pub done: usize,
-    /// Images in this phase.
-    pub total: usize,
-    /// Mean training loss so far in this epoch (nats); `None` during evaluation.
-    pub running_loss: Option<f64>,
-}
 
 /// What one call of [`Run::advance`] achieved.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,9 +64,9 @@ pub struct RunConfig {
     /// Optimiser.
     pub optimizer: Optimizer,
     /// Network.
-    pub model: crate::settings::Model,
+    pub model: crate::model::Model,
     /// The learning-rate policy (recorded in the summary).
-    pub lr_policy: crate::settings::LrPolicy,
+    pub lr_policy: crate::schedule::LrPolicy,
     /// Seed of the weights, the shuffled orders and the noise probe's samples.
     pub seed: u64,
     /// Target test accuracy (fraction).

@@ -4,6 +4,9 @@
 //! worker starts WebGPU ([`init_webgpu`]), chooses the backend ([`choose_backend`]), and drives
 //! training by calling [`Trainer::advance`] in a loop. The only call back into JavaScript is the
 //! panic hook, which posts the panic message to the page before the module traps.
+//!
+//! Owns the wasm-bindgen surface and the active device; must not hold experiment logic (it
+//! calls the modules above and converts their data).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -45,15 +45,23 @@ fn exported() -> SweepExport {
                     backend: Some("cpu".into()),
                     series: None,
                 });
-                runs.last_mut().unwrap().summary = summary;
+                let run = runs.iter_mut().find(|r| r.summary.batch_size == summary.batch_size);
+                run.unwrap().summary = summary;
             }
-            SweepEvent::Diverged { summary, .. } => runs.last_mut().unwrap().summary = summary,
+            SweepEvent::Diverged { summary, .. } => {
+                let run = runs.iter_mut().find(|r| r.summary.batch_size == summary.batch_size);
+                run.unwrap().summary = summary;
+            }
             SweepEvent::Done => break,
             SweepEvent::Progress { .. } => {}
         }
     }
     // A restarted run's records carry their line label.
-    results[1].series = Some("32 (restarted on the CPU)".into());
+    let second = results
+        .iter_mut()
+        .find(|r| r.record.batch_size == 32 && r.record.epoch == 2)
+        .unwrap();
+    second.series = Some("32 (restarted on the CPU)".into());
     let summaries: Vec<_> = runs.iter().map(|r| r.summary.clone()).collect();
     SweepExport {
         format: FORMAT.into(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use batchlab::experiment::{Sweep, SweepEvent};
 use batchlab::settings::{LrPolicy, Model, Optimizer, Settings};
 use batchlab::summary::{EndedBy, RunStatus, RunSummary};
-use batchlab::train::EpochRecord;
+use batchlab::record::EpochRecord;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 
@@ -77,7 +77,8 @@ fn summaries(settings: Settings) -> Vec<RunSummary> {
         match block_on(sweep.advance(Duration::from_millis(50))).unwrap() {
             SweepEvent::RunStarted { summary } => last.push(summary),
             SweepEvent::Epoch { summary, .. } | SweepEvent::Diverged { summary, .. } => {
-                *last.last_mut().unwrap() = summary;
+                let run = last.iter_mut().find(|r| r.batch_size == summary.batch_size);
+                *run.unwrap() = summary;
             }
             SweepEvent::Done => return last,
             SweepEvent::Progress { .. } => {}

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use batchlab::experiment::{Sweep, SweepEvent};
 use batchlab::settings::{Optimizer, Settings};
-use batchlab::train::{EpochRecord, Run, RunConfig};
+use batchlab::record::EpochRecord;
+use batchlab::train::{Run, RunConfig};
 use burn::module::Module;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
@@ -88,6 +89,7 @@ fn the_same_seed_gives_the_same_numbers_and_batch_sizes_run_in_order() {
         seed: 9,
         train_size: 1_000,
         test_size: 300,
+        race: false,
         ..Settings::default()
     };
     let (a, running) = sweep(settings.clone());
@@ -100,6 +102,113 @@ fn the_same_seed_gives_the_same_numbers_and_batch_sizes_run_in_order() {
     assert_eq!((a[0].steps, a[1].steps), (16, 5));
     assert!(!running.is_empty());
     for (x, y) in a.iter().zip(&b) {
+        assert_eq!(
+            (x.train_loss, x.train_accuracy, x.test_loss, x.test_accuracy),
+            (y.train_loss, y.train_accuracy, y.test_loss, y.test_accuracy)
+        );
+    }
+}
+
+/// The events of a whole sweep, in order, with the progress events' `running` lists.
+fn events(settings: Settings) -> Vec<SweepEvent> {
+    let data = common::mnist();
+    let mut sweep = Sweep::new(settings, &data, Device::flex()).unwrap();
+    let mut events = Vec::new();
+    loop {
+        let event = block_on(sweep.advance(Duration::from_millis(30))).unwrap();
+        let done = event == SweepEvent::Done;
+        events.push(event);
+        if done {
+            return events;
+        }
+    }
+}
+
+#[test]
+fn side_by_side_runs_take_turns_and_train_exactly_as_one_after_another() {
+    let _serial = common::serial();
+    let settings = Settings {
+        batch_sizes: vec![8, 64, 500],
+        epochs: 2,
+        learning_rate: 0.05,
+        optimizer: Optimizer::Sgd,
+        seed: 5,
+        train_size: 1_000,
+        test_size: 200,
+        race: true,
+        ..Settings::default()
+    };
+    let raced = events(settings.clone());
+    let one_by_one = events(Settings {
+        race: false,
+        ..settings
+    });
+    let records = |events: &[SweepEvent]| {
+        let mut records: Vec<EpochRecord> = events
+            .iter()
+            .filter_map(|e| match e {
+                SweepEvent::Epoch { record, .. } => Some(record.clone()),
+                _ => None,
+            })
+            .collect();
+        records.sort_by_key(|r| (r.batch_size, r.epoch));
+        records
+    };
+    // Every run starts before any epoch ends; one after another, a run starts after the last
+    // one's epochs.
+    let started = |events: &[SweepEvent]| {
+        events
+            .iter()
+            .take_while(|e| matches!(e, SweepEvent::RunStarted { .. }))
+            .count()
+    };
+    assert_eq!(started(&raced), 3);
+    assert_eq!(started(&one_by_one), 1);
+    // Side by side, progress names every run under way, and the batch sizes take turns: each
+    // run's progress is reported before any run finishes its first epoch.
+    let first_epoch = raced
+        .iter()
+        .position(|e| matches!(e, SweepEvent::Epoch { .. }))
+        .unwrap();
+    let mut advanced: Vec<usize> = raced[..first_epoch]
+        .iter()
+        .filter_map(|e| match e {
+            SweepEvent::Progress { progress } => Some(progress.progress.batch_size),
+            _ => None,
+        })
+        .collect();
+    advanced.sort_unstable();
+    advanced.dedup();
+    assert_eq!(advanced, vec![8, 64, 500]);
+    let progress = raced
+        .iter()
+        .find_map(|e| match e {
+            SweepEvent::Progress { progress } if progress.running.len() == 3 => Some(progress),
+            _ => None,
+        })
+        .expect("a progress event names the three runs");
+    assert_eq!(
+        progress
+            .running
+            .iter()
+            .map(|p| p.batch_size)
+            .collect::<Vec<_>>(),
+        vec![8, 64, 500]
+    );
+    let eta = raced.iter().rev().find_map(|e| match e {
+        SweepEvent::Progress { progress } => progress.eta_seconds,
+        _ => None,
+    });
+    assert!(eta.is_some_and(|s| s.is_finite() && s >= 0.0), "{eta:?}");
+    // The same numbers, whatever the order: each run has its own weights, optimiser and
+    // shuffle, and its training time counts only its own chunks.
+    let (a, b) = (records(&raced), records(&one_by_one));
+    assert_eq!(a.len(), 6);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(
+            (x.batch_size, x.epoch, x.steps, x.samples),
+            (y.batch_size, y.epoch, y.steps, y.samples)
+        );
         assert_eq!(
             (x.train_loss, x.train_accuracy, x.test_loss, x.test_accuracy),
             (y.train_loss, y.train_accuracy, y.test_loss, y.test_accuracy)
@@ -204,7 +313,8 @@ fn a_huge_learning_rate_diverges_without_a_crash() {
             _ => {}
         }
     }
-    // Both runs diverge, and the sweep goes on from the first to the second.
+    // Both runs diverge, and the sweep goes on with the other after each.
+    diverged.sort_unstable();
     assert_eq!(diverged, vec![32, 64]);
 }
 

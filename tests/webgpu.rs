@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use batchlab::data::Split;
 use batchlab::settings::{Optimizer, Settings};
-use batchlab::train::{EpochRecord, Run, RunConfig, RunEvent};
+use batchlab::record::EpochRecord;
+use batchlab::train::{Run, RunConfig, RunEvent};
 use burn::tensor::Device;
 use wasm_bindgen_test::*;
 

@@ -1,0 +1,52 @@
+//! A run's records: the metrics of each finished epoch ([`EpochRecord`]) and where a run is
+//! within an epoch ([`Progress`]). Plain data, shared by the run that writes them
+//! ([`crate::train`]), its summary ([`crate::summary`]), the sweep and the exports; this module
+//! imports nothing of the crate, so that none of them depends on another through it.
+
+use serde::{Deserialize, Serialize};
+
+/// The metrics of one finished epoch (`camelCase` in JavaScript).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EpochRecord {
+    /// Samples per optimiser step.
+    pub batch_size: usize,
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Optimiser steps taken since the run started.
+    pub steps: usize,
+    /// Training samples seen since the run started.
+    pub samples: usize,
+    /// Mean cross-entropy over this epoch's training samples (nats), as they were trained on.
+    pub train_loss: f64,
+    /// Fraction of this epoch's training samples classified correctly, in [0, 1].
+    pub train_accuracy: f64,
+    /// Mean cross-entropy on the evaluated test images after this epoch (nats).
+    pub test_loss: f64,
+    /// Fraction of the evaluated test images classified correctly after this epoch, in [0, 1].
+    pub test_accuracy: f64,
+    /// Cumulative training wall time since the run started, in seconds (evaluation excluded).
+    pub train_seconds: f64,
+    /// This epoch's training throughput: its samples / its training wall time (samples/s).
+    pub samples_per_second: f64,
+    /// The learning rate of the epoch's last step.
+    pub learning_rate: f64,
+}
+
+/// Where a run is within an epoch (`camelCase` in JavaScript).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    /// Samples per optimiser step.
+    pub batch_size: usize,
+    /// The epoch under way, from 1.
+    pub epoch: usize,
+    /// `"train"`, `"probe"` (measuring the gradient noise scale) or `"test"` (evaluation).
+    pub phase: &'static str,
+    /// Images done so far in this phase.
+    pub done: usize,
+    /// Images in this phase.
+    pub total: usize,
+    /// Mean training loss so far in this epoch (nats); `None` during evaluation.
+    pub running_loss: Option<f64>,
+}
