@@ -28,6 +28,8 @@ fn exported() -> SweepExport {
         train_size: 1_000,
         test_size: 300,
         target: 0.5,
+        // One after another: the refusals below name records by their place in the file.
+        race: false,
         ..Settings::default()
     };
     let data = common::mnist();

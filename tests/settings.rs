@@ -38,6 +38,7 @@ fn every_parameter_is_read() {
         ("target", "0.97"),
         ("endattarget", "1"),
         ("budget", "90"),
+        ("race", "0"),
         ("autorun", "1"),
     ])
     .unwrap();
@@ -61,8 +62,12 @@ fn every_parameter_is_read() {
             target: 0.97,
             end_at_target: true,
             run_budget_seconds: 90.0,
+            race: false,
         }
     );
+    // Side by side unless asked otherwise; `true`/`false` read as `1`/`0`.
+    assert!(parse(&[]).unwrap().race);
+    assert!(!parse(&[("race", "false")]).unwrap().race);
 }
 
 #[test]
@@ -158,6 +163,7 @@ fn each_bad_value_names_its_parameter() {
         ("target", "1.01"),
         ("target", "NaN"),
         ("endattarget", "yes"),
+        ("race", "2"),
         ("budget", "-1"),
         ("budget", "1e9"),
         ("budget", "inf"),

@@ -30,7 +30,7 @@ fn sweep_with(settings: Settings, on_device: bool) -> (Vec<EpochRecord>, Vec<f64
     let (mut records, mut running) = (Vec::new(), Vec::new());
     loop {
         match block_on(sweep.advance(Duration::from_millis(50))).unwrap() {
-            SweepEvent::Progress { progress } => running.extend(progress.running_loss),
+            SweepEvent::Progress { progress } => running.extend(progress.progress.running_loss),
             SweepEvent::Epoch { record, .. } => records.push(record),
             SweepEvent::Diverged {
                 batch_size, epoch, ..
