@@ -1,7 +1,7 @@
 // End-to-end: the experiment of issue 3 in the real page, on the CPU backend in headless
 // Chromium: a reduced Quick look (2,000 images, the full batch included) with its charts across
 // batch sizes, run summaries and findings; a preset's duration estimate; a sweep forced to
-// diverge. Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
+// diverge; a sweep side by side against one after another. Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, waitForStatus } from './harness.mjs';
@@ -147,4 +147,33 @@ test('a run forced to diverge is drawn and listed as diverged, and the sweep goe
   assert.match(await page.textContent('#notice'), /Batch size 16 diverged in epoch 1.*\n.*Batch size 64 diverged/s);
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('side by side, every batch size trains at once, the status names each with the time left, and the records equal one after another', { timeout: 15 * 60_000 }, async () => {
+  const query = 'batch=8,64,500&epochs=2&train=1500&test=300&optimizer=sgd&lr=0.05&seed=3&backend=cpu';
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?${query}&race=1&autorun=1`);
+  // Every run is set up before any epoch ends; while they train, the status line names them all.
+  await page.waitForFunction(() => window.batchlab.runs.length === 3, null, { timeout: 5 * 60_000, polling: 50 });
+  assert.equal(await page.evaluate(() => window.batchlab.results.length), 0);
+  await page.waitForFunction(() => /side by side/.test(document.getElementById('status-text').textContent), null, { timeout: 5 * 60_000, polling: 50 });
+  const status = await page.textContent('#status-text');
+  assert.match(status, /^Training 3 batch sizes side by side · 8: epoch 1, (noise probe |testing )?\d+ % · 64: epoch 1, .* · 500: epoch 1, .*/);
+  // The sweep's time left appears once a run has measured its pace.
+  await page.waitForFunction(() => / left$/.test(document.getElementById('status-text').textContent), null, { timeout: 5 * 60_000, polling: 50 });
+  assert.equal(await waitForStatus(page, ['done', 'error'], 10 * 60_000), 'done', await page.evaluate(() => window.batchlab.error));
+  const raced = await page.evaluate(() => window.batchlab.results);
+  // The first epoch of every batch size ends before any second epoch: the curves grow together.
+  assert.deepEqual(raced.slice(0, 3).map((r) => r.epoch), [1, 1, 1]);
+  await page.close();
+
+  const sequential = await open(fixture.browser.context, `${fixture.server.url}?${query}&race=0&autorun=1`);
+  assert.equal(await waitForStatus(sequential.page, ['done', 'error'], 10 * 60_000), 'done');
+  const oneByOne = await sequential.page.evaluate(() => window.batchlab.results);
+  assert.deepEqual(oneByOne.map((r) => [r.batchSize, r.epoch]), [[8, 1], [8, 2], [64, 1], [64, 2], [500, 1], [500, 2]]);
+  // Each run has its own weights, optimiser and shuffle: the same numbers, to the bit.
+  const numbers = (rs) => rs.map((r) => [r.batchSize, r.epoch, r.steps, r.trainLoss, r.trainAccuracy, r.testLoss, r.testAccuracy])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  assert.deepEqual(numbers(raced), numbers(oneByOne));
+  assert.deepEqual([...errors, ...sequential.errors], []);
+  await sequential.page.close();
 });

@@ -41,6 +41,8 @@ test('a sweep of two batch sizes trains on WebGPU and draws every chart', { time
 
   const results = await page.evaluate(() => window.batchlab.results);
   console.log(JSON.stringify(results, null, 1));
+  // Side by side (`race`, the default) the records of different batch sizes interleave.
+  results.sort((a, b) => a.batchSize - b.batchSize || a.epoch - b.epoch);
   assert.deepEqual(results.map((r) => [r.batchSize, r.epoch]), [[16, 1], [16, 2], [128, 1], [128, 2]]);
   for (const r of results) {
     assert.equal(r.backend, 'webgpu');
@@ -102,6 +104,8 @@ test('on a software-only WebGPU adapter the page trains on the CPU and says why'
   assert.equal(await page.evaluate(() => window.batchlab.adapter), null);
   const results = await page.evaluate(() => window.batchlab.results);
   console.log(JSON.stringify(results.map(({ batchSize, epoch, testAccuracy, samplesPerSecond }) => ({ batchSize, epoch, testAccuracy, samplesPerSecond }))));
+  // Side by side (`race`, the default) the records of different batch sizes interleave.
+  results.sort((a, b) => a.batchSize - b.batchSize || a.epoch - b.epoch);
   assert.deepEqual(results.map((r) => [r.batchSize, r.epoch, r.backend]), [[32, 1, 'cpu'], [32, 2, 'cpu'], [256, 1, 'cpu'], [256, 2, 'cpu']]);
   for (const r of results) {
     assert.equal(r.samples, 3000 * r.epoch);

@@ -195,9 +195,10 @@ test('CSV and JSON exports hold what the tables show; a JSON import draws the sa
   await page.close();
 });
 
+// One after another (race=0): batch size 16 is cut short and 64 has not started.
 test('a reload keeps every finished epoch, and Resume continues the sweep', { timeout: 10 * 60_000 }, async () => {
   const { context } = fixture.browser;
-  const { page, errors } = await open(context, url('batch=16,64&epochs=4&train=3000&test=200&backend=cpu&autorun=1'));
+  const { page, errors } = await open(context, url('batch=16,64&epochs=4&train=3000&test=200&backend=cpu&race=0&autorun=1'));
   await page.waitForFunction(() => window.batchlab.results.length >= 2, null, { timeout: 5 * 60_000, polling: 100 });
   const before = await page.evaluate(() => window.batchlab.results);
   await page.reload();
