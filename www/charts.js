@@ -85,10 +85,11 @@ function buttonSpace(chart) {
 
 /** Sets the chart's title (`chart.$title`, or `text`) as lines that fit its width between the PNG button's space either side. */
 function retitle(chart, text = chart.$title, width = chart.width) {
-  chart.$title = text;
   const title = chart.options.plugins.title;
+  // While the chart is being made (its first resize), its title is still the one it was given.
+  chart.$title = text ?? [title.text].flat().join(' ');
   const font = { ...Chart.defaults.font, ...title.font };
-  const lines = wrapText(chart.ctx, text, Math.max(80, width - 2 * buttonSpace(chart) - 8),
+  const lines = wrapText(chart.ctx, chart.$title, Math.max(80, width - 2 * buttonSpace(chart) - 8),
     `${font.weight ?? 'bold'} ${font.size}px ${font.family}`);
   title.text = lines.length === 1 ? lines[0] : lines;
 }
@@ -130,22 +131,23 @@ const baseOptions = ({ title, legend, tooltip }) => ({
 
 /** A new chart with its title wrapped to its width. */
 function chartOn(canvas, config) {
+  const title = config.options.plugins.title.text;
   const chart = new Chart(canvas, config);
-  chart.$title = config.options.plugins.title.text;
+  chart.$title = title;
   update(chart);
   return chart;
 }
 
 /**
- * A log axis's range over `values` (those > 0), with an eighth of it to spare either side (so a
+ * A log axis's range over `values` (those > 0), with `fraction` of it to spare either side (so a
  * marker at either end is drawn whole), widened to 1, 2 or 5 times a power of ten.
  */
-function logRange(values) {
+function logRange(values, fraction = 0.125) {
   const ys = values.filter((v) => Number.isFinite(v) && v > 0);
   if (!ys.length) return { min: undefined, max: undefined };
   const lo = Math.log10(Math.min(...ys));
   const hi = Math.log10(Math.max(...ys));
-  const spare = 0.125 * Math.max(hi - lo, 0.5);
+  const spare = fraction * Math.max(hi - lo, 0.5);
   return { min: niceBelow(10 ** (lo - spare)), max: niceAbove(10 ** (hi + spare)) };
 }
 
@@ -161,7 +163,21 @@ function fitPerEpoch(chart) {
     x.min = xs.length ? Math.max(0, lo - spare) : undefined;
     x.max = xs.length ? hi + spare : undefined;
   }
-  if (y.type === 'logarithmic') Object.assign(y, logRange(points.map((p) => p.y)));
+  // Small markers: a sixteenth of the range to spare either side.
+  if (y.type === 'logarithmic') Object.assign(y, logRange(points.map((p) => p.y), 1 / 16));
+}
+
+/** An axis's ticks: its whole numbers in range, at most about one per 40 px (1, 2, 5 × 10ⁿ apart). */
+function wholeTicks(scale) {
+  const lo = Math.ceil(scale.min);
+  const hi = Math.floor(scale.max);
+  if (!(hi >= lo)) return;
+  const room = Math.max(1, Math.floor((scale.isHorizontal() ? scale.width : scale.height) / 40));
+  let step = 1;
+  while ((hi - lo) / step + 1 > room) step = niceAbove(step * 1.01);
+  const ticks = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) ticks.push({ value: v });
+  scale.ticks = ticks;
 }
 
 function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xIntegers = false }) {
@@ -184,7 +200,7 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xInteger
         // Epochs are whole numbers: no 0.5 ticks, and the axis spans the epochs drawn (fitPerEpoch);
         // a time axis starts at 0 and has a little room after its last point.
         x: xIntegers
-          ? { type: 'linear', title: { display: true, text: x }, ticks: { precision: 0, callback: countTick } }
+          ? { type: 'linear', title: { display: true, text: x }, ticks: { precision: 0, callback: countTick }, afterBuildTicks: wholeTicks }
           : { type: 'linear', title: { display: true, text: x }, min: 0, grace: '4%', ticks: { callback: tick } },
         y: {
           type: yType,
@@ -218,20 +234,26 @@ function markerBoxes(chart) {
 const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 
 /**
- * Where the label of a vertical line at `px` goes: on one line, or else two, right or left of the
- * line, at the plot's top, bottom or middle; the first place inside the plot that is clear of every
- * marker, else the first inside the plot. Returns `{ lines, left, top, width }` (left and top of its box).
+ * Where the label of a vertical line at `px` goes: right or left of the line, on one line, else on
+ * two, else only its last line's words (the legend says the rest), at the plot's top, its bottom,
+ * or as near the top as it can: the first place inside the plot clear of every marker, else the
+ * first inside the plot. Returns `{ lines, left, top, width, height }` (left and top of its box).
  */
 function placeLabel(ctx, area, px, label, markers) {
   const LINE = 14;
   const words = label.split(' ');
-  const half = Math.ceil(words.length / 2);
-  const variants = [[label], [words.slice(0, half).join(' '), words.slice(half).join(' ')]];
+  const widthOf = (lines) => Math.max(...lines.map((l) => ctx.measureText(l).width));
+  // The two-line split whose longer line is shortest.
+  const splits = words.slice(1).map((_, i) => [words.slice(0, i + 1).join(' '), words.slice(i + 1).join(' ')]);
+  const two = splits.reduce((a, b) => (widthOf(b) < widthOf(a) ? b : a), splits[0] ?? [label]);
+  const variants = [[label], two, [two.at(-1)]];
   const places = [];
   for (const lines of variants) {
-    const width = Math.max(...lines.map((l) => ctx.measureText(l).width));
+    const width = widthOf(lines);
     const height = LINE * lines.length;
-    for (const top of [area.top + 4, area.bottom - 4 - height, (area.top + area.bottom - height) / 2]) {
+    const tops = [area.top + 4, area.bottom - 4 - height];
+    for (let top = area.top + 10; top < area.bottom - 4 - height; top += 6) tops.push(top);
+    for (const top of tops) {
       for (const left of [px + 5, px - 5 - width]) places.push({ lines, left, top, width, height });
     }
   }
@@ -239,8 +261,8 @@ function placeLabel(ctx, area, px, label, markers) {
   const clear = (p) => !markers.some((m) => overlaps(m, { left: p.left - 2, top: p.top - 1, right: p.left + p.width + 2, bottom: p.top + p.height + 1 }));
   const best = places.find((p) => inside(p) && clear(p)) ?? places.find(inside);
   if (best) return best;
-  // Wider than the plot either side of the line: the two-line label, kept inside the plot.
-  const p = places[places.length - 6];
+  // Wider than the plot either side of the line: its last words, kept inside the plot.
+  const p = places.at(-1);
   return { ...p, left: Math.min(Math.max(p.left, area.left + 2), area.right - 2 - p.width) };
 }
 
@@ -298,12 +320,27 @@ function batchChart(canvas, { title, y, yType = 'linear', yMin, yMax, yIntegers 
         x: {
           type: 'linear',
           title: { display: true, text: 'Batch size (log scale)' },
-          ticks: { autoSkip: true, maxRotation: 0, callback: (v) => (Number.isInteger(v) ? count(2 ** v) : '') },
-          // A tick at every power of two in range (the range has half a power of two to spare either side).
+          // Every `step`-th power of two labelled (1, 8, 64, 512, … on a narrow chart), so labels never crowd.
+          ticks: {
+            autoSkip: false,
+            maxRotation: 0,
+            callback(v) {
+              return Number.isInteger(v) && v >= 0 && v % (this.$labelStep ?? 1) === 0 ? count(2 ** v) : '';
+            },
+          },
+          // A tick (and grid line) at every power of two in range (the range has room either side).
           afterBuildTicks: (scale) => {
             const ticks = [];
             for (let v = Math.ceil(scale.min); v <= Math.floor(scale.max); v++) ticks.push({ value: v });
             scale.ticks = ticks;
+            // About 7 px a character, and 10 px between labels.
+            const half = (v) => 3.5 * count(2 ** v).length;
+            const px = (scale.width || 300) / (scale.max - scale.min);
+            const fits = (step) => {
+              const vs = ticks.map((t) => t.value).filter((v) => v >= 0 && v % step === 0);
+              return vs.every((v, i) => i === 0 || half(vs[i - 1]) + half(v) + 10 <= step * px);
+            };
+            scale.$labelStep = [1, 2, 3, 4, 5, 6, 8, 10].find(fits) ?? 12;
           },
         },
         y: {
@@ -577,13 +614,13 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     let min;
     let max;
     if (xs.length) {
-      const lo = Math.floor(Math.min(...xs));
-      const hi = Math.ceil(Math.max(...xs));
-      // A marker 16 px wide at either end: m·w/(span + 2m) ≥ 16 px on the narrowest plot.
+      const lo = Math.min(...xs);
+      const hi = Math.max(...xs);
+      // Room for a marker 16 px wide at either end: m·w/(span + 2m) ≥ 16 px on the narrowest plot.
       const width = Math.min(...across.map((c) => c.chartArea?.width ?? c.width - 70));
-      const spare = width > 40 ? Math.max(0.5, (16 * Math.max(hi - lo, 1)) / (width - 32)) : 0.5;
-      min = lo - Math.min(spare, 2);
-      max = hi + Math.min(spare, 2);
+      const spare = Math.min(2, width > 40 ? Math.max(0.5, (16 * Math.max(hi - lo, 1)) / (width - 32)) : 0.5);
+      min = lo - spare;
+      max = hi + spare;
     }
     for (const chart of across) {
       chart.options.scales.x.min = min;
