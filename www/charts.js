@@ -373,7 +373,11 @@ function fitBatchY(chart) {
     Object.assign(y, logRange(ys));
     return;
   }
-  if (!ys.length) return;
+  if (!ys.length) {
+    if (chart.$yIntegers) y.max = undefined;
+    else y.min = undefined;
+    return;
+  }
   const lo = Math.min(...ys);
   const hi = Math.max(...ys);
   if (chart.$yIntegers) {
