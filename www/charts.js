@@ -30,6 +30,10 @@ const CHANCE = 10;
 // writes them (format.js's `tick` for measured values, `countTick` for counts).
 const mantissa = (v) => v / 10 ** Math.floor(Math.log10(v) + 1e-9);
 const logTicks = (label = tick) => ({ callback: (v) => ([1, 2, 5].some((m) => Math.abs(mantissa(v) - m) < 1e-6) ? label(v) : '') });
+/** A log axis's grid: 1, 2, …, 9 times a power of ten only (not 21, 22, … between 20 and 30). */
+const tidyLogTicks = (scale) => {
+  scale.ticks = scale.ticks.filter((t) => Math.abs(mantissa(t.value) - Math.round(mantissa(t.value))) < 1e-6);
+};
 /** The smallest 1, 2 or 5 times a power of ten that is at least v (v > 0). */
 const niceAbove = (v) => {
   const p = 10 ** Math.floor(Math.log10(v));
@@ -209,6 +213,7 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xInteger
           max: yMax,
           // Room below the lowest point (an accuracy axis ends at 100 %: markers there are drawn unclipped).
           grace: yType === 'logarithmic' ? undefined : '5%',
+          afterBuildTicks: yType === 'logarithmic' ? tidyLogTicks : undefined,
           ticks: yType === 'logarithmic' ? logTicks() : { callback: tick },
         },
       },
@@ -348,6 +353,7 @@ function batchChart(canvas, { title, y, yType = 'linear', yMin, yMax, yIntegers 
           title: { display: true, text: y },
           min: yMin,
           max: yMax,
+          afterBuildTicks: yType === 'logarithmic' ? tidyLogTicks : undefined,
           // Most log ticks have no label: skipping ticks would drop the labelled ones. Steps and
           // epochs are counts ("20,000"); times and accuracies measured values ("2·10⁴").
           ticks: yType === 'logarithmic'
@@ -362,13 +368,13 @@ function batchChart(canvas, { title, y, yType = 'linear', yMin, yMax, yIntegers 
 }
 
 /**
- * Fits an across-batch-size chart's y axis to its points, markers whole: a log axis as
+ * Fits an across-batch-size chart's y axis to its points (and `extra` values), markers whole: a log axis as
  * `logRange`; a count from 0 with room above; an accuracy up to 100 % (markers there unclipped)
  * with room below, from a multiple of 5 %.
  */
-function fitBatchY(chart) {
+function fitBatchY(chart, extra = []) {
   const y = chart.options.scales.y;
-  const ys = chart.data.datasets.flatMap((d) => d.data.map((p) => p.y)).filter(Number.isFinite);
+  const ys = [...chart.data.datasets.flatMap((d) => d.data.map((p) => p.y)), ...extra].filter(Number.isFinite);
   if (y.type === 'logarithmic') {
     Object.assign(y, logRange(ys));
     return;
@@ -544,6 +550,7 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     if (!ys.length) ys.push(...sorted.map((r) => r[total]).filter((t) => t > 0));
     const highest = ys.length ? Math.max(...ys) : (log ? 10 : 1);
     const top = log ? niceAbove(1.3 * highest) : (unit === 'epochs' ? Math.ceil(highest) + 1 : 1.15 * highest);
+    const misses = notReached.length + diverged.length;
     const datasets = [{
       label: `reached ${targetText}`,
       data: reached.map((r) => at(r, r[value], `${amount(r[value], what)} ${what}`)),
@@ -588,7 +595,9 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
         theirs.map((r) => at(r, r[value], `${amount(r[value], what)} ${what} (imported)`))));
     }
     chart.data.datasets = datasets;
-    fitBatchY(chart);
+    // Markers "at the top" are at the top even when no run reached the target: the axis then
+    // reaches down a decade below them (a log axis) or to 0.
+    fitBatchY(chart, reached.length || theirs.length || !misses ? [] : [log ? top / 10 : 0]);
   }
 
   /** The imported sweep's line on an across-batch-size chart: dashed, hollow diamonds. */
