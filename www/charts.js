@@ -6,7 +6,11 @@
 // final and best test accuracy, each against the batch size on a log2 axis.
 // An imported sweep to compare against is drawn dashed: its records as lines of their own, its
 // runs as one more line on each across-batch-size chart. Text and grid colours follow the
-// page's light or dark colour scheme.
+// page's light or dark colour scheme. Every marker is drawn whole, inside its plot; a title wraps
+// to its chart's width, clear of the PNG button; numbers of 10,000 and more that are not counts
+// are written as `3.9·10¹⁹` (format.js).
+
+import { number, count, tick, countTick } from './format.js';
 
 /** Colour of the i-th batch size of a sweep (Okabe–Ito palette, readable by colour-blind readers;
  * its black is grey here, to show on a dark background too). */
@@ -22,18 +26,29 @@ const BEST = '#009E73';
 /** Accuracy of a classifier that guesses one of MNIST's ten digits, in %. */
 const CHANCE = 10;
 
-// On a log axis label only 1, 2 and 5 times a power of ten, so labels never crowd.
+// On a log axis label only 1, 2 and 5 times a power of ten, so labels never crowd; `label`
+// writes them (format.js's `tick` for measured values, `countTick` for counts).
 const mantissa = (v) => v / 10 ** Math.floor(Math.log10(v) + 1e-9);
-const logTicks = { callback: (v) => ([1, 2, 5].some((m) => Math.abs(mantissa(v) - m) < 1e-6) ? Number(v.toPrecision(3)) : '') };
+const logTicks = (label = tick) => ({ callback: (v) => ([1, 2, 5].some((m) => Math.abs(mantissa(v) - m) < 1e-6) ? label(v) : '') });
+/** A log axis's grid: 1, 2, …, 9 times a power of ten only (not 21, 22, … between 20 and 30). */
+const tidyLogTicks = (scale) => {
+  scale.ticks = scale.ticks.filter((t) => Math.abs(mantissa(t.value) - Math.round(mantissa(t.value))) < 1e-6);
+};
 /** The smallest 1, 2 or 5 times a power of ten that is at least v (v > 0). */
 const niceAbove = (v) => {
   const p = 10 ** Math.floor(Math.log10(v));
   return [1, 2, 5, 10].map((m) => m * p).find((x) => x >= v * (1 - 1e-9));
 };
+/** The largest 1, 2 or 5 times a power of ten that is at most v (v > 0). */
+const niceBelow = (v) => {
+  const p = 10 ** Math.floor(Math.log10(v));
+  return [10, 5, 2, 1].map((m) => m * p).find((x) => x <= v * (1 + 1e-9));
+};
 
-const fmt = (x, digits = 0) => x.toLocaleString('en', { maximumFractionDigits: digits });
 /** 0.98 → "98 %", 0.985 → "98.5 %". */
-const percent = (fraction) => `${fmt(100 * fraction, 2)} %`;
+const percent = (fraction) => `${(100 * fraction).toLocaleString('en', { maximumFractionDigits: 2 })} %`;
+/** A measured value with at most `digits` decimals ("13.2", "3.9·10¹⁹"). */
+const fmt = (x, digits = 0) => (Math.abs(x) >= 1e4 || !Number.isFinite(x) ? number(x) : x.toLocaleString('en', { maximumFractionDigits: digits }));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -47,17 +62,130 @@ function applyTheme() {
   Chart.defaults.borderColor = dark ? 'rgba(255, 255, 255, 0.16)' : 'rgba(0, 0, 0, 0.1)';
 }
 
-/** Options every chart shares: no animation, sized by its container, data given as {x, y}. */
+/** Lines of `text` no wider than `width` px in `font`, broken between words ("96 %" kept whole). */
+function wrapText(ctx, text, width, font) {
+  ctx.save();
+  ctx.font = font;
+  const lines = [];
+  let line = '';
+  for (const word of text.replace(/ %/g, '\u00a0%').split(' ')) {
+    const longer = line ? `${line} ${word}` : word;
+    if (line && ctx.measureText(longer).width > width) {
+      lines.push(line);
+      line = word;
+    } else line = longer;
+  }
+  if (line) lines.push(line);
+  ctx.restore();
+  return lines;
+}
+
+/** Space the PNG button (files.js, style.css: top right of the figure) takes from a title's either side. */
+function buttonSpace(chart) {
+  const button = chart.canvas.parentElement?.querySelector(':scope > button.png');
+  if (!button) return document.documentElement.classList.contains('embed') ? 0 : 44; // not added yet
+  return button.offsetWidth ? button.offsetWidth + 6 : 0; // hidden in an embed
+}
+
+/** Sets the chart's title (`chart.$title`, or `text`) as lines that fit its width between the PNG button's space either side. */
+function retitle(chart, text = chart.$title, width = chart.width) {
+  const title = chart.options.plugins.title;
+  // While the chart is being made (its first resize), its title is still the one it was given.
+  chart.$title = text ?? [title.text].flat().join(' ');
+  const font = { ...Chart.defaults.font, ...title.font };
+  const lines = wrapText(chart.ctx, chart.$title, Math.max(80, width - 2 * buttonSpace(chart) - 8),
+    `${font.weight ?? 'bold'} ${font.size}px ${font.family}`);
+  title.text = lines.length === 1 ? lines[0] : lines;
+}
+
+/** Redraws a chart, its title wrapped to its width first. */
+function update(chart) {
+  retitle(chart);
+  chart.update();
+}
+
+/**
+ * Options every chart shares: no animation, sized by its container, data given as {x, y}; a
+ * title that wraps (see `retitle`); no legend entry for a series without a point unless it
+ * says `legendOnly` (a line drawn by a plugin).
+ */
 const baseOptions = ({ title, legend, tooltip }) => ({
   animation: false,
   responsive: true,
   maintainAspectRatio: false,
   parsing: false,
-  plugins: { title: { display: true, text: title }, legend: { position: 'bottom', ...legend }, tooltip },
+  onResize: (chart, size) => retitle(chart, chart.$title, size.width),
+  layout: { padding: { top: 2, right: 6 } },
+  plugins: {
+    title: { display: true, text: title, font: { size: 12, weight: 'bold' } },
+    legend: {
+      position: 'bottom',
+      ...legend,
+      labels: {
+        ...legend?.labels,
+        filter: (item, data) => {
+          const dataset = data.datasets[item.datasetIndex];
+          return Boolean(dataset?.legendOnly || dataset?.data.length);
+        },
+      },
+    },
+    tooltip,
+  },
 });
 
+/** A new chart with its title wrapped to its width. */
+function chartOn(canvas, config) {
+  const title = config.options.plugins.title.text;
+  const chart = new Chart(canvas, config);
+  chart.$title = title;
+  update(chart);
+  return chart;
+}
+
+/**
+ * A log axis's range over `values` (those > 0), with `fraction` of it to spare either side (so a
+ * marker at either end is drawn whole), widened to 1, 2 or 5 times a power of ten.
+ */
+function logRange(values, fraction = 0.125) {
+  const ys = values.filter((v) => Number.isFinite(v) && v > 0);
+  if (!ys.length) return { min: undefined, max: undefined };
+  const lo = Math.log10(Math.min(...ys));
+  const hi = Math.log10(Math.max(...ys));
+  const spare = fraction * Math.max(hi - lo, 0.5);
+  return { min: niceBelow(10 ** (lo - spare)), max: niceAbove(10 ** (hi + spare)) };
+}
+
+/** Fits a per-epoch chart's axes to its points: epochs with room either side; a log axis as `logRange`. */
+function fitPerEpoch(chart) {
+  const points = chart.data.datasets.flatMap((d) => d.data);
+  const { x, y } = chart.options.scales;
+  if (chart.$xIntegers) {
+    const xs = points.map((p) => p.x).filter(Number.isFinite);
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    const spare = Math.max(0.3, 0.04 * (hi - lo));
+    x.min = xs.length ? Math.max(0, lo - spare) : undefined;
+    x.max = xs.length ? hi + spare : undefined;
+  }
+  // Small markers: a sixteenth of the range to spare either side.
+  if (y.type === 'logarithmic') Object.assign(y, logRange(points.map((p) => p.y), 1 / 16));
+}
+
+/** An axis's ticks: its whole numbers in range, at most about one per 40 px (1, 2, 5 × 10ⁿ apart). */
+function wholeTicks(scale) {
+  const lo = Math.ceil(scale.min);
+  const hi = Math.floor(scale.max);
+  if (!(hi >= lo)) return;
+  const room = Math.max(1, Math.floor((scale.isHorizontal() ? scale.width : scale.height) / 40));
+  let step = 1;
+  while ((hi - lo) / step + 1 > room) step = niceAbove(step * 1.01);
+  const ticks = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) ticks.push({ value: v });
+  scale.ticks = ticks;
+}
+
 function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xIntegers = false }) {
-  return new Chart(canvas, {
+  const chart = chartOn(canvas, {
     type: 'line',
     data: { datasets: [] },
     options: {
@@ -73,21 +201,77 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xInteger
         },
       }),
       scales: {
-        // Epochs are whole numbers: no 0.5 ticks, and the axis starts at the first epoch.
-        x: { type: 'linear', title: { display: true, text: x }, min: xIntegers ? undefined : 0, ticks: { precision: xIntegers ? 0 : undefined } },
+        // Epochs are whole numbers: no 0.5 ticks, and the axis spans the epochs drawn (fitPerEpoch);
+        // a time axis starts at 0 and has a little room after its last point.
+        x: xIntegers
+          ? { type: 'linear', title: { display: true, text: x }, ticks: { precision: 0, callback: countTick }, afterBuildTicks: wholeTicks }
+          : { type: 'linear', title: { display: true, text: x }, min: 0, grace: '4%', ticks: { callback: tick } },
         y: {
           type: yType,
           title: { display: true, text: y },
           min: yMin,
           max: yMax,
-          ticks: yType === 'logarithmic' ? logTicks : {},
+          // Room below the lowest point (an accuracy axis ends at 100 %: markers there are drawn unclipped).
+          grace: yType === 'logarithmic' ? undefined : '5%',
+          afterBuildTicks: yType === 'logarithmic' ? tidyLogTicks : undefined,
+          ticks: yType === 'logarithmic' ? logTicks() : { callback: tick },
         },
       },
     },
   });
+  chart.$xIntegers = xIntegers;
+  return chart;
 }
 
-/** Draws `chart.$vline = { x, label, colour }` as a dashed vertical line across the plot, labelled at its top. */
+/** The boxes (left, top, right, bottom, in px) of the markers drawn on a chart. */
+function markerBoxes(chart) {
+  const boxes = [];
+  chart.data.datasets.forEach((_, i) => {
+    if (!chart.isDatasetVisible(i)) return;
+    for (const point of chart.getDatasetMeta(i).data) {
+      const r = (point.options?.radius ?? 3) + (point.options?.borderWidth ?? 1) / 2 + 2;
+      if (Number.isFinite(point.x) && Number.isFinite(point.y)) boxes.push({ left: point.x - r, top: point.y - r, right: point.x + r, bottom: point.y + r });
+    }
+  });
+  return boxes;
+}
+
+const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+/**
+ * Where the label of a vertical line at `px` goes: right or left of the line, on one line, else on
+ * two, else only its last line's words (the legend says the rest), at the plot's top, its bottom,
+ * or as near the top as it can: the first place inside the plot clear of every marker, else the
+ * first inside the plot. Returns `{ lines, left, top, width, height }` (left and top of its box).
+ */
+function placeLabel(ctx, area, px, label, markers) {
+  const LINE = 14;
+  const words = label.split(' ');
+  const widthOf = (lines) => Math.max(...lines.map((l) => ctx.measureText(l).width));
+  // The two-line split whose longer line is shortest.
+  const splits = words.slice(1).map((_, i) => [words.slice(0, i + 1).join(' '), words.slice(i + 1).join(' ')]);
+  const two = splits.reduce((a, b) => (widthOf(b) < widthOf(a) ? b : a), splits[0] ?? [label]);
+  const variants = [[label], two, [two.at(-1)]];
+  const places = [];
+  for (const lines of variants) {
+    const width = widthOf(lines);
+    const height = LINE * lines.length;
+    const tops = [area.top + 4, area.bottom - 4 - height];
+    for (let top = area.top + 10; top < area.bottom - 4 - height; top += 6) tops.push(top);
+    for (const top of tops) {
+      for (const left of [px + 5, px - 5 - width]) places.push({ lines, left, top, width, height });
+    }
+  }
+  const inside = (p) => p.left >= area.left + 2 && p.left + p.width <= area.right - 2 && p.top >= area.top && p.top + p.height <= area.bottom;
+  const clear = (p) => !markers.some((m) => overlaps(m, { left: p.left - 2, top: p.top - 1, right: p.left + p.width + 2, bottom: p.top + p.height + 1 }));
+  const best = places.find((p) => inside(p) && clear(p)) ?? places.find(inside);
+  if (best) return best;
+  // Wider than the plot either side of the line: its last words, kept inside the plot.
+  const p = places.at(-1);
+  return { ...p, left: Math.min(Math.max(p.left, area.left + 2), area.right - 2 - p.width) };
+}
+
+/** Draws `chart.$vline = { x, label, colour }` as a dashed vertical line across the plot, labelled clear of the markers. */
 const verticalLine = {
   id: 'batchlabVerticalLine',
   afterDatasetsDraw(chart) {
@@ -106,11 +290,11 @@ const verticalLine = {
     ctx.lineTo(px, area.bottom);
     ctx.stroke();
     ctx.setLineDash([]);
-    ctx.font = '12px system-ui, sans-serif';
-    const right = px + 4 + ctx.measureText(line.label).width <= area.right;
-    ctx.textAlign = right ? 'left' : 'right';
+    ctx.font = `12px ${Chart.defaults.font.family}`;
+    const place = placeLabel(ctx, area, px, line.label, markerBoxes(chart));
+    ctx.textAlign = 'left';
     ctx.textBaseline = 'top';
-    ctx.fillText(line.label, right ? px + 4 : px - 4, area.top + 12);
+    place.lines.forEach((text, i) => ctx.fillText(text, place.left, place.top + 1 + 14 * i));
     ctx.restore();
   },
 };
@@ -120,7 +304,7 @@ const verticalLine = {
  * log2(batch size) with a tick at every power of two, labelled 1, 2, 4, …, 65,536.
  */
 function batchChart(canvas, { title, y, yType = 'linear', yMin, yMax, yIntegers = false }) {
-  return new Chart(canvas, {
+  const chart = chartOn(canvas, {
     type: 'line',
     data: { datasets: [] },
     plugins: [verticalLine],
@@ -141,12 +325,27 @@ function batchChart(canvas, { title, y, yType = 'linear', yMin, yMax, yIntegers 
         x: {
           type: 'linear',
           title: { display: true, text: 'Batch size (log scale)' },
-          ticks: { autoSkip: true, maxRotation: 0, callback: (v) => (Number.isInteger(v) ? fmt(2 ** v) : '') },
-          // A tick at every power of two in range (the range has half a power of two to spare either side).
+          // Every `step`-th power of two labelled (1, 8, 64, 512, … on a narrow chart), so labels never crowd.
+          ticks: {
+            autoSkip: false,
+            maxRotation: 0,
+            callback(v) {
+              return Number.isInteger(v) && v >= 0 && v % (this.$labelStep ?? 1) === 0 ? count(2 ** v) : '';
+            },
+          },
+          // A tick (and grid line) at every power of two in range (the range has room either side).
           afterBuildTicks: (scale) => {
             const ticks = [];
             for (let v = Math.ceil(scale.min); v <= Math.floor(scale.max); v++) ticks.push({ value: v });
             scale.ticks = ticks;
+            // About 7 px a character, and 10 px between labels.
+            const half = (v) => 3.5 * count(2 ** v).length;
+            const px = (scale.width || 300) / (scale.max - scale.min);
+            const fits = (step) => {
+              const vs = ticks.map((t) => t.value).filter((v) => v >= 0 && v % step === 0);
+              return vs.every((v, i) => i === 0 || half(vs[i - 1]) + half(v) + 10 <= step * px);
+            };
+            scale.$labelStep = [1, 2, 3, 4, 5, 6, 8, 10].find(fits) ?? 12;
           },
         },
         y: {
@@ -154,17 +353,49 @@ function batchChart(canvas, { title, y, yType = 'linear', yMin, yMax, yIntegers 
           title: { display: true, text: y },
           min: yMin,
           max: yMax,
-          // Most log ticks have no label: skipping ticks would drop the labelled ones.
-          ticks: yType === 'logarithmic' ? { ...logTicks, autoSkip: false } : { precision: yIntegers ? 0 : undefined },
+          afterBuildTicks: yType === 'logarithmic' ? tidyLogTicks : undefined,
+          // Most log ticks have no label: skipping ticks would drop the labelled ones. Steps and
+          // epochs are counts ("20,000"); times and accuracies measured values ("2·10⁴").
+          ticks: yType === 'logarithmic'
+            ? { ...logTicks(yIntegers ? countTick : tick), autoSkip: false }
+            : { precision: yIntegers ? 0 : undefined, callback: yIntegers ? countTick : tick },
         },
       },
     },
   });
+  chart.$yIntegers = yIntegers;
+  return chart;
+}
+
+/**
+ * Fits an across-batch-size chart's y axis to its points (and `extra` values), markers whole: a log axis as
+ * `logRange`; a count from 0 with room above; an accuracy up to 100 % (markers there unclipped)
+ * with room below, from a multiple of 5 %.
+ */
+function fitBatchY(chart, extra = []) {
+  const y = chart.options.scales.y;
+  const ys = [...chart.data.datasets.flatMap((d) => d.data.map((p) => p.y)), ...extra].filter(Number.isFinite);
+  if (y.type === 'logarithmic') {
+    Object.assign(y, logRange(ys));
+    return;
+  }
+  if (!ys.length) {
+    if (chart.$yIntegers) y.max = undefined;
+    else y.min = undefined;
+    return;
+  }
+  const lo = Math.min(...ys);
+  const hi = Math.max(...ys);
+  if (chart.$yIntegers) {
+    y.max = hi + Math.max(0.5, 0.1 * hi);
+  } else {
+    y.min = Math.max(0, Math.floor((lo - 0.12 * Math.max(hi - lo, 10)) / 5) * 5);
+  }
 }
 
 /** Name of a run or record: "64", or "64 (restarted on the CPU)" for a `series`. */
-const runName = (r) => (r.series ? `${fmt(r.batchSize)} ${r.series.slice(String(r.batchSize).length + 1)}` : fmt(r.batchSize));
-const lineLabel = (r) => `batch size ${r.series ?? fmt(r.batchSize)}`;
+const runName = (r) => (r.series ? `${count(r.batchSize)} ${r.series.slice(String(r.batchSize).length + 1)}` : count(r.batchSize));
+const lineLabel = (r) => `batch size ${r.series ?? count(r.batchSize)}`;
 
 /**
  * Creates the charts on the given canvases and returns `{ reset(), add(record),
@@ -192,7 +423,7 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
   const accuracyChart = perEpoch[0].chart;
   const normalisedChart = lineChart(normalised, { title: 'Test accuracy against normalised training time', x: 'Training time (normalised)', y: 'Test accuracy (%)', yMax: 100 });
   const epochsChart = batchChart(epochsToTarget, { title: 'Epochs to reach the target', y: 'Epochs', yMin: 0, yIntegers: true });
-  const stepsChart = batchChart(stepsToTarget, { title: 'Steps to reach the target (log scale)', y: 'Training steps', yType: 'logarithmic' });
+  const stepsChart = batchChart(stepsToTarget, { title: 'Steps to reach the target (log scale)', y: 'Training steps', yType: 'logarithmic', yIntegers: true });
   const timeChart = batchChart(timeToTarget, { title: 'Training time to reach the target (log scale)', y: 'Training time (s)', yType: 'logarithmic' });
   const finalChart = batchChart(finalAccuracy, { title: 'Final and best test accuracy', y: 'Test accuracy (%)', yMax: 100 });
 
@@ -208,6 +439,13 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
   let runs = [];
   /** the imported sweep's run summaries (setComparison), drawn dashed */
   let comparison = [];
+  /** the sweep's batch sizes (setRuns, setBatchSizes), for the across-batch-size axis */
+  let batchSizes = [];
+  /** Redraws a per-epoch chart, its axes fitted to its points. */
+  const redraw = (chart) => {
+    fitPerEpoch(chart);
+    update(chart);
+  };
 
   const keyOf = (r) => r.series ?? r.batchSize;
   function indexOf(key) {
@@ -244,6 +482,8 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
         // An imported sweep's lines are dashed.
         borderDash: record.imported ? [7, 4] : undefined,
         tension: 0,
+        // Markers at an axis's end (100 %, say) are drawn whole.
+        clip: false,
       };
       // Keep the lines in the order their runs started, whichever chart saw them first.
       chart.data.datasets.push(dataset);
@@ -286,10 +526,13 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     }
     // Diverged runs keep their "(diverged)" entry in the legend even without a finished epoch.
     for (const { run } of divergedIn.values()) datasetFor(normalisedChart, run).label = labelFor(run);
-    normalisedChart.update();
+    fitPerEpoch(normalisedChart);
+    update(normalisedChart);
   }
 
   /** A point of an across-batch-size chart for `run` at height y. */
+  /** Epochs and steps are counts; seconds a measurement. */
+  const amount = (x, what) => (what === 's' ? fmt(x, 1) : count(x));
   const at = (run, y, text) => ({ x: Math.log2(run.batchSize), y, name: `Batch size ${runName(run)}`, text });
 
   /**
@@ -308,10 +551,9 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     const highest = ys.length ? Math.max(...ys) : (log ? 10 : 1);
     const top = log ? niceAbove(1.3 * highest) : (unit === 'epochs' ? Math.ceil(highest) + 1 : 1.15 * highest);
     const misses = notReached.length + diverged.length;
-    chart.options.scales.y.max = misses ? top : undefined;
     const datasets = [{
       label: `reached ${targetText}`,
-      data: reached.map((r) => at(r, r[value], `${fmt(r[value], unit === 'epochs' ? 0 : 1)} ${what}`)),
+      data: reached.map((r) => at(r, r[value], `${amount(r[value], what)} ${what}`)),
       borderColor: REACHED,
       backgroundColor: REACHED,
       pointRadius: 4,
@@ -321,7 +563,7 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     if (notReached.length) {
       datasets.push({
         label: `not reached (drawn at the top)`,
-        data: notReached.map((r) => at(r, top, `not reached in ${fmt(r[total], unit === 'epochs' ? 0 : 1)} ${what} (${r.status})`)),
+        data: notReached.map((r) => at(r, top, `not reached in ${amount(r[total], what)} ${what} (${r.status})`)),
         showLine: false,
         borderColor: NOT_REACHED,
         backgroundColor: 'transparent',
@@ -350,10 +592,12 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     const theirs = comparison.filter((r) => r[value] != null && r[value] > 0).sort((a, b) => a.batchSize - b.batchSize);
     if (theirs.length) {
       datasets.push(importedLine(`reached ${targetText} (imported sweep)`,
-        theirs.map((r) => at(r, r[value], `${fmt(r[value], unit === 'epochs' ? 0 : 1)} ${what} (imported)`))));
+        theirs.map((r) => at(r, r[value], `${amount(r[value], what)} ${what} (imported)`))));
     }
     chart.data.datasets = datasets;
-    setBatchRange(chart);
+    // Markers "at the top" are at the top even when no run reached the target: the axis then
+    // reaches down a decade below them (a log axis) or to 0.
+    fitBatchY(chart, reached.length || theirs.length || !misses ? [] : [log ? top / 10 : 0]);
   }
 
   /** The imported sweep's line on an across-batch-size chart: dashed, hollow diamonds. */
@@ -369,14 +613,33 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     tension: 0,
   });
 
-  /** Fits the log2 batch-size axis to the runs (and the noise-scale line), half a power of two either side. */
-  function setBatchRange(chart) {
-    const xs = [...runs, ...comparison].map((r) => Math.log2(r.batchSize));
-    if (chart.$vline) xs.push(chart.$vline.x);
-    const x = chart.options.scales.x;
-    x.min = xs.length ? Math.floor(Math.min(...xs)) - 0.5 : undefined;
-    x.max = xs.length ? Math.ceil(Math.max(...xs)) + 0.5 : undefined;
-    chart.update();
+  /**
+   * Gives the four across-batch-size charts one log2 batch-size axis: the sweep's batch sizes
+   * (setRuns's `batchSizes`, so that the axis does not move as runs finish), the runs', the
+   * imported sweep's and the noise scale's, with room either side for a marker (at least half a
+   * power of two); then redraws them.
+   */
+  function setBatchRange() {
+    const across = [epochsChart, stepsChart, timeChart, finalChart];
+    const xs = [...batchSizes, ...runs.map((r) => r.batchSize), ...comparison.map((r) => r.batchSize)]
+      .filter((b) => b > 0).map(Math.log2);
+    if (stepsChart.$vline) xs.push(stepsChart.$vline.x);
+    let min;
+    let max;
+    if (xs.length) {
+      const lo = Math.min(...xs);
+      const hi = Math.max(...xs);
+      // Room for a marker 16 px wide at either end: m·w/(span + 2m) ≥ 16 px on the narrowest plot.
+      const width = Math.min(...across.map((c) => c.chartArea?.width ?? c.width - 70));
+      const spare = Math.min(2, width > 40 ? Math.max(0.5, (16 * Math.max(hi - lo, 1)) / (width - 32)) : 0.5);
+      min = lo - spare;
+      max = hi + spare;
+    }
+    for (const chart of across) {
+      chart.options.scales.x.min = min;
+      chart.options.scales.x.max = max;
+      update(chart);
+    }
   }
 
   let targetText = 'the target';
@@ -384,20 +647,20 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
   function drawRuns() {
     const target = runs.find((r) => r.target != null)?.target;
     targetText = target != null ? percent(target) : 'the target';
-    epochsChart.options.plugins.title.text = `Epochs to reach ${targetText} test accuracy`;
-    stepsChart.options.plugins.title.text = `Steps to reach ${targetText} test accuracy (log scale)`;
-    timeChart.options.plugins.title.text = `Training time to reach ${targetText} test accuracy (log scale)`;
+    epochsChart.$title = `Epochs to reach ${targetText} test accuracy`;
+    stepsChart.$title = `Steps to reach ${targetText} test accuracy (log scale)`;
+    timeChart.$title = `Training time to reach ${targetText} test accuracy (log scale)`;
 
     drawToTarget(epochsChart, { value: 'targetEpoch', total: 'epochs', what: 'epochs', unit: 'epochs' });
 
     const noise = runs.map((r) => r.noiseScale).filter((n) => n != null && n > 0);
     const noiseScale = noise.length ? median(noise) : null;
-    const noiseLabel = noiseScale != null ? `gradient noise scale ≈ ${fmt(noiseScale)}` : null;
+    const noiseLabel = noiseScale != null ? `gradient noise scale ≈ ${count(noiseScale)}` : null;
     stepsChart.$vline = noiseScale != null ? { x: Math.log2(noiseScale), label: noiseLabel, colour: NOT_REACHED } : null;
     drawToTarget(stepsChart, {
       value: 'targetSteps', total: 'steps', what: 'steps', log: true,
-      // An empty dataset only for the legend entry of the dashed line.
-      extra: () => (noiseLabel ? [{ label: noiseLabel, data: [], borderColor: NOT_REACHED, backgroundColor: 'transparent', borderDash: [6, 4], pointStyle: 'line', borderWidth: 1.5 }] : []),
+      // An empty dataset only for the legend entry of the dashed line (drawn by verticalLine).
+      extra: () => (noiseLabel ? [{ label: noiseLabel, data: [], legendOnly: true, borderColor: NOT_REACHED, backgroundColor: 'transparent', borderDash: [6, 4], pointStyle: 'line', borderWidth: 1.5 }] : []),
     });
 
     drawToTarget(timeChart, {
@@ -430,6 +693,8 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
       pointRadius: 4,
       pointHoverRadius: 6,
       tension: 0,
+      // Markers near 100 %, the axis's end, are drawn whole.
+      clip: false,
     });
     finalChart.data.datasets = [
       accuracyLine('finalTestAccuracy', 'final test accuracy', REACHED, 'circle'),
@@ -440,14 +705,15 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
       finalChart.data.datasets.push(importedLine('final test accuracy (imported sweep)',
         theirs.map((r) => at(r, 100 * r.finalTestAccuracy, `${percent(r.finalTestAccuracy)} (imported)`))));
     }
-    setBatchRange(finalChart);
+    fitBatchY(finalChart);
+    setBatchRange();
   }
 
   const all = () => [...perEpoch.map((c) => c.chart), normalisedChart, epochsChart, stepsChart, timeChart, finalChart];
   // Follow the reader's colour scheme as it changes.
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
     applyTheme();
-    for (const chart of all()) chart.update();
+    for (const chart of all()) update(chart);
   });
 
   return {
@@ -458,10 +724,12 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
       records = [];
       runs = [];
       comparison = [];
+      batchSizes = [];
       for (const chart of all()) {
         chart.data.datasets = [];
         chart.$vline = null;
-        chart.update();
+        if (perEpoch.some((c) => c.chart === chart)) fitPerEpoch(chart);
+        update(chart);
       }
       drawRuns();
       drawNormalised();
@@ -475,13 +743,13 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
         // A log axis cannot show 0 or NaN: a diverged loss is left out of the loss chart.
         if (!Number.isFinite(p.y) || (chart.options.scales.y.type === 'logarithmic' && p.y <= 0)) continue;
         datasetFor(chart, record).data.push(p);
-        if (draw) chart.update();
+        if (draw) redraw(chart);
       }
       if (draw) drawNormalised();
     },
     /** Draws the per-epoch charts (after records added with `draw: false`). */
     draw() {
-      for (const { chart } of perEpoch) chart.update();
+      for (const { chart } of perEpoch) redraw(chart);
       drawNormalised();
     },
     diverged(batchSize, epoch, series, { imported = false, draw = true } = {}) {
@@ -494,13 +762,23 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
       line.data = line.data.filter((p) => !p.diverged);
       line.data.push({ x: epoch, y: CHANCE, diverged: true });
       if (!draw) return;
-      for (const { chart } of perEpoch) chart.update();
+      for (const { chart } of perEpoch) redraw(chart);
       drawNormalised();
     },
-    setRuns(summaries) {
+    /**
+     * `batchSizes`: the sweep's batch sizes (numbers), trained or not yet, so that the charts
+     * across batch sizes keep one axis while the sweep runs; left out, the last ones given stay.
+     */
+    setRuns(summaries, batchSizesOfSweep) {
       runs = summaries.map((r) => ({ ...r }));
+      if (Array.isArray(batchSizesOfSweep)) batchSizes = batchSizesOfSweep.filter((b) => Number.isFinite(b) && b > 0);
       drawRuns();
       drawNormalised();
+    },
+    /** The sweep's batch sizes (see setRuns), e.g. when a sweep starts. */
+    setBatchSizes(sizes) {
+      batchSizes = (sizes ?? []).filter((b) => Number.isFinite(b) && b > 0);
+      drawRuns();
     },
     /** Draws an imported sweep's run summaries as one more (dashed) line on each across-batch-size chart; [] removes it. */
     setComparison(summaries) {

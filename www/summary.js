@@ -1,9 +1,11 @@
 // The table of runs (one row per batch size, from the run summaries) and the list of findings.
-// Text only: every value goes in through textContent, never as HTML.
+// Text only: every value goes in through textContent, never as HTML. Counts are grouped
+// ("60,000"); measured values of 10,000 and more are written "3.9·10¹⁹" (format.js).
 
-const fmt = (x, digits = 0) => x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+import { number, count, significant } from './format.js';
+
 const percent = (fraction) => (fraction == null ? '—' : `${(100 * fraction).toFixed(2)} %`);
-const orNotReached = (x, digits) => (x == null ? 'not reached' : fmt(x, digits));
+const orNotReached = (x, write) => (x == null ? 'not reached' : write(x));
 
 const OPTIMISERS = {
   sgd: 'SGD', momentum: 'SGD with momentum', nesterov: 'SGD with Nesterov momentum', rmsprop: 'RMSProp',
@@ -42,18 +44,18 @@ export function renderRuns(tbody, runs) {
     const row = document.createElement('tr');
     row.className = `run-${r.status}`;
     const cells = [
-      [r.series ? `${fmt(r.batchSize)} ${r.series.slice(String(r.batchSize).length + 1)}` : fmt(r.batchSize)],
-      [r.learningRate == null ? '—' : `${Number(r.learningRate.toPrecision(4))}${POLICIES[r.lrPolicy] ?? ''}`],
+      [r.series ? `${count(r.batchSize)} ${r.series.slice(String(r.batchSize).length + 1)}` : count(r.batchSize)],
+      [r.learningRate == null ? '—' : `${significant(r.learningRate, 4)}${POLICIES[r.lrPolicy] ?? ''}`],
       [OPTIMISERS[r.optimizer] ?? String(r.optimizer ?? '—'), 'text'],
       [status(r), 'status'],
-      [fmt(r.epochs ?? 0)],
-      [orNotReached(r.targetEpoch, 0)],
-      [orNotReached(r.targetSteps, 0)],
-      [orNotReached(r.targetSeconds, 1)],
+      [count(r.epochs ?? 0)],
+      [orNotReached(r.targetEpoch, count)],
+      [orNotReached(r.targetSteps, count)],
+      [orNotReached(r.targetSeconds, (s) => number(s, 1))],
       [percent(r.bestTestAccuracy)],
       [percent(r.finalTestAccuracy)],
-      [r.samplesPerSecond == null || !r.epochs ? '—' : fmt(r.samplesPerSecond, 0)],
-      [r.noiseScale == null ? '—' : fmt(r.noiseScale, 0)],
+      [r.samplesPerSecond == null || !r.epochs ? '—' : count(r.samplesPerSecond)],
+      [r.noiseScale == null ? '—' : count(r.noiseScale)],
     ];
     for (const [text, cls] of cells) {
       const cell = row.insertCell();
