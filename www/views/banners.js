@@ -27,6 +27,9 @@ export function createBanners(store, actions) {
   $('continue-cpu').addEventListener('click', () => actions.continueSweep('cpu'));
   $('continue-gpu').addEventListener('click', () => actions.continueSweep('webgpu'));
 
+  /** The aspects of the store (see sweep-store.js) these banners show. */
+  const SHOWN = ['notice', 'saved', 'status', 'storage', 'banner', 'estimate', 'keep'];
+
   function render(state) {
     // Text only: nothing from the URL is ever parsed as HTML.
     setText(notice, state.notice ?? '');
@@ -51,5 +54,7 @@ export function createBanners(store, actions) {
   }
 
   render(store.state);
-  store.subscribe(render);
+  store.subscribe((state, changes) => {
+    if (SHOWN.some((aspect) => changes.has(aspect))) render(state);
+  });
 }

@@ -66,7 +66,8 @@ export function createSharePanel(store, actions, controls) {
   clearSaved.addEventListener('click', () => actions.clearSaved());
   addPngButtons(document);
 
-  store.subscribe((state) => {
+  store.subscribe((state, changes) => {
+    if (!['status', 'sweep', 'runs', 'record', 'comparison'].some((aspect) => changes.has(aspect))) return;
     // Export is possible once a sweep has a run.
     const none = !state.sweep || (state.results.length === 0 && state.runs.length === 0);
     for (const button of Object.values(exports)) button.disabled = none;
