@@ -1,0 +1,209 @@
+// The reader's actions and the worker's answers, turned into store events and worker requests:
+// start, stop, resume, continue after a lost device, estimate, export, import, clear. Every
+// worker message goes to the store here; what follows from one (a fresh worker after a
+// failure, autorun, a preset's estimate, asking for findings) happens here too.
+// Must NOT: touch the DOM (the controls aside, through controls.js), or change state other
+// than by `store.apply`.
+import { isBusy, unfinished } from './sweep-store.js';
+import { linkFor, reflect } from './share.js';
+import { aboutImport } from './wording.js';
+
+/** How long Stop waits for the worker to finish its chunk before ending the worker outright. */
+const STOP_GRACE_MS = 1000;
+
+/**
+ * The page's actions over `store` (sweep-store.js), `client` (worker-client.js), `controls`
+ * (controls.js) and `persist` (persist.js); `embed`: the compact page (its address stays as
+ * given); `autorun`: the page was opened with `autorun=1`.
+ */
+export function createActions({ store, client, controls, persist, embed, autorun }) {
+  let stopTimer = null;
+  const busy = () => isBusy(store.state.status);
+
+  store.subscribe((state, changes) => {
+    if (!isBusy(state.status) && stopTimer) {
+      clearTimeout(stopTimer);
+      stopTimer = null;
+    }
+    if (changes.has('findingsWanted')) requestFindings(state);
+  });
+
+  /** Asks the worker for the six findings of the runs so far (they arrive as a message). */
+  function requestFindings(state) {
+    const finished = state.runs.filter((r) => r.status !== 'running');
+    if (finished.length === 0) return;
+    client.post({ type: 'findings', runs: finished, testSize: state.sweep?.settings?.testSize ?? 10_000 });
+  }
+
+  /** A message from the current worker. */
+  function received(m) {
+    const { autoran, estimating } = store.state;
+    store.apply(m);
+    switch (m.type) {
+      case 'settings':
+        controls.fill(m.settings);
+        // `autorun=1` is honoured once, for the URL's settings (the first answer) — unless a
+        // saved sweep is on the page: a reload or a second visit must not replace it unasked.
+        if (!autoran && autorun) {
+          persist.restored.then(() => (store.state.saved ? store.apply({ type: 'held', settings: m.settings }) : start()));
+        } else if (m.estimate) {
+          // A preset was picked: the address bar follows the controls it filled.
+          controls.changed();
+          estimateDuration();
+        }
+        break;
+      case 'settingsError':
+        if (m.defaults && !estimating) controls.fillRefused(m.defaults);
+        controls.focus(m.parameter);
+        break;
+      case 'error':
+      case 'deviceLost':
+      case 'panic':
+      case 'workerFailed':
+        // A fresh worker (a fresh wasm instance and GPU device) for the next Start.
+        client.renew();
+        break;
+    }
+  }
+
+  /**
+   * Asks the worker to start a sweep of `params`; `keep` keeps the results so far (a
+   * continuation; `why` ends the label of a run that restarts). Nothing is cleared until the
+   * worker has accepted the settings (`started`): a refused Start loses nothing.
+   */
+  function run(params, { keep, why }) {
+    if (busy() || !store.state.ready) return;
+    // A worker that has started WebGPU gets replaced: its device may have been lost since (a GPU
+    // reset while idle), and burn cannot start a second device in one worker.
+    if (client.triedWebGpu) client.renew();
+    store.apply({ type: 'startRequested', params, keep, why });
+    client.post({ type: 'start', params });
+  }
+
+  function start() {
+    const params = controls.params();
+    // An embed keeps the address it was given: it names the embed's saved sweep.
+    if (!embed) reflect(params);
+    run(params, { keep: false });
+  }
+
+  /** Trains the sweep's unfinished runs on `backend`, appending to the results. False when none is left. */
+  function continueRuns(backend, why) {
+    const left = unfinished(store.state);
+    if (left.length === 0) return false;
+    run({ ...store.state.sweep.params, batch: left.join(','), backend }, { keep: true, why });
+    return true;
+  }
+
+  /** After a lost GPU device: trains the batch sizes not finished, on 'cpu' or 'webgpu' (a new device). */
+  function continueSweep(backend) {
+    const { state } = store;
+    if (busy() || !state.lostDevice || !state.sweep?.settings) return false;
+    if (!['cpu', 'webgpu'].includes(backend)) return false;
+    return continueRuns(backend, backend === 'cpu' ? 'on the CPU' : 'on a new GPU device');
+  }
+
+  /** Trains the page's sweep's unfinished runs (restored after a reload, or stopped). */
+  function resume() {
+    const { state } = store;
+    if (busy() || !state.ready || !state.sweep || state.sweep.imported) return false;
+    // The backend is the reader's choice now (the saved one may be a GPU that was lost).
+    return continueRuns(controls.backend, state.saved ? 'after a reload' : 'after a stop');
+  }
+
+  /** Ends the sweep within about a second; every finished epoch is kept. */
+  function stop() {
+    if (!busy() || stopTimer) return;
+    const generation = client.generation;
+    client.post({ type: 'stop' });
+    // A step can take longer than the grace period (a large batch on a slow GPU): then end the
+    // worker outright and start a fresh one for the next sweep.
+    stopTimer = setTimeout(() => {
+      stopTimer = null;
+      if (client.generation !== generation || !busy()) return;
+      client.renew();
+      store.apply({ type: 'stopped' });
+    }, STOP_GRACE_MS);
+  }
+
+  /** Measures a few steps at each batch size of the controls' sweep. False when busy. */
+  function estimateDuration() {
+    if (busy() || !store.state.ready) return false;
+    if (client.triedWebGpu) client.renew();
+    store.apply({ type: 'estimateRequested' });
+    client.post({ type: 'estimate', params: controls.params() });
+    return true;
+  }
+
+  /** The page's sweep as a file's text: 'json', 'epochs.csv' or 'runs.csv'. */
+  async function exportSweep(format = 'json') {
+    const { state } = store;
+    if (!state.sweep || (state.results.length === 0 && state.runs.length === 0)) {
+      throw new Error('Nothing to export yet: no run has started.');
+    }
+    const { origin } = state.sweep;
+    return client.request({
+      type: 'export',
+      format,
+      sweep: {
+        ...(origin?.batchlabVersion ? { batchlabVersion: origin.batchlabVersion } : {}),
+        exportedAt: new Date().toISOString(),
+        link: linkFor(state.sweep.params),
+        userAgent: origin?.userAgent ?? navigator.userAgent,
+        backend: state.backend ?? state.results.at(-1)?.backend ?? null,
+        adapter: state.adapter,
+        settings: state.sweep.settings,
+        results: state.results,
+        runs: state.runs,
+        findings: state.findings,
+      },
+    });
+  }
+
+  /** Reads a JSON export: the page's sweep when it has none ('shown'), else drawn to compare ('compared'). */
+  async function importSweep(text, name = 'the file') {
+    if (store.state.estimating) throw new Error('an estimate is being measured: import the file when it has finished');
+    // A byte-order mark is not part of the JSON.
+    const sweep = await client.request({ type: 'import', text: String(text).replace(/^\uFEFF/, '') });
+    const about = aboutImport(name, sweep);
+    if (store.state.sweep) {
+      store.apply({ type: 'compared', name, sweep, about });
+      return 'compared';
+    }
+    // The link is rebuilt from the checked settings (the file's own `link` is not trusted).
+    controls.fill(sweep.settings);
+    store.apply({ type: 'imported', sweep, params: controls.params(), about });
+    controls.changed(); // the address bar and the share box show its settings
+    return 'shown';
+  }
+
+  /** Forgets the saved sweep and clears the page (not while a sweep runs). */
+  async function clearSaved() {
+    if (busy()) return false;
+    const removal = persist.clear();
+    store.apply({ type: 'cleared' });
+    await removal;
+    return true;
+  }
+
+  return {
+    received,
+    start,
+    stop,
+    resume,
+    continueSweep,
+    estimateDuration,
+    exportSweep,
+    importSweep,
+    clearSaved,
+    removeImported: () => store.apply({ type: 'comparisonRemoved' }),
+    /** Says `text` on the keep line (a file that could not be written or read). */
+    say: (text) => store.apply({ type: 'said', text }),
+    presetPicked: (preset, backend) => client.post({ type: 'parse', params: { preset, backend }, estimate: true }),
+    simulate: {
+      deviceLoss: () => client.post({ type: 'loseDevice' }),
+      panic: (message) => client.post({ type: 'panic', message: String(message ?? 'a test panic') }),
+    },
+    busy,
+  };
+}

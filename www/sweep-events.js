@@ -1,0 +1,242 @@
+// The sweep store's events: one handler per event type, `(state, event, changes)`, that changes
+// the state and records which aspects changed (see sweep-store.js for both lists).
+// Must NOT: touch the DOM, post to the worker, read the controls or storage, or import a view.
+import {
+  epochs, finishedText, progressText, progressFraction, doneText, stoppedText, divergedText, deviceLostText,
+  panicText, savedText, heldText, estimateText,
+} from './wording.js';
+import {
+  isBusy, unfinished, sameSweep, setStatus, setNotice, seriesOf, upsertRun, stopRunning, resetSweep, showSweep, fail, endEstimate, running,
+} from './sweep-state.js';
+
+/** One handler per event type: worker messages first, then the page's own events. */
+export const HANDLERS = {
+  trainerLoading(state, m, changes) {
+    // Before the trainer answers, the status line shows its download, then what it showed.
+    if (state.ready || isBusy(state.status)) return;
+    state.loadingText ??= state.statusText;
+    state.statusText = m.message;
+    state.progress = m.fraction ?? 0;
+    changes.set('status', true).set('progress', true);
+  },
+  settings(state, m, changes) {
+    state.timings.trainerReady ??= performance.now();
+    if (state.loadingText != null) {
+      if (!isBusy(state.status)) state.statusText = state.loadingText;
+      state.progress = 0;
+      changes.set('progress', true);
+    }
+    state.version = m.version;
+    state.ready = true;
+    state.autoran = true;
+    setStatus(state, changes, state.status, state.statusText);
+  },
+  settingsError(state, m, changes) {
+    state.timings.trainerReady ??= performance.now();
+    state.loadingText = null;
+    state.progress = 0;
+    state.autoran = true;
+    state.version = m.version ?? state.version;
+    changes.set('progress', true);
+    // A refused estimate: said where the estimate goes; the sweep's state is untouched.
+    if (state.estimating) return endEstimate(state, changes, `No estimate: ${m.message}`);
+    // Refused on load: the controls are filled with the defaults; Start is enabled.
+    if (m.defaults) state.ready = true;
+    state.pending = null;
+    state.error = m.message;
+    setNotice(state, changes, m.message);
+    setStatus(state, changes, 'error', `The setting “${m.parameter}” was refused; nothing was started.`);
+  },
+  loading(state, m, changes) {
+    setStatus(state, changes, 'loading', m.message);
+    state.progress = m.fraction;
+    changes.set('progress', true);
+  },
+  started(state, m, changes) {
+    // An estimate's settings are not a sweep's.
+    if (state.estimating) return;
+    const { params, keep } = state.pending ?? { params: {}, keep: false };
+    state.pending = null;
+    if (keep) {
+      // The sweep keeps its full settings (for export and the next resume); these are the runs left.
+      state.sweep.running = m.settings;
+    } else {
+      resetSweep(state, changes, { params, settings: m.settings, finished: new Set() });
+      state.keepText = null;
+      changes.set('keep', true);
+    }
+    state.saved = null;
+    state.error = null;
+    state.lostDevice = false;
+    state.backend = state.backendReason = state.adapter = null;
+    state.runEpochs = m.settings.epochs;
+    changes.set('saved', true);
+    setNotice(state, changes, null);
+  },
+  estimate(state, m, changes) {
+    state.estimate = m.estimate;
+    endEstimate(state, changes, estimateText(m.estimate));
+  },
+  findings(state, m, changes) {
+    // Findings that arrive after Clear saved results belong to nothing on the page.
+    if (!state.sweep) return;
+    state.findings = m.findings;
+    changes.set('findings', true);
+    if (m.findings.length) changes.set('save', true);
+  },
+  runStarted: (state, m, changes) => upsertRun(state, changes, m.summary),
+  backend(state, m, changes) {
+    // An estimate measures on the backend a sweep would use; it is not a sweep's backend.
+    if (state.estimating) return;
+    state.backend = m.backend;
+    state.backendReason = m.reason;
+    state.adapter = m.backend === 'webgpu' ? m.adapter : null;
+    state.backendBanner = m.reason;
+    state.adapterText = m.backend === 'webgpu' ? `GPU adapter: ${m.adapter}` : 'GPU adapter: not used (training on the CPU).';
+    changes.set('banner', true);
+  },
+  memory(state, m) {
+    state.memory.push({ batchSize: m.batchSize, epoch: m.epoch, backend: state.backend, ...m.usage });
+  },
+  progress(state, m, changes) {
+    const p = m.progress;
+    if (p.phase === 'train') state.timings.firstStep ??= performance.now();
+    setStatus(state, changes, 'training', progressText(p, state.runEpochs));
+    state.progress = progressFraction(p);
+    changes.set('progress', true);
+  },
+  epoch(state, m, changes) {
+    const record = { ...m.record, backend: state.backend };
+    const series = seriesOf(state, record.batchSize);
+    if (series) record.series = series;
+    // Runs trained side by side finish in any order.
+    if (m.summary.status !== 'running') state.sweep?.finished.add(record.batchSize);
+    state.results.push(record);
+    changes.set('record', record);
+    upsertRun(state, changes, m.summary);
+  },
+  diverged(state, m, changes) {
+    state.sweep?.finished.add(m.batchSize);
+    changes.set('divergence', { batchSize: m.batchSize, epoch: m.epoch, series: seriesOf(state, m.batchSize) });
+    upsertRun(state, changes, m.summary);
+    const settings = running(state);
+    const sizes = settings?.batchSizes ?? [];
+    let goesOn = null;
+    if (settings?.race) goesOn = sizes.some((b) => b !== m.batchSize && !state.sweep.finished.has(b)) ? 'others' : null;
+    else goesOn = sizes.indexOf(m.batchSize) === sizes.length - 1 ? null : 'next';
+    // Several runs may diverge: each keeps its line in the notice.
+    setNotice(state, changes, [state.notice, divergedText(m.batchSize, m.epoch, goesOn)].filter(Boolean).join('\n'), state.recover);
+  },
+  done(state, m, changes) {
+    setStatus(state, changes, 'done', doneText(state.results.length));
+    state.progress = 1;
+    changes.set('progress', true).set('findingsWanted', true).set('save', true);
+  },
+  stopped(state, m, changes) {
+    if (state.estimating) return endEstimate(state, changes, 'The estimate was stopped.');
+    stopRunning(state, changes);
+    changes.set('findingsWanted', true).set('save', true);
+    setStatus(state, changes, 'stopped', stoppedText(state.results.length));
+  },
+  error: (state, m, changes) => fail(state, changes, m.message),
+  panic: (state, m, changes) => fail(state, changes, panicText(m.message, m.location, state.results.length)),
+  workerFailed: (state, m, changes) => fail(state, changes, `The training worker failed: ${m.message || 'it could not be loaded'}`),
+  deviceLost(state, m, changes) {
+    const left = unfinished(state);
+    state.lostDevice = left.length > 0;
+    stopRunning(state, changes);
+    state.error = deviceLostText(m.reason, state.results.length, left);
+    setNotice(state, changes, state.error, left.length > 0);
+    setStatus(state, changes, 'error', 'Interrupted: the GPU device was lost; finished epochs are kept below.');
+    changes.set('save', true);
+  },
+
+  startRequested(state, { params, keep, why }, changes) {
+    if (why) {
+      // Epochs of a run cut short stay in the results; each restart is drawn as a line of its own.
+      for (const b of unfinished(state)) {
+        if (state.results.some((r) => r.batchSize === b)) {
+          const n = (state.restarts.get(b) ?? 0) + 1;
+          state.restarts.set(b, n);
+          state.reruns.set(b, n === 1 ? `(restarted ${why})` : `(restart ${n}, ${why})`);
+        } else {
+          state.reruns.delete(b);
+        }
+      }
+    }
+    state.pending = { params, keep };
+    setStatus(state, changes, 'loading', 'Starting…');
+    state.progress = 0;
+    changes.set('progress', true);
+  },
+  estimateRequested(state, m, changes) {
+    state.estimating = { status: state.status, text: state.statusText };
+    setStatus(state, changes, 'loading', 'Estimating…');
+    state.estimateText = 'Measuring a few training steps at each batch size…';
+    changes.set('estimate', true);
+  },
+  restored(state, { saved }, changes) {
+    let left;
+    try {
+      showSweep(state, changes, saved);
+      left = unfinished(state);
+    } catch (e) {
+      // A damaged record (another version, a bug): left as it is, the page starts empty.
+      resetSweep(state, changes, null);
+      state.storageError = `the sweep saved here could not be read (${e.message}); it was left as it is, and a new sweep replaces it`;
+      changes.set('storage', true);
+      return;
+    }
+    const trained = state.results.length;
+    state.saved = { savedAt: saved.savedAt, epochs: trained, left };
+    // The latest attempt at each unfinished batch size that got somewhere.
+    const cut = left.map((b) => state.runs.filter((r) => r.batchSize === b).at(-1)).filter((r) => r?.epochs > 0);
+    state.savedText = savedText({ savedAt: saved.savedAt, trained, sizes: state.sweep.settings.batchSizes, left, cut });
+    changes.set('saved', true);
+    setStatus(state, changes, saved.status === 'done' && !left.length ? 'done' : 'stopped', `Restored from this browser: ${epochs(trained)}.`);
+  },
+  held(state, { settings }, changes) {
+    setStatus(state, changes, state.status, heldText(sameSweep(state.sweep?.settings, settings), state.saved?.left.length > 0));
+  },
+  imported(state, { sweep, params, about }, changes) {
+    showSweep(state, changes, { ...sweep, params }, true);
+    setStatus(state, changes, 'idle', `Showing the imported sweep ${about}. Start trains these settings again.`);
+    state.keepText = `Showing the imported sweep ${about}; it is not saved in this browser (the file keeps it).`;
+    changes.set('keep', true);
+  },
+  compared(state, { name, sweep, about }, changes) {
+    const suffix = (r) => `${r.series ?? r.batchSize} (imported)`;
+    state.comparison = {
+      name,
+      exportedAt: sweep.exportedAt,
+      batchlabVersion: sweep.batchlabVersion,
+      settings: sweep.settings,
+      results: sweep.results.map((r) => ({ ...r, series: suffix(r) })),
+      // A run exported while it trained is not training here.
+      runs: sweep.runs.map((r) => ({ ...r, series: suffix(r), status: r.status === 'running' ? 'stopped' : r.status })),
+    };
+    state.keepText = `Comparing with the imported sweep ${about}: its lines are dashed.`;
+    changes.set('comparison', true).set('keep', true);
+  },
+  comparisonRemoved(state, m, changes) {
+    state.comparison = null;
+    state.keepText = 'The imported sweep was removed from the charts.';
+    changes.set('comparison', true).set('keep', true);
+  },
+  cleared(state, m, changes) {
+    Object.assign(state, { comparison: null, saved: null, error: null, lostDevice: false });
+    setNotice(state, changes, null);
+    resetSweep(state, changes, null);
+    state.keepText = 'Saved results cleared: nothing is kept in this browser until the next sweep.';
+    changes.set('comparison', true).set('saved', true).set('keep', true);
+    setStatus(state, changes, 'idle', 'Saved results cleared.');
+  },
+  storage(state, { error }, changes) {
+    state.storageError = error;
+    changes.set('storage', true);
+  },
+  said(state, { text }, changes) {
+    state.keepText = text;
+    changes.set('keep', true);
+  },
+};

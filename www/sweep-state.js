@@ -1,0 +1,105 @@
+// The sweep store's state changes that several events share (sweep-events.js applies them):
+// the status line, the notice, run summaries, a sweep replaced or shown. Each records in
+// `changes` the aspects it changed (see sweep-store.js).
+// Must NOT: touch the DOM, post to the worker, or be called from outside the store's modules
+// (isBusy and unfinished aside: they only read).
+
+export const isBusy = (status) => status === 'loading' || status === 'training';
+
+/** The batch sizes of the page's sweep that have not finished all their epochs. */
+export const unfinished = (state) => (state.sweep?.settings?.batchSizes ?? []).filter((b) => !state.sweep.finished.has(b));
+
+/** Whether two settings objects train the same sweep: the preset, batch list as written and backend aside. */
+export function sameSweep(a, b) {
+  const trained = ({ preset, batch, backend, ...rest }) => JSON.stringify(rest);
+  return trained(a ?? {}) === trained(b ?? {});
+}
+
+export function setStatus(state, changes, status, text) {
+  state.status = status;
+  state.statusText = text;
+  // A new status line is what the trainer's download progress gives back when it ends.
+  state.loadingText = null;
+  changes.set('status', true);
+}
+
+export function setNotice(state, changes, text, recover = false) {
+  state.notice = text || null;
+  state.recover = recover;
+  changes.set('notice', true);
+}
+
+export const seriesOf = (state, batchSize) => {
+  const rerun = state.reruns.get(batchSize);
+  return rerun ? `${batchSize} ${rerun}` : undefined;
+};
+
+/** The run summary of `summary`'s run, replaced or added (a restarted run is keyed by its series). */
+export function upsertRun(state, changes, summary) {
+  const series = seriesOf(state, summary.batchSize);
+  const run = series ? { ...summary, series } : { ...summary };
+  const key = (r) => r.series ?? r.batchSize;
+  const i = state.runs.findIndex((r) => key(r) === key(run));
+  if (i >= 0) state.runs[i] = run;
+  else state.runs.push(run);
+  changes.set('runs', true).set('save', true);
+}
+
+/** Marks every run under way as stopped: by the reader, or by a failure. */
+export function stopRunning(state, changes) {
+  for (const run of state.runs) if (run.status === 'running') run.status = 'stopped';
+  changes.set('runs', true);
+}
+
+/** Empties the page's sweep; `sweep` becomes the new one (or null). */
+export function resetSweep(state, changes, sweep) {
+  Object.assign(state, { results: [], memory: [], runs: [], findings: [], reruns: new Map(), restarts: new Map(), sweep });
+  changes.set('sweep', true);
+}
+
+/** A sweep kept or imported (`{ params, settings, results, runs, findings, … }`) becomes the page's. */
+export function showSweep(state, changes, sweep, imported = false) {
+  state.results = sweep.results.map((r) => ({ ...r }));
+  state.runs = sweep.runs.map((r) => ({ ...r }));
+  state.memory = (sweep.memory ?? []).map((m) => ({ ...m }));
+  state.reruns = new Map(sweep.reruns ?? []);
+  state.restarts = new Map(sweep.restarts ?? []);
+  const finished = sweep.finished ?? state.runs.filter((r) => r.status === 'done' || r.status === 'diverged').map((r) => r.batchSize);
+  state.sweep = { params: sweep.params, settings: sweep.settings, finished: new Set(finished), imported };
+  // An imported sweep was trained elsewhere: its export says where, and by which version.
+  if (imported) state.sweep.origin = { userAgent: sweep.userAgent, batchlabVersion: sweep.batchlabVersion };
+  state.backend = sweep.backend ?? null;
+  state.adapter = sweep.adapter ?? null;
+  state.backendReason = sweep.backendReason ?? null;
+  // A run that was training when the page closed was cut short.
+  for (const run of state.runs) if (run.status === 'running') run.status = 'stopped';
+  state.findings = sweep.findings ?? [];
+  changes.set('sweep', true);
+}
+
+export function fail(state, changes, message) {
+  if (state.estimating) {
+    state.estimateText = 'No estimate: the trainer failed (see above).';
+    changes.set('estimate', true);
+  }
+  state.estimating = false;
+  stopRunning(state, changes);
+  state.error = message;
+  setNotice(state, changes, message);
+  setStatus(state, changes, 'error', 'Stopped by an error; finished epochs are kept below.');
+  changes.set('save', true);
+}
+
+/** An estimate ended (`text`: what its line says, if anything): the status line goes back. */
+export function endEstimate(state, changes, text) {
+  const { status, text: line } = state.estimating || { status: 'idle', text: 'Idle.' };
+  state.estimating = false;
+  if (text != null) {
+    state.estimateText = text;
+    changes.set('estimate', true);
+  }
+  setStatus(state, changes, status, line);
+}
+
+/** The settings the runs under way train with (a continuation's are the runs left). */
+export const running = (state) => state.sweep?.running ?? state.sweep?.settings;

@@ -1,0 +1,82 @@
+// The sweep store: the ONE owner of the page's state. Events — the worker's messages (see the
+// header of worker.js) and the page's own (below) — go in through `apply(event)`; subscribers
+// are then told what changed, as a Map of aspects:
+//   status (status line, buttons), progress (the bar), notice (notice, recover buttons),
+//   banner (backend banner, adapter), saved, storage, estimate (its text), keep (keep line),
+//   sweep (the page's sweep replaced: records, runs, findings), comparison (the imported sweep),
+//   record → the record appended, divergence → { batchSize, epoch, series }, runs, findings,
+//   save (the sweep should be saved), findingsWanted (ask the trainer for findings).
+// The page's events: startRequested {params, keep, why?}, estimateRequested, stopped (also the
+// worker's), workerFailed {message}, restored {saved}, imported {sweep, params, about},
+// compared {name, sweep, about}, comparisonRemoved, cleared, storage {error}, said {text},
+// held {settings} (autorun met a saved sweep).
+// Must NOT: touch the DOM, post to the worker, read the controls or storage, or import a view.
+import { HANDLERS } from './sweep-events.js';
+
+export { isBusy, unfinished } from './sweep-state.js';
+
+function initialState(backendBanner) {
+  return {
+    status: 'idle', statusText: 'Idle.', progress: 0, error: null,
+    /** The notice above the controls (errors, divergences), and whether to offer to continue. */
+    notice: null, recover: false,
+    adapter: null, backend: null, backendReason: null,
+    /** The backend banner's sentence (null: hidden) and the adapter line. */
+    backendBanner, adapterText: 'GPU adapter: not started yet.',
+    results: [], memory: [], runs: [], findings: [], estimate: null, estimateText: null,
+    /** While an estimate is measured: the status line to go back to, `{ status, text }`. */
+    estimating: false,
+    /** Whether the trainer has answered once (autorun=1 is honoured only for that answer). */
+    autoran: false,
+    /** The sweep under way or last run: `{ params, settings, finished: Set, running?, imported?, origin? }`. */
+    sweep: null,
+    /** A start sent to the worker and not yet accepted: `{ params, keep }`. */
+    pending: null,
+    /** Batch size → label suffix of its latest restart; and restart counts. */
+    reruns: new Map(), restarts: new Map(),
+    lostDevice: false, ready: false, version: null,
+    /** The saved sweep the page was restored from, `{ savedAt, epochs, left }`, and the banner's text. */
+    saved: null, savedText: null,
+    storageError: null,
+    /** An imported sweep drawn for comparison. */
+    comparison: null,
+    /** The keep line's text (null: the page's own). */
+    keepText: null,
+    /** The status line from before the trainer's download was shown on it, or null. */
+    loadingText: null,
+    /** Epochs per run of the sweep under way (for the status line). */
+    runEpochs: 0,
+    timings: { trainerReady: null, firstStep: null },
+  };
+}
+
+
+/** The store: `{ state, apply(event), subscribe(fn) }`; `fn(state, changes, event)` runs after each event. */
+export function createSweepStore({ backendBanner = null } = {}) {
+  const state = initialState(backendBanner);
+  const listeners = [];
+  const queue = [];
+  let applying = false;
+  return {
+    /** Read it; change it only through `apply`. */
+    get state() { return state; },
+    apply(event) {
+      queue.push(event);
+      if (applying) return; // an event applied by a subscriber waits for the current one
+      applying = true;
+      try {
+        while (queue.length) {
+          const next = queue.shift();
+          const changes = new Map();
+          (HANDLERS[next.type] ?? (() => {}))(state, next, changes);
+          for (const listener of listeners) listener(state, changes, next);
+        }
+      } finally {
+        applying = false;
+      }
+    },
+    subscribe(listener) {
+      listeners.push(listener);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// The eight charts (charts.js draws them): per epoch, across batch sizes, and an imported
+// sweep dashed next to the page's. Renders from the sweep store: a finished epoch adds its
+// points; a new sweep, or a comparison added or removed, draws everything again.
+// Must NOT: change the store, or post to the worker.
+import { createCharts } from '../charts.js';
+import { $ } from './dom.js';
+
+export function createChartsView(store) {
+  const charts = createCharts({
+    accuracy: $('chart-accuracy'), loss: $('chart-loss'), time: $('chart-time'), normalised: $('chart-normalised'),
+    epochsToTarget: $('chart-epochs'), stepsToTarget: $('chart-steps'), timeToTarget: $('chart-target-time'),
+    finalAccuracy: $('chart-final'),
+  });
+
+  /**
+   * Draws every chart again from the records and run summaries kept (the page's sweep, then an
+   * imported one's, dashed), in the order they were trained, so that each line has the colour
+   * and points it had live.
+   */
+  function redraw(state) {
+    charts.reset();
+    const replay = (results, runs, extra) => {
+      const key = (r) => r.series ?? r.batchSize;
+      const done = new Set();
+      for (const k of [...runs.map(key), ...results.map(key)]) {
+        if (done.has(k)) continue;
+        done.add(k);
+        for (const r of results) if (key(r) === k) charts.add({ ...r, ...extra }, { draw: false });
+        const run = runs.find((x) => key(x) === k);
+        if (run?.status === 'diverged') charts.diverged(run.batchSize, run.divergedEpoch, run.series, { imported: Boolean(extra.imported), draw: false });
+      }
+    };
+    replay(state.results, state.runs, {});
+    if (state.comparison) replay(state.comparison.results, state.comparison.runs, { imported: true });
+    charts.draw();
+    charts.setComparison(state.comparison?.runs ?? []);
+    charts.setRuns(state.runs);
+  }
+
+  store.subscribe((state, changes) => {
+    if (changes.has('sweep') || changes.has('comparison')) {
+      redraw(state);
+      return;
+    }
+    if (changes.has('record')) charts.add(changes.get('record'));
+    const diverged = changes.get('divergence');
+    if (diverged) charts.diverged(diverged.batchSize, diverged.epoch, diverged.series);
+    if (changes.has('runs')) charts.setRuns(state.runs);
+  });
+}

@@ -1,0 +1,77 @@
+// The "Share, embed, export" panel: the link and embed snippet that follow the controls (and
+// the address bar, as the reader edits them; the embed's link back), the copy buttons, the
+// downloads (JSON, CSV, each chart's PNG), the import, and the buttons that remove the imported
+// sweep and clear the saved one. Its buttons call actions; their state renders from the store.
+// Must NOT: change the store other than through the actions it is given, or post to the worker.
+import { linkFor, reflect, iframeSnippet, copyText } from '../share.js';
+import { addPngButtons, download, fileName, chosenText } from '../files.js';
+import { isBusy } from '../sweep-store.js';
+import { $ } from './dom.js';
+
+export function createSharePanel(store, actions, controls) {
+  const shareLink = $('share-link');
+  const shareAutorun = $('share-autorun');
+  const embedSnippet = $('embed-snippet');
+  const feedback = $('share-feedback');
+  const fullLink = $('full-link');
+  const exports = { json: $('export-json'), 'epochs.csv': $('export-epochs'), 'runs.csv': $('export-runs') };
+  const importInput = $('import');
+  const removeImported = $('remove-imported');
+  const clearSaved = $('clear-saved');
+
+  /** The share box, the embed snippet and the embed's link back follow the controls. */
+  function update(params) {
+    shareLink.value = linkFor(params, { autorun: shareAutorun.checked });
+    embedSnippet.value = iframeSnippet(params);
+    fullLink.href = linkFor(params);
+  }
+  controls.onChange((params, { edited }) => {
+    // The reader's edits show in the address bar (without a history entry).
+    if (edited) reflect(params);
+    update(params);
+  });
+  shareAutorun.addEventListener('change', () => update(controls.params()));
+  update(controls.params());
+
+  /** Copies `field`'s text, or selects it for the reader to copy where the browser refuses. */
+  async function copyFrom(field, what) {
+    const copied = await copyText(field.value);
+    if (!copied) field.select();
+    feedback.textContent = copied ? `${what} copied.` : `The browser did not allow copying: the ${what.toLowerCase()} is selected, press Ctrl+C (⌘C).`;
+  }
+  $('copy-link').addEventListener('click', () => copyFrom(shareLink, 'Link'));
+  $('copy-embed').addEventListener('click', () => copyFrom(embedSnippet, 'Snippet'));
+
+  for (const [format, button] of Object.entries(exports)) {
+    button.addEventListener('click', async () => {
+      try {
+        const text = await actions.exportSweep(format);
+        const type = format === 'json' ? 'application/json' : 'text/csv';
+        download(new Blob([text], { type: `${type};charset=utf-8` }), fileName(format === 'json' ? 'sweep.json' : format));
+      } catch (e) {
+        actions.say(`Could not export: ${e.message}`);
+      }
+    });
+  }
+  importInput.addEventListener('change', async () => {
+    const file = await chosenText(importInput);
+    if (!file) return;
+    try {
+      await actions.importSweep(file.text, file.name);
+    } catch (e) {
+      actions.say(`Could not import ${file.name}: ${e.message}`);
+    }
+  });
+  removeImported.addEventListener('click', () => actions.removeImported());
+  clearSaved.addEventListener('click', () => actions.clearSaved());
+  addPngButtons(document);
+
+  store.subscribe((state, changes) => {
+    if (!['status', 'sweep', 'runs', 'record', 'comparison'].some((aspect) => changes.has(aspect))) return;
+    // Export is possible once a sweep has a run.
+    const none = !state.sweep || (state.results.length === 0 && state.runs.length === 0);
+    for (const button of Object.values(exports)) button.disabled = none;
+    removeImported.hidden = !state.comparison;
+    clearSaved.disabled = isBusy(state.status);
+  });
+}

@@ -1,0 +1,39 @@
+// The per-epoch results table, the runs table (summary.js draws its rows) and the findings
+// panel. Renders from the sweep store: a finished epoch adds one row; a new sweep redraws all.
+// Must NOT: change the store, or post to the worker.
+import { renderRuns, renderFindings } from '../summary.js';
+import { fmt, number, percent } from '../wording.js';
+import { $ } from './dom.js';
+
+function addRow(tbody, r) {
+  const cells = [
+    r.series ? `${fmt(r.batchSize)} ${r.series.slice(String(r.batchSize).length + 1)}` : fmt(r.batchSize), r.epoch, fmt(r.steps), fmt(r.samples),
+    number(r.trainLoss, 4), percent(r.trainAccuracy), number(r.testLoss, 4), percent(r.testAccuracy),
+    number(r.trainSeconds, 1), number(r.samplesPerSecond, 0), r.backend === 'webgpu' ? 'WebGPU' : 'CPU',
+  ];
+  const row = tbody.insertRow();
+  for (const text of cells) row.insertCell().textContent = text;
+}
+
+export function createTables(store) {
+  const results = document.querySelector('#results tbody');
+  const runs = document.querySelector('#runs tbody');
+  const findings = $('findings');
+  const findingsEmpty = $('findings-empty');
+
+  store.subscribe((state, changes) => {
+    const all = changes.has('sweep');
+    if (all) {
+      results.replaceChildren();
+      for (const r of state.results) addRow(results, r);
+    } else if (changes.has('record')) {
+      addRow(results, changes.get('record'));
+    }
+    // The imported sweep's runs are listed after the page's.
+    if (all || changes.has('runs') || changes.has('comparison')) renderRuns(runs, [...state.runs, ...(state.comparison?.runs ?? [])]);
+    if (all || changes.has('findings')) {
+      renderFindings(findings, state.findings);
+      findingsEmpty.hidden = state.findings.length > 0;
+    }
+  });
+}

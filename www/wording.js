@@ -1,0 +1,102 @@
+// The page's sentences: pure functions from numbers and records to the words the reader sees
+// (status line, banners, notices). Owns no state.
+// Must NOT: touch the DOM, keep state, or import any other module of the page.
+
+export const fmt = (x) => x.toLocaleString('en');
+export const number = (x, digits) => x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const percent = (fraction) => `${(100 * fraction).toFixed(2)} %`;
+export const epochs = (n) => `${n} epoch${n === 1 ? '' : 's'}`;
+/** Batch sizes for a sentence: "16, 64, 1,024". */
+export const list = (sizes) => sizes.map(fmt).join(', ');
+/** A duration: "40 s", "12 min", "2.5 h". */
+export const duration = (s) => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+
+/** What happens to the epochs finished so far, after a fault. */
+export const finishedText = (n) => ['No epoch had finished.', 'The finished epoch is kept.'][n] ?? `The ${epochs(n)} finished are kept.`;
+
+const PHASES = { train: 'training', probe: 'measuring the gradient noise on', test: 'testing' };
+const SHORT_PHASES = { probe: 'noise probe ', test: 'testing ' };
+
+/** " · about 3 min left" for a number of seconds; nothing when unknown. */
+const left = (seconds) => (typeof seconds === 'number' && Number.isFinite(seconds) ? ` · about ${duration(Math.max(0, seconds))} left` : '');
+
+/**
+ * The status line while training, from a `progress` message (see worker.js): the run that
+ * advanced, or every run under way when several train side by side (`running`), and the
+ * sweep's time left (`etaSeconds`) when the trainer knows it.
+ */
+export function progressText(p, epochsPerRun) {
+  if (Array.isArray(p.running) && p.running.length > 1) {
+    const runs = p.running.map((r) => `${fmt(r.batchSize)}: epoch ${r.epoch}, ${SHORT_PHASES[r.phase] ?? ''}${r.total ? Math.floor((100 * r.done) / r.total) : 0} %`);
+    return `Training ${p.running.length} batch sizes side by side · ${runs.join(' · ')}${left(p.etaSeconds)}`;
+  }
+  const loss = p.runningLoss == null ? '' : ` · loss ${number(p.runningLoss, 3)}`;
+  return `Batch size ${fmt(p.batchSize)} · epoch ${p.epoch} of ${epochsPerRun} · ${PHASES[p.phase]} ${fmt(p.done)} / ${fmt(p.total)} images${loss}${left(p.etaSeconds)}`;
+}
+
+/** The progress bar: the mean of the runs under way's fractions (or the one run's). */
+export function progressFraction(p) {
+  const runs = Array.isArray(p.running) && p.running.length ? p.running : [p];
+  return runs.reduce((sum, r) => sum + (r.total ? r.done / r.total : 0), 0) / runs.length;
+}
+
+export const doneText = (n) => (n ? `Done: ${epochs(n)} trained.` : 'Done: no epoch finished (every run diverged).');
+export const stoppedText = (n) => (n === 0 ? 'Stopped before any epoch finished.' : `Stopped: ${n === 1 ? 'the finished epoch is' : `${epochs(n)} finished are`} kept.`);
+
+/** The notice line of a run that diverged; `goesOn`: what the sweep does next, if anything. */
+export function divergedText(batchSize, epoch, goesOn) {
+  const next = { next: ' The sweep goes on with the next batch size.', others: ' The other batch sizes go on.' }[goesOn] ?? '';
+  return `Batch size ${batchSize} diverged in epoch ${epoch}: its loss became infinite or NaN (try a smaller learning rate).${next}`;
+}
+
+/** The notice after a lost GPU device; `left`: the batch sizes not finished. */
+export function deviceLostText(reason, finished, left) {
+  return `The GPU device was lost (${reason}). ${finishedText(finished)}` +
+    (left.length ? ` Batch size${left.length === 1 ? '' : 's'} ${list(left)} ` +
+      `${left.length === 1 ? 'is' : 'are'} left: continue the sweep on the CPU or on a new GPU device (an interrupted run starts again from its first epoch).` : '');
+}
+
+export const panicText = (message, location, finished) =>
+  `The trainer crashed, a bug in batchlab: “${message}” (${location}). ${finishedText(finished)} Press Start to begin a new sweep.`;
+
+/**
+ * The saved-sweep banner: when it was saved, how far it got, and what Resume does. `cut`: the
+ * latest attempt at each unfinished batch size that got somewhere (run summaries).
+ */
+export function savedText({ savedAt, trained, sizes, left, cut }) {
+  const when = new Date(savedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+  let text = `A sweep saved in this browser on ${when}: ${epochs(trained)} trained, ` +
+    `${sizes.length - left.length} of ${sizes.length} batch size${sizes.length === 1 ? '' : 's'} finished.`;
+  if (!left.length) return `${text} Every run had finished.`;
+  text += ` Resume trains batch size${left.length === 1 ? '' : 's'} ${list(left)} on the backend chosen in the controls`;
+  if (!cut.length) return `${text}.`;
+  const one = cut.length === 1;
+  return `${text}; batch size${one ? '' : 's'} ${list(cut.map((r) => r.batchSize))} stopped after epoch${one ? '' : 's'} ${cut.map((r) => r.epochs).join(', ')} ` +
+    (one
+      ? 'and restarts from its first epoch (a run cannot continue mid-way: its finished epochs stay, drawn as a line of their own).'
+      : 'and restart from their first epochs (a run cannot continue mid-way: their finished epochs stay, drawn as lines of their own).');
+}
+
+/** The status line when `autorun=1` meets a saved sweep, which is never replaced unasked. */
+export function heldText(same, unfinished) {
+  if (!same) return 'This link starts a new sweep, but the sweep saved in this browser is shown so as not to replace it unasked: press Start to run the link’s sweep (download the saved one first to keep it).';
+  return unfinished
+    ? 'This link’s sweep is saved in this browser, unfinished: Resume the sweep continues it; Start trains it again from the beginning.'
+    : 'This link’s sweep is saved in this browser and had finished: it is shown below. Start trains it again.';
+}
+
+/** A duration estimate in words. */
+export function estimateText(estimate) {
+  const perRun = estimate.runs.map((r) => `batch size ${fmt(r.batchSize)}: ${duration(r.seconds)}`).join(', ');
+  return `Estimated on this device: ${estimate.atMost ? 'at most ' : 'about '}${duration(estimate.totalSeconds)} ` +
+    `(${perRun}; measured in ${estimate.measuredInSeconds.toFixed(1)} s${estimate.atMost ? '; runs end early at the target' : ''}).`;
+}
+
+/** An imported file for a sentence: "sweep.json (batchlab 0.1.0, exported 30/11/2026, 23:41:00)". */
+export function aboutImport(name, sweep) {
+  const when = new Date(sweep.exportedAt);
+  return `${name} (batchlab ${sweep.batchlabVersion}, exported ${Number.isNaN(when.getTime()) ? sweep.exportedAt : when.toLocaleString('en-GB')})`;
+}
+
+export const storageText = (reason) =>
+  `Results cannot be saved in this browser: ${reason}. They stay on this page until it is closed: download them (JSON or CSV) to keep them.`;
