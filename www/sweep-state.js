@@ -11,7 +11,8 @@ export const unfinished = (state) => (state.sweep?.settings?.batchSizes ?? []).f
 
 /** Whether two settings objects train the same sweep: the preset, batch list as written and backend aside. */
 export function sameSweep(a, b) {
-  const trained = ({ preset, batch, backend, ...rest }) => JSON.stringify(rest);
+  // Side by side or one after another, the runs train the same (`race` changes only the order).
+  const trained = ({ preset, batch, backend, race, ...rest }) => JSON.stringify(rest);
   return trained(a ?? {}) === trained(b ?? {});
 }
 

@@ -1,9 +1,11 @@
 // The page's sentences: pure functions from numbers and records to the words the reader sees
 // (status line, banners, notices). Owns no state.
-// Must NOT: touch the DOM, keep state, or import any other module of the page.
+// Must NOT: touch the DOM, keep state, or import any module of the page but format.js (pure).
+import { number } from './format.js';
+
+export { number };
 
 export const fmt = (x) => x.toLocaleString('en');
-export const number = (x, digits) => x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 export const percent = (fraction) => `${(100 * fraction).toFixed(2)} %`;
 export const epochs = (n) => `${n} epoch${n === 1 ? '' : 's'}`;
 /** Batch sizes for a sentence: "16, 64, 1,024". */

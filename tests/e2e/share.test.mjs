@@ -53,7 +53,8 @@ test('every setting travels in the link and comes back; the same seed gives the 
     else await control.fill(value);
   }
   await page.check('#endattarget');
-  const expected = { preset: 'custom', ...values, endattarget: '1' };
+  await page.uncheck('#race');
+  const expected = { preset: 'custom', ...values, endattarget: '1', race: '0' };
   const search = Object.fromEntries(new URL(page.url()).searchParams);
   assert.deepEqual(search, expected, 'the address bar shows every setting');
   const link = await page.evaluate(() => window.batchlab.link);

@@ -34,7 +34,7 @@ export function createChartsView(store) {
     if (state.comparison) replay(state.comparison.results, state.comparison.runs, { imported: true });
     charts.draw();
     charts.setComparison(state.comparison?.runs ?? []);
-    charts.setRuns(state.runs);
+    charts.setRuns(state.runs, state.sweep?.settings?.batchSizes);
   }
 
   store.subscribe((state, changes) => {
@@ -45,6 +45,6 @@ export function createChartsView(store) {
     if (changes.has('record')) charts.add(changes.get('record'));
     const diverged = changes.get('divergence');
     if (diverged) charts.diverged(diverged.batchSize, diverged.epoch, diverged.series);
-    if (changes.has('runs')) charts.setRuns(state.runs);
+    if (changes.has('runs')) charts.setRuns(state.runs, state.sweep?.settings?.batchSizes);
   });
 }

@@ -2,14 +2,15 @@
 // panel. Renders from the sweep store: a finished epoch adds one row; a new sweep redraws all.
 // Must NOT: change the store, or post to the worker.
 import { renderRuns, renderFindings } from '../summary.js';
-import { fmt, number, percent } from '../wording.js';
+import { percent } from '../wording.js';
+import { count, number } from '../format.js';
 import { $ } from './dom.js';
 
 function addRow(tbody, r) {
   const cells = [
-    r.series ? `${fmt(r.batchSize)} ${r.series.slice(String(r.batchSize).length + 1)}` : fmt(r.batchSize), r.epoch, fmt(r.steps), fmt(r.samples),
+    r.series ? `${count(r.batchSize)} ${r.series.slice(String(r.batchSize).length + 1)}` : count(r.batchSize), r.epoch, count(r.steps), count(r.samples),
     number(r.trainLoss, 4), percent(r.trainAccuracy), number(r.testLoss, 4), percent(r.testAccuracy),
-    number(r.trainSeconds, 1), number(r.samplesPerSecond, 0), r.backend === 'webgpu' ? 'WebGPU' : 'CPU',
+    number(r.trainSeconds, 1), count(r.samplesPerSecond), r.backend === 'webgpu' ? 'WebGPU' : 'CPU',
   ];
   const row = tbody.insertRow();
   for (const text of cells) row.insertCell().textContent = text;
