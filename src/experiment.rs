@@ -80,6 +80,9 @@ struct Racer {
     position: Progress,
     /// Wall time spent in its chunks (training, probe and evaluation), seconds.
     wall_seconds: f64,
+    /// Whether it has had a chunk: burn draws a run's initial weights at its first step, from
+    /// the device's generator, which the next run's set-up seeds again.
+    advanced: bool,
 }
 
 impl Racer {
@@ -205,6 +208,7 @@ impl Sweep {
     /// [`TrainError`] when the device fails; the sweep cannot go on after one.
     pub async fn advance(&mut self, budget: Duration) -> Result<SweepEvent, TrainError> {
         if self.racers.len() < self.lanes()
+            && self.racers.iter().all(|r| r.advanced)
             && let Some(&batch_size) = self.settings.batch_sizes.get(self.next_run)
         {
             self.next_run += 1;
@@ -223,6 +227,7 @@ impl Sweep {
                 run,
                 position,
                 wall_seconds: 0.0,
+                advanced: false,
             });
             return Ok(SweepEvent::RunStarted { summary });
         }
@@ -237,6 +242,7 @@ impl Sweep {
             None => racer.run.advance(&self.train, &self.test, budget).await?,
         };
         racer.wall_seconds += start.elapsed().as_secs_f64();
+        racer.advanced = true;
         self.turn = index + 1;
         let event = match event {
             RunEvent::Progress(progress) => {
@@ -284,6 +290,10 @@ impl Sweep {
     /// going round in turn from the run after the last one advanced.
     fn next_turn(&self) -> usize {
         let n = self.racers.len();
+        // A run just set up draws its weights first (see `Racer::advanced`).
+        if let Some(new) = self.racers.iter().position(|r| !r.advanced) {
+            return new;
+        }
         let epochs = self.settings.epochs;
         (0..n)
             .map(|k| (self.turn + k) % n)

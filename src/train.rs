@@ -245,27 +245,16 @@ fn squared_norm(model: &Network, grads: &GradientsParams) -> Tensor<1> {
     Tensor::cat(visitor.parts, 0).sum()
 }
 
-/// Draws every parameter's initial value now: burn initialises parameters lazily, on first
-/// use, from the device's random generator as it stands then.
-struct Materialize;
-
-impl ModuleVisitor for Materialize {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let _ = param.val();
-    }
-}
-
 impl Run {
     /// The run `config` on `device` (a plain device: autodiff is added here). Seeds the device
     /// with the config's seed, so every run of a sweep starts from the same weights and visits
-    /// the training images in the same shuffled orders. The weights are drawn here, right after
-    /// seeding, so that runs set up side by side (which all seed the same device) start from
-    /// the same weights too.
+    /// the training images in the same shuffled orders. burn draws the weights lazily, at the
+    /// first step, from the device's generator as it stands then: advance a new run once before
+    /// setting up another on the same device (as [`crate::experiment::Sweep`] does).
     pub fn new(config: RunConfig, device: &Device) -> Self {
         let device = device.clone().autodiff();
         device.seed(config.seed);
         let model = Network::new(config.model, &device);
-        model.visit(&mut Materialize);
         let summary = RunSummary::new(
             config.batch_size,
             config.schedule.peak,
