@@ -1,0 +1,226 @@
+// The per-epoch charts: test accuracy and training loss against the epoch, test accuracy against
+// training time and against normalised training time. One coloured line per batch size (and per
+// `series`: a run restarted after a lost GPU device); an imported sweep's lines dashed, in their
+// batch size's colour; a diverged run ends in a cross at chance accuracy.
+// Owns: the per-epoch records, the lines and their colours, and these four charts. Must NOT: draw
+// the charts across batch sizes, or keep the run summaries (it reads them through `summaries`).
+
+import { countTick, tick } from '../format.js';
+import { colour } from './palette.js';
+import { fitPerEpoch, logTicks, tidyLogTicks, wholeTicks } from './axes.js';
+import { baseOptions, chartOn, update } from './frame.js';
+import { fmt, lineLabel, percent } from './text.js';
+
+/** Accuracy of a classifier that guesses one of MNIST's ten digits, in %. */
+const CHANCE = 10;
+
+function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xIntegers = false }) {
+  const chart = chartOn(canvas, {
+    type: 'line',
+    data: { datasets: [] },
+    options: {
+      ...baseOptions({
+        title,
+        tooltip: {
+          mode: 'nearest',
+          intersect: false,
+          callbacks: {
+            // The divergence cross is not a measurement: say what it is.
+            label: (c) => (c.raw.diverged ? `${c.dataset.label}: diverged in epoch ${c.raw.x}` : `${c.dataset.label}: ${fmt(c.parsed.y, 4)}`),
+          },
+        },
+      }),
+      scales: {
+        // Epochs are whole numbers: no 0.5 ticks, and the axis spans the epochs drawn (fitPerEpoch);
+        // a time axis starts at 0 and has a little room after its last point.
+        x: xIntegers
+          ? { type: 'linear', title: { display: true, text: x }, ticks: { precision: 0, callback: countTick }, afterBuildTicks: wholeTicks }
+          : { type: 'linear', title: { display: true, text: x }, min: 0, grace: '4%', ticks: { callback: tick } },
+        y: {
+          type: yType,
+          title: { display: true, text: y },
+          min: yMin,
+          max: yMax,
+          // Room below the lowest point (an accuracy axis ends at 100 %: markers there are drawn unclipped).
+          grace: yType === 'logarithmic' ? undefined : '5%',
+          afterBuildTicks: yType === 'logarithmic' ? tidyLogTicks : undefined,
+          ticks: yType === 'logarithmic' ? logTicks() : { callback: tick },
+        },
+      },
+    },
+  });
+  chart.$xIntegers = xIntegers;
+  return chart;
+}
+
+/**
+ * Creates the per-epoch charts on the given canvases; `summaries()` gives the latest run summaries
+ * (the normalised chart divides by a run's time to the target). See charts.js for the methods.
+ */
+export function createPerEpochCharts({ accuracy, loss, time, normalised }, summaries) {
+  const perEpoch = [
+    {
+      chart: lineChart(accuracy, { title: 'Test accuracy per epoch', x: 'Epoch', y: 'Test accuracy (%)', yMax: 100, xIntegers: true }),
+      point: (r) => ({ x: r.epoch, y: 100 * r.testAccuracy }),
+    },
+    {
+      chart: lineChart(loss, { title: 'Training loss per epoch (log scale)', x: 'Epoch', y: 'Mean cross-entropy (nats)', yType: 'logarithmic', xIntegers: true }),
+      point: (r) => ({ x: r.epoch, y: r.trainLoss }),
+    },
+    {
+      chart: lineChart(time, { title: 'Test accuracy against training time', x: 'Training time (s)', y: 'Test accuracy (%)', yMax: 100 }),
+      point: (r) => ({ x: r.trainSeconds, y: 100 * r.testAccuracy }),
+    },
+  ];
+  const accuracyChart = perEpoch[0].chart;
+  const normalisedChart = lineChart(normalised, { title: 'Test accuracy against normalised training time', x: 'Training time (normalised)', y: 'Test accuracy (%)', yMax: 100 });
+
+  /** line key (batch size, or a record's `series`) → index of its line (the legend's order) */
+  let lines = new Map();
+  /** colour key (a live line's key; an imported line's batch size) → palette slot */
+  let slots = new Map();
+  /** line key → `{ epoch, run }`: the epoch in which that run diverged, and its batch size and series */
+  let divergedIn = new Map();
+  /** every record given to add(), in order (the normalised chart is redrawn from them) */
+  let records = [];
+  /** Redraws a per-epoch chart, its axes fitted to its points. */
+  const redraw = (chart) => {
+    fitPerEpoch(chart);
+    update(chart);
+  };
+
+  const keyOf = (r) => r.series ?? r.batchSize;
+  function indexOf(key) {
+    if (!lines.has(key)) lines.set(key, lines.size);
+    return lines.get(key);
+  }
+  /** An imported line takes its batch size's colour (dashed), so live lines keep theirs. */
+  function colourOf(record) {
+    const key = record.imported ? record.batchSize : keyOf(record);
+    if (!slots.has(key)) slots.set(key, slots.size);
+    return colour(slots.get(key));
+  }
+  const labelFor = (r) => lineLabel(r) + (divergedIn.has(keyOf(r)) ? ' (diverged)' : '');
+
+  function datasetFor(chart, record) {
+    const key = keyOf(record);
+    let dataset = chart.data.datasets.find((d) => d.key === key);
+    if (!dataset) {
+      indexOf(key);
+      const c = colourOf(record);
+      dataset = {
+        label: labelFor(record),
+        key,
+        batchSize: record.batchSize,
+        data: [],
+        borderColor: c,
+        backgroundColor: c,
+        // The divergence cross (a point with `diverged: true`) is large; the line to it is dashed.
+        pointStyle: (ctx) => (ctx.raw?.diverged ? 'crossRot' : 'circle'),
+        pointRadius: (ctx) => (ctx.raw?.diverged ? 8 : 3),
+        pointHoverRadius: (ctx) => (ctx.raw?.diverged ? 10 : 4),
+        pointBorderWidth: (ctx) => (ctx.raw?.diverged ? 3 : 1),
+        segment: { borderDash: (ctx) => (dataset.data[ctx.p1DataIndex]?.diverged ? [4, 4] : undefined) },
+        // An imported sweep's lines are dashed.
+        borderDash: record.imported ? [7, 4] : undefined,
+        tension: 0,
+        // Markers at an axis's end (100 %, say) are drawn whole.
+        clip: false,
+      };
+      // Keep the lines in the order their runs started, whichever chart saw them first.
+      chart.data.datasets.push(dataset);
+      chart.data.datasets.sort((a, b) => lines.get(a.key) - lines.get(b.key));
+    }
+    return dataset;
+  }
+
+  /** The time every run's training time is divided by on the normalised chart, and how to say it. */
+  function normaliser() {
+    const runs = summaries();
+    const target = runs.find((r) => r.target != null)?.target;
+    const reached = runs.map((r) => r.targetSeconds).filter((s) => s != null && s > 0);
+    if (reached.length) {
+      const t = Math.min(...reached);
+      return { seconds: t, text: `Training time / ${fmt(t, 1)} s (fastest time to ${percent(target)})` };
+    }
+    const finished = runs.filter((r) => r.status !== 'running' && r.trainSeconds > 0);
+    const candidates = (finished.length ? finished : runs.filter((r) => r.trainSeconds > 0)).map((r) => r.trainSeconds);
+    if (!candidates.length) {
+      // No summary yet: the shortest training time of any line so far.
+      const last = new Map();
+      for (const r of records) if (r.trainSeconds > 0) last.set(keyOf(r), r.trainSeconds);
+      candidates.push(...last.values());
+    }
+    if (!candidates.length) return null;
+    const t = Math.min(...candidates);
+    const why = target != null ? `shortest run; no run reached ${percent(target)}` : 'shortest run';
+    return { seconds: t, text: `Training time / ${fmt(t, 1)} s (${why})` };
+  }
+
+  function drawNormalised() {
+    const norm = normaliser();
+    normalisedChart.options.scales.x.title.text = norm ? norm.text : 'Training time (normalised)';
+    normalisedChart.data.datasets = [];
+    if (norm) {
+      for (const r of records) {
+        const p = { x: r.trainSeconds / norm.seconds, y: 100 * r.testAccuracy };
+        if (Number.isFinite(p.x) && Number.isFinite(p.y)) datasetFor(normalisedChart, r).data.push(p);
+      }
+    }
+    // Diverged runs keep their "(diverged)" entry in the legend even without a finished epoch.
+    for (const { run } of divergedIn.values()) datasetFor(normalisedChart, run).label = labelFor(run);
+    fitPerEpoch(normalisedChart);
+    update(normalisedChart);
+  }
+
+  const all = () => [...perEpoch.map((c) => c.chart), normalisedChart];
+
+  return {
+    /** The per-epoch charts, the normalised one last. */
+    charts: all,
+    /** Forgets every record and line, and empties the charts. */
+    reset() {
+      lines = new Map();
+      slots = new Map();
+      divergedIn = new Map();
+      records = [];
+      for (const chart of all()) {
+        chart.data.datasets = [];
+        if (perEpoch.some((c) => c.chart === chart)) fitPerEpoch(chart);
+        update(chart);
+      }
+    },
+    drawNormalised,
+    /** `draw: false` only collects the point (many records at once): call `draw()` after. */
+    add(record, { draw = true } = {}) {
+      records.push(record);
+      indexOf(keyOf(record));
+      for (const { chart, point } of perEpoch) {
+        const p = point(record);
+        // A log axis cannot show 0 or NaN: a diverged loss is left out of the loss chart.
+        if (!Number.isFinite(p.y) || (chart.options.scales.y.type === 'logarithmic' && p.y <= 0)) continue;
+        datasetFor(chart, record).data.push(p);
+        if (draw) redraw(chart);
+      }
+      if (draw) drawNormalised();
+    },
+    /** Draws the per-epoch charts (after records added with `draw: false`). */
+    draw() {
+      for (const { chart } of perEpoch) redraw(chart);
+      drawNormalised();
+    },
+    diverged(batchSize, epoch, series, { imported = false, draw = true } = {}) {
+      const r = series != null ? { batchSize, series, imported } : { batchSize, imported };
+      const key = keyOf(r);
+      indexOf(key);
+      divergedIn.set(key, { epoch, run: r });
+      for (const { chart } of perEpoch) datasetFor(chart, r).label = labelFor(r);
+      const line = datasetFor(accuracyChart, r);
+      line.data = line.data.filter((p) => !p.diverged);
+      line.data.push({ x: epoch, y: CHANCE, diverged: true });
+      if (!draw) return;
+      for (const { chart } of perEpoch) redraw(chart);
+      drawNormalised();
+    },
+  };
+}
