@@ -22,7 +22,9 @@ export function createChartsView(store) {
     const replay = (results, runs, extra) => {
       const key = (r) => r.series ?? r.batchSize;
       const done = new Set();
-      for (const k of [...runs.map(key), ...results.map(key)]) {
+      // Lines in the order their first epoch arrived (side by side, not the batch sizes' order),
+      // then runs with no epoch (diverged in their first).
+      for (const k of [...results.map(key), ...runs.map(key)]) {
         if (done.has(k)) continue;
         done.add(k);
         for (const r of results) if (key(r) === k) charts.add({ ...r, ...extra }, { draw: false });
