@@ -155,7 +155,8 @@ test('side by side, every batch size trains at once, the status names each with 
   // Every run is set up before any epoch ends; while they train, the status line names them all.
   await page.waitForFunction(() => window.batchlab.runs.length === 3, null, { timeout: 5 * 60_000, polling: 50 });
   assert.equal(await page.evaluate(() => window.batchlab.results.length), 0);
-  await page.waitForFunction(() => /side by side/.test(document.getElementById('status-text').textContent), null, { timeout: 5 * 60_000, polling: 50 });
+  // (Each run is set up after the one before has had its first chunk, which draws its weights.)
+  await page.waitForFunction(() => /^Training 3 batch sizes side by side/.test(document.getElementById('status-text').textContent), null, { timeout: 5 * 60_000, polling: 50 });
   const status = await page.textContent('#status-text');
   assert.match(status, /^Training 3 batch sizes side by side · 8: epoch 1, (noise probe |testing )?\d+ % · 64: epoch 1, .* · 500: epoch 1, .*/);
   // The sweep's time left appears once a run has measured its pace.
