@@ -89,12 +89,9 @@ impl Racer {
     /// Fraction of the run's epochs done (an epoch's probe and evaluation count as its end).
     fn fraction(&self, epochs: usize) -> f64 {
         let p = &self.position;
-        let within = if p.phase == "train" && p.total > 0 {
-            p.done as f64 / p.total as f64
-        } else if p.phase == "train" {
-            0.0
-        } else {
-            1.0
+        let within = match p.phase {
+            "train" => p.done as f64 / p.total.max(1) as f64,
+            _ => 1.0,
         };
         ((p.epoch - 1) as f64 + within) / epochs.max(1) as f64
     }

@@ -17,8 +17,8 @@
 //        {type: 'backend', backend, reason, adapter, triedWebGpu}   adapter: WebGPU's name or null
 //        {type: 'runStarted', summary} | {type: 'progress', progress}
 //                                  progress: {batchSize, epoch, phase, done, total, runningLoss} of
-//                                  the run that advanced, running: the same (without runningLoss)
-//                                  for every run under way, etaSeconds: the sweep's time left
+//                                  the run that advanced, running: the same for every run under
+//                                  way (batch-size order), etaSeconds: the sweep's time left
 //                                  (null until measured). With `race` the runs take turns, chunk
 //                                  by chunk: every runStarted comes first, records interleave.
 //        {type: 'epoch', record, summary} | {type: 'diverged', batchSize, epoch, summary}
