@@ -220,8 +220,8 @@ pub async fn training(
         }
         let chunk = Instant::now();
         let event = match &uploaded {
-            Some(train) => run.advance(train, test, budget).await?,
-            None => run.advance(&host, test, budget).await?,
+            Some(train) => run.advance(train, &Split::empty(), test, budget).await?,
+            None => run.advance(&host, &Split::empty(), test, budget).await?,
         };
         let seconds = chunk.elapsed().as_secs_f64();
         match event {
@@ -309,7 +309,7 @@ pub async fn evaluation(
     let mut epochs = 0;
     while !windows.done(start) {
         let chunk = Instant::now();
-        let event = run.advance(&small, test, budget).await?;
+        let event = run.advance(&small, &Split::empty(), test, budget).await?;
         let seconds = chunk.elapsed().as_secs_f64();
         match event {
             RunEvent::Progress(p) if p.phase == "test" => {

@@ -32,6 +32,13 @@ pub const MNIST_STD: f32 = 0.3081;
 /// Why an MNIST file was refused. Each message names the file and says what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DataError {
+    /// Images a sweep needs are not among those loaded (the browser loads the training file in
+    /// parts).
+    #[error("{what} are not loaded")]
+    NotLoaded {
+        /// Which images, and what is loaded.
+        what: String,
+    },
     /// The bytes start with the gzip signature `1f 8b`: they were not decompressed.
     #[error(
         "{file} is still gzip-compressed (it starts with the gzip signature 1f 8b): it must be decompressed before it can be read"
@@ -480,13 +487,26 @@ impl Batches for DeviceSplit {
     }
 }
 
+/// Images in MNIST's training file.
+pub const TRAIN_FILE_SIZE: usize = 60_000;
+/// Images in MNIST's test file.
+pub const TEST_FILE_SIZE: usize = 10_000;
+
+/// Images in the last part of the training file, from which validation images are held out
+/// (images 50,000–59,999; `scripts/build.sh` cuts the file into parts of this size).
+pub const HELD_OUT_PART: usize = 10_000;
+
 /// The MNIST data set: 60,000 training and 10,000 test images in the original files.
 #[derive(Debug, Clone)]
 pub struct Mnist {
-    /// The training split (`train-images-idx3-ubyte`, `train-labels-idx1-ubyte`).
+    /// The training file's images loaded, from its first (`train-images-idx3-ubyte`,
+    /// `train-labels-idx1-ubyte`): all 60,000, or the first parts of it in the browser.
     pub train: Split,
     /// The test split (`t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`).
     pub test: Split,
+    /// The training file's last [`HELD_OUT_PART`] images, when loaded apart from `train` (the
+    /// browser loads only the parts a sweep needs); empty otherwise.
+    pub held_out: Split,
 }
 
 /// File names of the four MNIST files, as published and as committed under `www/data/` (`.gz`).
@@ -511,6 +531,32 @@ impl Mnist {
         Ok(Self {
             train: Split::from_idx(train_images, FILE_NAMES[0], train_labels, FILE_NAMES[1])?,
             test: Split::from_idx(test_images, FILE_NAMES[2], test_labels, FILE_NAMES[3])?,
+            held_out: Split::empty(),
         })
+    }
+
+    /// The validation set: the last `n` of the training file's 60,000 images (never among the
+    /// first `60,000 − n` trained on), from `train` when the whole file is loaded, else from
+    /// `held_out`. `n` = 0 gives an empty split.
+    ///
+    /// # Errors
+    /// [`DataError::NotLoaded`] when neither holds those images.
+    pub fn validation(&self, n: usize) -> Result<Split, DataError> {
+        let file = TRAIN_FILE_SIZE;
+        if n == 0 {
+            Ok(Split::empty())
+        } else if self.train.len() == file && n <= file {
+            Ok(self.train.range(file - n..file))
+        } else if self.held_out.len() == HELD_OUT_PART && n <= HELD_OUT_PART {
+            Ok(self.held_out.range(HELD_OUT_PART - n..HELD_OUT_PART))
+        } else {
+            Err(DataError::NotLoaded {
+                what: format!(
+                    "the last {n} training images (the validation set): {} of the file's first and {} of its last are loaded",
+                    self.train.len(),
+                    self.held_out.len()
+                ),
+            })
+        }
     }
 }

@@ -45,7 +45,8 @@ pub struct SweepEstimate {
     pub runs: Vec<RunEstimate>,
     /// Their sum, in seconds.
     pub total_seconds: f64,
-    /// Whether runs may end sooner (they end at the target): the total is then an upper bound.
+    /// Whether runs may end sooner (they end at the target, or learning-rate trials do): the
+    /// total is then an upper bound.
     pub at_most: bool,
     /// Seconds the warm-up measurement itself took.
     pub measured_in_seconds: f64,
@@ -76,7 +77,7 @@ async fn measure(
     let (mut all_samples, mut all_seconds) = (0, 0.0);
     while seconds < MEASURE_SECONDS && start.elapsed().as_secs_f64() < MEASURE_LIMIT_SECONDS {
         let chunk = Instant::now();
-        let event = run.advance(train, &test, budget).await?;
+        let event = run.advance(train, &Split::empty(), &test, budget).await?;
         let RunEvent::Progress(p) = event else {
             continue;
         };
@@ -105,7 +106,8 @@ async fn measure(
 
 /// Measures training throughput at every batch size of `settings` (each at most `micro_batch`)
 /// on `train` (the sweep's training images) and estimates the sweep's duration: per run,
-/// `epochs × (train_size / throughput + probe + test_size / (3 × throughput))`, the training
+/// `epochs × (train_size / throughput + probe + (test_size + val_size) / (3 × throughput))`,
+/// the training
 /// part capped by the time budget per run.
 ///
 /// # Errors
@@ -133,13 +135,21 @@ pub async fn estimate(
     let fastest = measured.values().copied().fold(0.0, f64::max).max(1e-9);
     let probe_rate = rate(PROBE_SMALL_BATCH.min(train.len())).max(1e-9);
     let probe_seconds = PROBE_BIG_BATCH.min(train.len()) as f64 / probe_rate;
-    let eval_seconds = settings.test_size as f64 / (EVAL_SPEEDUP * fastest);
+    let eval_seconds =
+        (settings.test_size + settings.val_size) as f64 / (EVAL_SPEEDUP * fastest);
     let runs: Vec<RunEstimate> = settings
         .batch_sizes
         .iter()
         .map(|&b| {
             let samples_per_second = rate(b);
-            let epochs = settings.epochs as f64;
+            // Under `lrpolicy=tuned`, every trial's budget too (an upper bound: trials end at
+            // the target).
+            let trials = if settings.lr_policy == crate::schedule::LrPolicy::Tuned {
+                settings.lr_grid().count * settings.lr_trial_epochs
+            } else {
+                0
+            };
+            let epochs = (settings.epochs + trials) as f64;
             let mut training = epochs * settings.train_size as f64 / samples_per_second.max(1e-9);
             let mut epochs_run = epochs;
             if settings.run_budget_seconds > 0.0 && training > settings.run_budget_seconds {
@@ -156,7 +166,8 @@ pub async fn estimate(
     Ok(SweepEstimate {
         total_seconds: runs.iter().map(|r| r.seconds).sum(),
         runs,
-        at_most: settings.end_at_target,
+        at_most: settings.end_at_target
+            || settings.lr_policy == crate::schedule::LrPolicy::Tuned,
         measured_in_seconds: start.elapsed().as_secs_f64(),
     })
 }

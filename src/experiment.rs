@@ -15,9 +15,11 @@ use web_time::Instant;
 use crate::backend::MAX_MICRO_BATCH;
 use crate::data::{DeviceSplit, Mnist, Split};
 use crate::settings::{Settings, SettingsError};
-use crate::summary::RunSummary;
-use crate::record::{EpochRecord, Progress};
+use crate::record::{EpochRecord, Progress, TrialOf};
+use crate::schedule::{LrPolicy, LrSchedule};
+use crate::summary::{EndedBy, RunStatus, RunSummary};
 use crate::train::{Run, RunConfig, RunEvent, TrainError};
+use crate::tuning::{Trial, TrialOutcome, Tuning, choose};
 
 /// What one call of [`Sweep::advance`] achieved (`kind` tells which, in JavaScript).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -52,6 +54,25 @@ pub enum SweepEvent {
         /// The run's summary (`status` `"diverged"`).
         summary: RunSummary,
     },
+    /// A learning-rate trial was set up (`lrpolicy=tuned`; no work done yet).
+    #[serde(rename_all = "camelCase")]
+    TrialStarted {
+        /// The batch size being tuned.
+        batch_size: usize,
+        /// Which trial, and its learning rate.
+        trial: TrialOf,
+    },
+    /// A learning-rate trial ended (`lrpolicy=tuned`): its outcome, and the batch size's
+    /// tuning so far (`chosen` set after its last trial). Trials record no epoch.
+    #[serde(rename_all = "camelCase")]
+    Trial {
+        /// The batch size being tuned.
+        batch_size: usize,
+        /// The trial that ended.
+        trial: Trial,
+        /// The batch size's tuning so far.
+        tuning: Tuning,
+    },
     /// Every run is finished.
     Done,
 }
@@ -73,27 +94,40 @@ pub struct SweepProgress {
     pub eta_seconds: Option<f64>,
 }
 
-/// A run of the sweep that has started and not finished.
+/// A batch size of the sweep that has started and not finished: its learning-rate trials
+/// (under `lrpolicy=tuned`), one after another, then its run.
 struct Racer {
-    run: Run,
+    batch_size: usize,
+    /// The run (or trial) under way; `None` between a finished trial and the set-up of the
+    /// next one, which waits for every other run to have drawn its weights.
+    run: Option<Run>,
     /// Where it was after its last chunk.
     position: Progress,
-    /// Wall time spent in its chunks (training, probe and evaluation), seconds.
+    /// Wall time spent in its chunks (training, probe and evaluation; trials included), seconds.
     wall_seconds: f64,
-    /// Whether it has had a chunk: burn draws a run's initial weights at its first step, from
-    /// the device's generator, which the next run's set-up seeds again.
+    /// Whether its run has had a chunk: burn draws a run's initial weights at its first step,
+    /// from the device's generator, which the next run's set-up seeds again.
     advanced: bool,
+    /// Under `lrpolicy=tuned`: the trials so far.
+    tuning: Option<Tuning>,
+    /// The trial `run` is (index in the grid); `None`: the batch size's run itself.
+    trial: Option<usize>,
+    /// Epochs of budget before `run`: the finished trials' (each counts its whole budget).
+    epochs_before: usize,
+    /// Validation loss after the last epoch of `run` (a trial's outcome).
+    last_val_loss: Option<f64>,
 }
 
 impl Racer {
-    /// Fraction of the run's epochs done (an epoch's probe and evaluation count as its end).
-    fn fraction(&self, epochs: usize) -> f64 {
+    /// Fraction of the batch size's epochs done, its trials' budgets included, out of
+    /// `lane_epochs` (an epoch's probe and evaluation count as its end).
+    fn fraction(&self, lane_epochs: usize) -> f64 {
         let p = &self.position;
         let within = match p.phase {
             "train" => p.done as f64 / p.total.max(1) as f64,
             _ => 1.0,
         };
-        ((p.epoch - 1) as f64 + within) / epochs.max(1) as f64
+        (self.epochs_before as f64 + (p.epoch - 1) as f64 + within) / lane_epochs.max(1) as f64
     }
 }
 
@@ -105,6 +139,8 @@ pub struct Sweep {
     /// The training images uploaded once to the device, when asked for
     /// ([`Sweep::with_training_set_on_device`]).
     train_on_device: Option<DeviceSplit>,
+    /// The validation images (empty when the sweep holds none out).
+    validation: Split,
     test: Split,
     device: Device,
     /// Index in `settings.batch_sizes` of the next run to start.
@@ -123,11 +159,13 @@ pub struct Sweep {
 
 impl Sweep {
     /// A sweep of `settings` on `data`, training on `device` (plain; autodiff is added per run).
-    /// Uses the first `train_size` training and `test_size` test images.
+    /// Uses the first `train_size` training and `test_size` test images, and the last
+    /// `val_size` of the training file for validation ([`Mnist::validation`]).
     ///
     /// # Errors
     /// [`SettingsError`] when the settings are invalid (see [`Settings::validate`]) or ask for
-    /// more images than `data` holds.
+    /// more images than `data` holds (`train`, `test`, or `val` when the training file's last
+    /// images are not loaded).
     pub fn new(settings: Settings, data: &Mnist, device: Device) -> Result<Self, SettingsError> {
         settings.validate()?;
         if settings.train_size > data.train.len() {
@@ -148,8 +186,13 @@ impl Sweep {
                 ),
             });
         }
+        let validation = data.validation(settings.val_size).map_err(|e| SettingsError {
+            parameter: "val",
+            message: e.to_string(),
+        })?;
         Ok(Self {
             train: data.train.take(settings.train_size),
+            validation,
             train_on_device: None,
             test: data.test.take(settings.test_size),
             settings,
@@ -196,51 +239,179 @@ impl Sweep {
         }
     }
 
+    /// Epochs a batch size trains in all: its run's, plus its trials' budgets when tuned.
+    fn lane_epochs(&self) -> usize {
+        let trials = if self.settings.lr_policy == LrPolicy::Tuned {
+            self.settings.lr_grid().count * self.settings.lr_trial_epochs
+        } else {
+            0
+        };
+        self.settings.epochs + trials
+    }
+
+    /// A fresh position at the start of an epoch of `batch_size`.
+    fn start_of(&self, batch_size: usize, epoch: usize, trial: Option<TrialOf>) -> Progress {
+        Progress {
+            batch_size,
+            epoch,
+            phase: "train",
+            done: 0,
+            total: self.train.len(),
+            running_loss: None,
+            trial,
+        }
+    }
+
+    /// Sets up the next run of racer `index` (run `None`): its next learning-rate trial, or
+    /// its run (at the rate its trials chose, when tuned). Every trial diverged: the batch size
+    /// ends as diverged, untrained, and leaves the sweep.
+    fn set_up(&mut self, index: usize) -> SweepEvent {
+        let settings = &self.settings;
+        let batch_size = self.racers[index].batch_size;
+        let mut config = RunConfig::new(settings, batch_size);
+        let rates = settings.lr_grid().rates();
+        let racer = &self.racers[index];
+        let (run, event, trial_of) = match (&racer.tuning, racer.trial) {
+            (Some(_), Some(t)) if t < rates.len() => {
+                let trial_of = TrialOf {
+                    number: t + 1,
+                    count: rates.len(),
+                    learning_rate: rates[t],
+                };
+                config.schedule = LrSchedule::new(LrPolicy::Fixed, rates[t], 1, batch_size, 0, 1);
+                config.epochs = settings.lr_trial_epochs;
+                config.end_at_target = true;
+                let run = Run::new(config, &self.device).with_trial(trial_of);
+                (
+                    run,
+                    SweepEvent::TrialStarted {
+                        batch_size,
+                        trial: trial_of,
+                    },
+                    Some(trial_of),
+                )
+            }
+            (Some(tuning), _) => {
+                let mut tuning = tuning.clone();
+                let Some((rate, reason)) = choose(&tuning.trials) else {
+                    // Every rate of the grid diverged: nothing to train.
+                    tuning.reason = Some("every learning rate of the grid diverged".into());
+                    let mut summary = RunSummary::new(
+                        batch_size,
+                        f64::NAN,
+                        settings.optimizer,
+                        settings.model,
+                        LrPolicy::Tuned,
+                        settings.target,
+                        config.target_on,
+                    );
+                    summary.tuning = Some(tuning);
+                    summary.end(EndedBy::Diverged);
+                    debug_assert_eq!(summary.status, RunStatus::Diverged);
+                    self.racers.remove(index);
+                    self.next_run_keeps_turn(index);
+                    return SweepEvent::Diverged {
+                        batch_size,
+                        epoch: 1,
+                        summary,
+                    };
+                };
+                tuning.chosen = Some(rate);
+                tuning.reason = Some(reason);
+                config.schedule = LrSchedule::new(LrPolicy::Fixed, rate, 1, batch_size, 0, 1);
+                let run = Run::new(config, &self.device).with_tuning(tuning);
+                let summary = run.summary().clone();
+                (run, SweepEvent::RunStarted { summary }, None)
+            }
+            (None, _) => {
+                let run = Run::new(config, &self.device);
+                let summary = run.summary().clone();
+                (run, SweepEvent::RunStarted { summary }, None)
+            }
+        };
+        let position = self.start_of(batch_size, 1, trial_of);
+        let racer = &mut self.racers[index];
+        racer.run = Some(run.with_micro_batch(self.micro_batch));
+        racer.position = position;
+        racer.advanced = false;
+        racer.last_val_loss = None;
+        if trial_of.is_none() {
+            racer.trial = None;
+        }
+        event
+    }
+
+    /// After racer `index` left: the next run in line keeps its turn.
+    fn next_run_keeps_turn(&mut self, index: usize) {
+        self.turn = index;
+    }
+
     /// Does about `budget` of work on the run whose turn it is (starting runs first, up to
     /// [`Settings::race`]'s number of lanes) and reports what was done. Side by side, the runs
     /// take turns, one chunk each, the run least far through its epochs first; a run's
-    /// training time counts only its own chunks.
+    /// training time counts only its own chunks. Under `lrpolicy=tuned` each batch size first
+    /// trains one trial per rate of the grid, one after another (within its turns), then its run
+    /// at the rate chosen.
     ///
     /// # Errors
     /// [`TrainError`] when the device fails; the sweep cannot go on after one.
     pub async fn advance(&mut self, budget: Duration) -> Result<SweepEvent, TrainError> {
-        if self.racers.len() < self.lanes()
-            && self.racers.iter().all(|r| r.advanced)
-            && let Some(&batch_size) = self.settings.batch_sizes.get(self.next_run)
+        // A run is set up only once every run under way has drawn its weights (see `Racer`).
+        if self
+            .racers
+            .iter()
+            .all(|r| r.run.is_none() || r.advanced)
         {
-            self.next_run += 1;
-            let config = RunConfig::new(&self.settings, batch_size);
-            let run = Run::new(config, &self.device).with_micro_batch(self.micro_batch);
-            let summary = run.summary().clone();
-            let position = Progress {
-                batch_size,
-                epoch: 1,
-                phase: "train",
-                done: 0,
-                total: self.train.len(),
-                running_loss: None,
-            };
-            self.racers.push(Racer {
-                run,
-                position,
-                wall_seconds: 0.0,
-                advanced: false,
-            });
-            return Ok(SweepEvent::RunStarted { summary });
+            if let Some(index) = self.racers.iter().position(|r| r.run.is_none()) {
+                return Ok(self.set_up(index));
+            }
+            if self.racers.len() < self.lanes()
+                && let Some(&batch_size) = self.settings.batch_sizes.get(self.next_run)
+            {
+                self.next_run += 1;
+                let tuned = self.settings.lr_policy == LrPolicy::Tuned;
+                self.racers.push(Racer {
+                    batch_size,
+                    run: None,
+                    position: self.start_of(batch_size, 1, None),
+                    wall_seconds: 0.0,
+                    advanced: false,
+                    tuning: tuned.then(|| Tuning {
+                        trial_epochs: self.settings.lr_trial_epochs,
+                        trials: Vec::new(),
+                        chosen: None,
+                        reason: None,
+                    }),
+                    trial: tuned.then_some(0),
+                    epochs_before: 0,
+                    last_val_loss: None,
+                });
+                return Ok(self.set_up(self.racers.len() - 1));
+            }
         }
         if self.racers.is_empty() {
             return Ok(SweepEvent::Done);
         }
         let index = self.next_turn();
         let racer = &mut self.racers[index];
+        let run = racer.run.as_mut().expect("the run whose turn it is is set up");
         let start = Instant::now();
         let event = match &self.train_on_device {
-            Some(train) => racer.run.advance(train, &self.test, budget).await?,
-            None => racer.run.advance(&self.train, &self.test, budget).await?,
+            Some(train) => {
+                run.advance(train, &self.validation, &self.test, budget)
+                    .await?
+            }
+            None => {
+                run.advance(&self.train, &self.validation, &self.test, budget)
+                    .await?
+            }
         };
         racer.wall_seconds += start.elapsed().as_secs_f64();
         racer.advanced = true;
         self.turn = index + 1;
+        if racer.trial.is_some() {
+            return Ok(self.trial_event(index, event));
+        }
         let event = match event {
             RunEvent::Progress(progress) => {
                 racer.position = progress.clone();
@@ -255,14 +426,7 @@ impl Sweep {
                 }
             }
             RunEvent::Epoch(record, summary) => {
-                racer.position = Progress {
-                    batch_size: record.batch_size,
-                    epoch: record.epoch + 1,
-                    phase: "train",
-                    done: 0,
-                    total: self.train.len(),
-                    running_loss: None,
-                };
+                self.racers[index].position = self.start_of(record.batch_size, record.epoch + 1, None);
                 SweepEvent::Epoch { record, summary }
             }
             RunEvent::Diverged(summary) => SweepEvent::Diverged {
@@ -271,15 +435,85 @@ impl Sweep {
                 summary,
             },
         };
-        if self.racers[index].run.is_finished() {
+        if self.racers[index].run.as_ref().is_some_and(Run::is_finished) {
             let racer = self.racers.remove(index);
-            let epochs = racer.run.summary().epochs.max(1);
+            let epochs = racer.epochs_before
+                + racer.run.as_ref().map_or(0, |r| r.summary().epochs).max(1);
             self.finished_pace
                 .push(racer.wall_seconds / (epochs * self.train.len().max(1)) as f64);
-            // The next run in line keeps its turn.
-            self.turn = index;
+            self.next_run_keeps_turn(index);
         }
         Ok(event)
+    }
+
+    /// What a trial's chunk achieved, as the sweep reports it: its progress (an epoch that is
+    /// not its last is progress too: trials record no epoch), or, when it ended, its outcome
+    /// ([`SweepEvent::Trial`]); the racer's next run is then set up at the next call.
+    fn trial_event(&mut self, index: usize, event: RunEvent) -> SweepEvent {
+        let racer = &mut self.racers[index];
+        let trial_of = racer.position.trial;
+        match event {
+            RunEvent::Progress(progress) => racer.position = progress,
+            RunEvent::Epoch(record, _) => {
+                racer.last_val_loss = record.val_loss;
+                racer.position = Progress {
+                    epoch: record.epoch + 1,
+                    phase: "train",
+                    done: 0,
+                    running_loss: None,
+                    ..racer.position.clone()
+                };
+            }
+            RunEvent::Diverged(_) => {}
+        }
+        let run = racer.run.as_ref().expect("a trial was advanced");
+        if !run.is_finished() {
+            let progress = racer.position.clone();
+            let running = self.racers.iter().map(|r| r.position.clone()).collect();
+            return SweepEvent::Progress {
+                progress: SweepProgress {
+                    progress,
+                    running,
+                    eta_seconds: self.eta_seconds(),
+                },
+            };
+        }
+        let summary = run.summary();
+        let outcome = if summary.status == RunStatus::Diverged {
+            TrialOutcome::Diverged
+        } else if summary.target_epoch.is_some() {
+            TrialOutcome::Reached
+        } else {
+            TrialOutcome::NotReached
+        };
+        let diverged = outcome == TrialOutcome::Diverged;
+        let trial = Trial {
+            learning_rate: trial_of.map_or(f64::NAN, |t| t.learning_rate),
+            outcome,
+            target_steps: summary.target_steps,
+            val_loss: if diverged { None } else { racer.last_val_loss },
+            val_accuracy: if diverged { None } else { summary.final_val_accuracy },
+            epochs: summary.epochs,
+            train_seconds: summary.train_seconds,
+        };
+        let tuning = racer.tuning.as_mut().expect("a trial belongs to a tuning");
+        tuning.trials.push(trial.clone());
+        let tuning = tuning.clone();
+        racer.epochs_before += self.settings.lr_trial_epochs;
+        racer.trial = racer.trial.map(|t| t + 1);
+        racer.run = None;
+        racer.position = Progress {
+            epoch: 1,
+            phase: "train",
+            done: 0,
+            running_loss: None,
+            ..racer.position.clone()
+        };
+        SweepEvent::Trial {
+            batch_size: racer.batch_size,
+            trial,
+            tuning,
+        }
     }
 
     /// The run to advance next: the one least far through its epochs (so that every batch
@@ -288,12 +522,17 @@ impl Sweep {
     fn next_turn(&self) -> usize {
         let n = self.racers.len();
         // A run just set up draws its weights first (see `Racer::advanced`).
-        if let Some(new) = self.racers.iter().position(|r| !r.advanced) {
+        if let Some(new) = self
+            .racers
+            .iter()
+            .position(|r| r.run.is_some() && !r.advanced)
+        {
             return new;
         }
-        let epochs = self.settings.epochs;
+        let epochs = self.lane_epochs();
         (0..n)
             .map(|k| (self.turn + k) % n)
+            .filter(|&i| self.racers[i].run.is_some())
             .min_by(|&a, &b| {
                 let (fa, fb) = (self.racers[a].fraction(epochs), self.racers[b].fraction(epochs));
                 fa.total_cmp(&fb)
@@ -305,7 +544,7 @@ impl Sweep {
     /// the runs not started at the mean pace per sample of the others (`None` before any run
     /// has measured one).
     fn eta_seconds(&self) -> Option<f64> {
-        let epochs = self.settings.epochs;
+        let epochs = self.lane_epochs();
         let mut left = 0.0;
         let mut paces = self.finished_pace.clone();
         let mut unmeasured_epochs = 0.0;

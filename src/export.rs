@@ -208,7 +208,8 @@ impl SweepExport {
                     rec.epoch, rec.batch_size
                 ));
             }
-            if !(fraction(rec.train_accuracy) && fraction(rec.test_accuracy)) {
+            let val_fraction = rec.val_accuracy.is_none_or(fraction);
+            if !(fraction(rec.train_accuracy) && fraction(rec.test_accuracy) && val_fraction) {
                 return damaged(format!("record {n} has an accuracy outside 0 to 1"));
             }
             let amounts = [
@@ -218,7 +219,7 @@ impl SweepExport {
                 rec.samples_per_second,
                 rec.learning_rate,
             ];
-            if !amounts.into_iter().all(amount) {
+            if !amounts.into_iter().chain(rec.val_loss).all(amount) {
                 return damaged(format!(
                     "record {n} has a negative or non-finite loss, time, throughput or learning rate"
                 ));
@@ -236,6 +237,8 @@ impl SweepExport {
             let accuracies = [
                 run.best_test_accuracy,
                 run.final_test_accuracy,
+                run.best_val_accuracy,
+                run.final_val_accuracy,
                 Some(run.target),
             ];
             if !accuracies.into_iter().flatten().all(fraction) {
@@ -302,6 +305,8 @@ impl SweepExport {
                 e.samples_per_second.to_string(),
                 e.learning_rate.to_string(),
                 r.backend.clone().unwrap_or_default(),
+                e.val_loss.map(|v| v.to_string()).unwrap_or_default(),
+                e.val_accuracy.map(|v| v.to_string()).unwrap_or_default(),
             ]
         });
         self.csv("per-epoch records", &EPOCH_COLUMNS, rows)
@@ -340,6 +345,10 @@ impl SweepExport {
                 opt(s.final_test_accuracy),
                 opt(s.noise_scale),
                 opt_n(s.diverged_epoch),
+                name(&s.target_on),
+                opt(s.best_val_accuracy),
+                opt(s.final_val_accuracy),
+                opt(s.diverged_loss),
             ]
         });
         self.csv("run summaries", &RUN_COLUMNS, rows)
@@ -365,7 +374,8 @@ impl SweepExport {
 }
 
 /// The columns of [`SweepExport::epochs_csv`], as named in the JSON records.
-pub const EPOCH_COLUMNS: [&str; 13] = [
+/// Columns added after the first format keep the first ones in place: they come last.
+pub const EPOCH_COLUMNS: [&str; 15] = [
     "batchSize",
     "series",
     "epoch",
@@ -379,10 +389,13 @@ pub const EPOCH_COLUMNS: [&str; 13] = [
     "samplesPerSecond",
     "learningRate",
     "backend",
+    "valLoss",
+    "valAccuracy",
 ];
 
 /// The columns of [`SweepExport::runs_csv`], as named in the JSON run summaries.
-pub const RUN_COLUMNS: [&str; 22] = [
+/// Columns added after the first format come last, as in [`EPOCH_COLUMNS`].
+pub const RUN_COLUMNS: [&str; 26] = [
     "batchSize",
     "series",
     "learningRate",
@@ -405,6 +418,10 @@ pub const RUN_COLUMNS: [&str; 22] = [
     "finalTestAccuracy",
     "noiseScale",
     "divergedEpoch",
+    "targetOn",
+    "bestValAccuracy",
+    "finalValAccuracy",
+    "divergedLoss",
 ];
 
 /// The JSON name of a unit enum value (`Optimizer::Adam` → `"adam"`).

@@ -201,10 +201,24 @@ fn throughput(runs: &[&RunSummary]) -> Finding {
         .collect::<Vec<_>>()
         .join(", ");
     let shown = ratio > 1.2 && 2 * rises >= measured.len() - 1;
-    let text = if shown {
+    let peak = measured
+        .iter()
+        .max_by(|a, b| a.samples_per_second.total_cmp(&b.samples_per_second))
+        .expect("two runs");
+    let text = if shown && peak.batch_size == last.batch_size {
         format!(
             "Throughput rose {ratio:.1}× from {} to {} (samples/s per batch size — {list}).",
             batch(first.batch_size),
+            batch(last.batch_size)
+        )
+    } else if shown {
+        // It rose overall but peaked before the largest batch: said as measured.
+        format!(
+            "Throughput rose {:.1}× from {} to its peak at {}, then fell {:.1}× by {} (samples/s per batch size — {list}).",
+            peak.samples_per_second / first.samples_per_second,
+            batch(first.batch_size),
+            batch(peak.batch_size),
+            peak.samples_per_second / last.samples_per_second,
             batch(last.batch_size)
         )
     } else {
@@ -373,6 +387,48 @@ fn best_final(runs: &[&RunSummary], test_size: usize) -> Finding {
     }
 }
 
+/// " Fitting S(B) = … puts the critical batch size at …", from [`crate::scaling::fit_runs`],
+/// compared with the median gradient noise scale `noise` (B_simple): within a factor of 2 or not.
+fn fit_sentence(runs: &[&RunSummary], noise: Option<f64>) -> String {
+    use crate::scaling::{Verdict, fit_runs};
+    let owned: Vec<RunSummary> = runs.iter().map(|r| (*r).clone()).collect();
+    let fit = fit_runs(&owned);
+    let n = fit.points.len();
+    let head = "Fitting S(B) = S_min (1 + B_crit / B) (McCandlish et al. 2018) to the steps to the target";
+    match (fit.verdict, fit.critical_batch, fit.min_steps) {
+        (Verdict::Fitted, Some(critical), Some(min_steps)) => {
+            let compared = match noise {
+                Some(b) if b > 0.0 => {
+                    let ratio = critical / b;
+                    let within = if (0.5..=2.0).contains(&ratio) {
+                        "within a factor of 2: the noise scale predicted it"
+                    } else {
+                        "not within a factor of 2: the noise scale did not predict it"
+                    };
+                    format!(
+                        ", {ratio:.2}× the gradient noise scale ({}), {within}",
+                        thousands(b.round().max(1.0) as usize)
+                    )
+                }
+                _ => String::new(),
+            };
+            format!(
+                " {head} of the {n} batch sizes that reached it puts the critical batch size at about {} (S_min ≈ {} steps; {:.0} % RMS error){compared}.",
+                thousands(critical.round().max(1.0) as usize),
+                thousands(min_steps.round().max(1.0) as usize),
+                100.0 * fit.rms_relative_error.unwrap_or(0.0)
+            )
+        }
+        (Verdict::AboveRange, ..) => format!(
+            " {head} of the {n} batch sizes that reached it finds no floor: the critical batch size lies above the largest of them."
+        ),
+        (Verdict::BelowRange, ..) => format!(
+            " {head} of the {n} batch sizes that reached it finds no fall: the critical batch size lies below the smallest of them."
+        ),
+        _ => String::new(),
+    }
+}
+
 fn diminishing_returns(runs: &[&RunSummary], target: &str) -> Finding {
     let mut scales: Vec<f64> = runs.iter().filter_map(|r| r.noise_scale).collect();
     scales.sort_by(f64::total_cmp);
@@ -390,6 +446,8 @@ fn diminishing_returns(runs: &[&RunSummary], target: &str) -> Finding {
         )
     });
     let noise = noise.unwrap_or_default();
+    let fit = fit_sentence(runs, median);
+    let noise = format!("{noise}{fit}");
     let reached: Vec<&&RunSummary> = runs.iter().filter(|r| r.target_steps.is_some()).collect();
     if reached.len() < 2 {
         return finding(
@@ -426,18 +484,19 @@ fn diminishing_returns(runs: &[&RunSummary], target: &str) -> Finding {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    // Diminishing returns: a doubling (or more) of the batch that saved less than half of the
-    // ideal proportion of steps.
+    // Diminishing returns: a larger batch whose factor of fewer steps is less than half its
+    // factor of batch size (perfect scaling: k times the batch, k times fewer steps).
     match pairs
         .iter()
         .find(|(_, _, fewer, times)| fewer / times < 0.5)
     {
-        Some((a, _, _, _)) => finding(
+        Some((a, b, fewer, times)) => finding(
             6,
             Some(true),
             format!(
-                "Steps to {target} — {list}. Past {}, a larger batch saved less than half the steps that perfect scaling would: its gradient points much the same way as a smaller batch's.{noise}",
-                batch(*a)
+                "Steps to {target} — {list}. From {} to {}, {times:.1}× the batch took only {fewer:.1}× fewer steps, less than half the factor perfect scaling would give: its gradient points much the same way as a smaller batch's.{noise}",
+                batch(*a),
+                thousands(*b)
             ),
         ),
         None => finding(

@@ -3,10 +3,12 @@
 //!
 //! The modules follow the pipeline: [`data`] (MNIST IDX files → batches), [`model`] (LeNet-5
 //! and the Theano tutorial's LeNet), [`optim`] (the optimisers, Rprop among them), [`schedule`]
-//! (learning rate per batch size), [`noise`] (the gradient noise scale), [`record`] (a run's
+//! (learning rate per batch size), [`tuning`] (the learning rate tuned per batch size on a
+//! grid), [`noise`] (the gradient noise scale), [`record`] (a run's
 //! per-epoch records and progress), [`train`] (one run at one batch size), [`summary`] (a run's summary: target reached, best accuracy),
 //! [`experiment`] (a sweep over batch sizes), [`estimate`] (how long a sweep will take),
-//! [`findings`] (the source's six findings, from the measured runs), [`export`] (a sweep as
+//! [`scaling`] (the critical batch size, fitted to steps-to-target), [`findings`] (the
+//! source's six findings, from the measured runs), [`export`] (a sweep as
 //! JSON and CSV files, and the import of a JSON export), [`settings`] (the sweep's
 //! settings and presets, as read from the page's URL), [`backend`] (WebGPU or the CPU, chosen
 //! at run time; the micro-batch size from the device's limits), [`bench`] (speed figures for the
@@ -26,9 +28,11 @@ pub mod model;
 pub mod noise;
 pub mod optim;
 pub mod record;
+pub mod scaling;
 pub mod schedule;
 pub mod settings;
 pub mod summary;
 pub mod train;
+pub mod tuning;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

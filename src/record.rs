@@ -25,6 +25,14 @@ pub struct EpochRecord {
     pub test_loss: f64,
     /// Fraction of the evaluated test images classified correctly after this epoch, in [0, 1].
     pub test_accuracy: f64,
+    /// Mean cross-entropy on the validation images after this epoch (nats); `None` (missing in
+    /// JSON) when the sweep holds no validation set out (`val=0`, or saved before it existed).
+    #[serde(default)]
+    pub val_loss: Option<f64>,
+    /// Fraction of the validation images classified correctly after this epoch, in [0, 1];
+    /// `None` as `val_loss`.
+    #[serde(default)]
+    pub val_accuracy: Option<f64>,
     /// Cumulative training wall time since the run started, in seconds (evaluation excluded).
     pub train_seconds: f64,
     /// This epoch's training throughput: its samples / its training wall time (samples/s).
@@ -41,7 +49,8 @@ pub struct Progress {
     pub batch_size: usize,
     /// The epoch under way, from 1.
     pub epoch: usize,
-    /// `"train"`, `"probe"` (measuring the gradient noise scale) or `"test"` (evaluation).
+    /// `"train"`, `"probe"` (measuring the gradient noise scale), `"validation"` or `"test"`
+    /// (evaluation).
     pub phase: &'static str,
     /// Images done so far in this phase.
     pub done: usize,
@@ -49,4 +58,19 @@ pub struct Progress {
     pub total: usize,
     /// Mean training loss so far in this epoch (nats); `None` during evaluation.
     pub running_loss: Option<f64>,
+    /// The learning-rate trial under way (`lrpolicy=tuned`); absent for the run itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trial: Option<TrialOf>,
+}
+
+/// Which trial of a batch size's learning-rate grid a run is (`camelCase` in JavaScript).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrialOf {
+    /// The trial's number, from 1.
+    pub number: usize,
+    /// Trials in the grid.
+    pub count: usize,
+    /// The learning rate tried.
+    pub learning_rate: f64,
 }

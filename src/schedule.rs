@@ -16,6 +16,9 @@ pub enum LrPolicy {
     Linear,
     /// `lr × √(B / B_ref)` (Krizhevsky 2014; Hoffer et al. 2017).
     Sqrt,
+    /// Tuned per batch size: the rate of a grid whose trial did best on the validation images
+    /// ([`crate::tuning`]; Shallue et al. 2019). The run then trains at that rate, fixed.
+    Tuned,
 }
 
 /// The learning rates of one run at one batch size.
@@ -33,7 +36,7 @@ impl LrSchedule {
     /// The schedule of a run: `policy` maps the learning rate `base`, meant for batch size
     /// `reference_batch`, to `batch_size`:
     ///
-    /// - fixed: `base`;
+    /// - fixed, and tuned (`base` is then the rate chosen for this batch size): `base`;
     /// - linear: `base × B / B_ref` (Goyal et al. 2017, "Accurate, large minibatch SGD"), reached
     ///   by a linear warm-up over `warmup_epochs × steps_per_epoch` steps when it is above `base`
     ///   (their "gradual warm-up"; they warm up for 5 epochs);
@@ -48,7 +51,7 @@ impl LrSchedule {
     ) -> Self {
         let ratio = batch_size as f64 / reference_batch as f64;
         let (peak, warmup_steps) = match policy {
-            LrPolicy::Fixed => (base, 0),
+            LrPolicy::Fixed | LrPolicy::Tuned => (base, 0),
             LrPolicy::Linear => {
                 let peak = base * ratio;
                 let warmup = if peak > base {

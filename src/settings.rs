@@ -5,8 +5,10 @@
 //! `batch` (comma-separated batch sizes, `full` for the whole training set), `epochs`, `lr`,
 //! `optimizer` (`sgd`, `momentum`, `nesterov`, `rmsprop`, `adagrad`, `adam`, `rprop`), `seed`,
 //! `train` (training-set size), `test` (evaluation-set size), `backend` (`auto`, `webgpu`,
-//! `cpu`), `model` (`lenet5`, `theano`), `lrpolicy` (`fixed`, `linear`, `sqrt`), `lrref`,
-//! `warmup`, `target`, `endattarget`, `budget`, `race` (`1`: the batch sizes side by side).
+//! `cpu`), `model` (`lenet5`, `theano`), `lrpolicy` (`fixed`, `linear`, `sqrt`, `tuned`), `lrref`, `val`
+//! (validation images held out from the end of the training file),
+//! `warmup`, `lrgrid` and `lrtrial` (the grid and trial length of `lrpolicy=tuned`), `target`,
+//! `endattarget`, `budget`, `race` (`1`: the batch sizes side by side).
 //! Every refusal names the parameter and the
 //! allowed range.
 //!
@@ -19,22 +21,30 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::BackendPreference;
+use crate::tuning::MAX_GRID;
 // The settings' vocabulary lives with what each word describes; re-exported here for the
 // settings' users.
 pub use crate::model::Model;
 pub use crate::optim::Optimizer;
 pub use crate::schedule::LrPolicy;
+pub use crate::tuning::LrGrid;
 
 /// Images in the MNIST training set.
-pub const MNIST_TRAIN_SIZE: usize = 60_000;
+pub const MNIST_TRAIN_SIZE: usize = crate::data::TRAIN_FILE_SIZE;
 /// Images in the MNIST test set.
-pub const MNIST_TEST_SIZE: usize = 10_000;
+pub const MNIST_TEST_SIZE: usize = crate::data::TEST_FILE_SIZE;
 /// Most epochs a run may ask for (a bound against typing mistakes such as `epochs=100000`).
 pub const MAX_EPOCHS: usize = 1_000;
 /// Most batch sizes one sweep may list.
 pub const MAX_BATCH_SIZES: usize = 16;
 /// Largest seed accepted: 2^53 - 1, the largest integer a JavaScript number holds exactly.
 pub const MAX_SEED: u64 = (1 << 53) - 1;
+/// Validation images held out when `val` is not given: the last 10,000 of the 60,000 training
+/// images, as the Theano tutorial's 50,000 / 10,000 / 10,000 split (fewer when `train` leaves
+/// less room; see [`Settings::val_size`]).
+pub const DEFAULT_VAL_SIZE: usize = 10_000;
+/// Most validation images: the last part of the training file (images 50,000–59,999).
+pub const MAX_VAL_SIZE: usize = 10_000;
 /// Longest time budget per run: one day, in seconds.
 pub const MAX_RUN_BUDGET_SECONDS: f64 = 86_400.0;
 
@@ -51,7 +61,8 @@ pub enum Preset {
     Quick,
     /// The source article's set-up: all 60,000 images, batch sizes 1 to 4,096 and the full
     /// batch, up to 200 epochs of SGD at 0.1 on the Theano tutorial's LeNet, each run ending at
-    /// 98 % test accuracy or after 10 minutes of training.
+    /// 98 % accuracy or after 10 minutes of training. As the Theano tutorial, it trains on the
+    /// first 50,000 images and validates on the last 10,000 of the training file.
     Replica,
 }
 
@@ -76,12 +87,13 @@ impl Preset {
             Preset::Replica => Settings {
                 preset: self,
                 batch: "1,4,16,64,256,1024,4096,full".into(),
-                batch_sizes: vec![1, 4, 16, 64, 256, 1024, 4096, MNIST_TRAIN_SIZE],
+                batch_sizes: vec![1, 4, 16, 64, 256, 1024, 4096, MNIST_TRAIN_SIZE - DEFAULT_VAL_SIZE],
                 epochs: 200,
                 learning_rate: 0.1,
                 optimizer: Optimizer::Sgd,
                 model: Model::Theano,
-                train_size: MNIST_TRAIN_SIZE,
+                train_size: MNIST_TRAIN_SIZE - DEFAULT_VAL_SIZE,
+                val_size: DEFAULT_VAL_SIZE,
                 test_size: MNIST_TEST_SIZE,
                 end_at_target: true,
                 run_budget_seconds: 600.0,
@@ -112,8 +124,15 @@ pub struct Settings {
     pub seed: u64,
     /// Training images used: the first `train_size` of the 60,000.
     pub train_size: usize,
-    /// Test images evaluated after each epoch: the first `test_size` of the 10,000.
+    /// Test images evaluated after each epoch: the first `test_size` of the 10,000. The test
+    /// set is reported and chooses nothing when `val_size` > 0.
     pub test_size: usize,
+    /// Validation images: the last `val_size` of the 60,000 training images, never trained on,
+    /// evaluated after each epoch. The target (when it is reached, ending at it) is measured on
+    /// them. 0: no validation set, the target is measured on the test set (as every sweep saved
+    /// or exported before the validation split was: hence 0 when the field is missing).
+    #[serde(default)]
+    pub val_size: usize,
     /// Which backend trains (see [`crate::backend::choose`]).
     pub backend: BackendPreference,
     /// The network trained.
@@ -125,6 +144,13 @@ pub struct Settings {
     pub lr_reference_batch: usize,
     /// Epochs of linear warm-up under [`LrPolicy::Linear`] (Goyal et al. 2017 used 5 of 90).
     pub warmup_epochs: usize,
+    /// The learning rates tried per batch size under [`LrPolicy::Tuned`] (`lrgrid=min,max,count`);
+    /// `None`: the optimiser's default ([`LrGrid::default_for`]).
+    #[serde(default)]
+    pub lr_grid: Option<LrGrid>,
+    /// Epochs each trial of [`LrPolicy::Tuned`] may train (`lrtrial`; a trial ends at the
+    /// target): the same budget for every rate and batch size.
+    pub lr_trial_epochs: usize,
     /// Target test accuracy, a fraction in (0, 1]: each run records when it first reached it.
     pub target: f64,
     /// End each run at the epoch where it reached the target.
@@ -153,11 +179,14 @@ impl Default for Settings {
             seed: 42,
             train_size: 10_000,
             test_size: MNIST_TEST_SIZE,
+            val_size: DEFAULT_VAL_SIZE,
             backend: BackendPreference::Auto,
             model: Model::Lenet5,
             lr_policy: LrPolicy::Fixed,
             lr_reference_batch: 64,
             warmup_epochs: 1,
+            lr_grid: None,
+            lr_trial_epochs: 1,
             target: 0.98,
             end_at_target: false,
             run_budget_seconds: 0.0,
@@ -170,8 +199,8 @@ impl Default for Settings {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct SettingsError {
     /// The URL parameter at fault (`preset`, `batch`, `epochs`, `lr`, `optimizer`, `lrpolicy`,
-    /// `lrref`, `warmup`, `model`, `target`, `endattarget`, `budget`, `seed`, `train`, `test`,
-    /// `backend`, `race`).
+    /// `lrref`, `warmup`, `lrgrid`, `lrtrial`, `model`, `target`, `endattarget`, `budget`,
+    /// `seed`, `train`, `test`, `val`, `backend`, `race`).
     pub parameter: &'static str,
     /// What is wrong and what is allowed.
     pub message: String,
@@ -267,7 +296,67 @@ pub(crate) fn batch_sizes(raw: &str, train_size: usize) -> Result<Vec<usize>, Se
         .collect()
 }
 
+/// Reads `min,max,count`, e.g. `0.001,1,7`.
+fn parse_grid(raw: &str) -> Result<LrGrid, SettingsError> {
+    let bad = || {
+        refuse(
+            "lrgrid",
+            format!(
+                "the learning-rate grid must be min,max,count such as 0.001,1,7 (count from 1 to {MAX_GRID}), not “{}”",
+                raw.trim()
+            ),
+        )
+    };
+    let parts: Vec<&str> = raw.split(',').map(str::trim).collect();
+    let [min, max, count] = parts[..] else {
+        return Err(bad());
+    };
+    let grid = LrGrid {
+        min: min.parse().map_err(|_| bad())?,
+        max: max.parse().map_err(|_| bad())?,
+        count: count.parse().map_err(|_| bad())?,
+    };
+    check_grid(grid)?;
+    Ok(grid)
+}
+
+fn check_grid(grid: LrGrid) -> Result<(), SettingsError> {
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    if !(positive(grid.min) && positive(grid.max) && grid.min <= grid.max) {
+        return Err(refuse(
+            "lrgrid",
+            format!(
+                "the learning-rate grid's rates must be finite, above 0 and min ≤ max, not {} and {}",
+                grid.min, grid.max
+            ),
+        ));
+    }
+    if grid.count == 0 || grid.count > MAX_GRID {
+        return Err(refuse(
+            "lrgrid",
+            format!(
+                "the learning-rate grid must hold from 1 to {MAX_GRID} rates, not {}",
+                grid.count
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Settings {
+    /// The learning rates tried per batch size under [`LrPolicy::Tuned`]: `lr_grid`'s, or the
+    /// optimiser's default grid.
+    pub fn lr_grid(&self) -> LrGrid {
+        self.lr_grid
+            .unwrap_or_else(|| LrGrid::default_for(self.optimizer))
+    }
+
+    /// Where the target is measured: `"validation"` when the sweep holds validation images out,
+    /// else `"test"`.
+    pub fn target_set(&self) -> &'static str {
+        if self.val_size > 0 { "validation" } else { "test" }
+    }
+
     /// Reads settings from URL parameters (name → value), starting from the `preset`'s settings
     /// ([`Preset::settings`]; the page's defaults without one). Parameters this page does not
     /// know are ignored.
@@ -289,6 +378,18 @@ impl Settings {
         }
         if let Some(raw) = get("test") {
             settings.test_size = parse_count("test", "the test-set size", raw, 1, MNIST_TEST_SIZE)?;
+        }
+        match get("val") {
+            Some(raw) => {
+                settings.val_size =
+                    parse_count("val", "the validation-set size", raw, 0, MAX_VAL_SIZE)?;
+            }
+            // Not given: as many as fit after the training images, up to the preset's.
+            None => {
+                settings.val_size = settings
+                    .val_size
+                    .min(MNIST_TRAIN_SIZE.saturating_sub(settings.train_size));
+            }
         }
         if let Some(raw) = get("batch") {
             settings.batch = raw.split(',').map(str::trim).collect::<Vec<_>>().join(",");
@@ -345,9 +446,16 @@ impl Settings {
             settings.lr_policy = parse_name(
                 "lrpolicy",
                 "the learning-rate policy",
-                "fixed, linear or sqrt",
+                "fixed, linear, sqrt or tuned",
                 raw,
             )?;
+        }
+        if let Some(raw) = get("lrgrid") {
+            settings.lr_grid = Some(parse_grid(raw)?);
+        }
+        if let Some(raw) = get("lrtrial") {
+            settings.lr_trial_epochs =
+                parse_count("lrtrial", "the epochs per trial", raw, 1, MAX_EPOCHS)?;
         }
         if let Some(raw) = get("lrref") {
             settings.lr_reference_batch = parse_count(
@@ -399,6 +507,24 @@ impl Settings {
             return Err(refuse(
                 "test",
                 format!("the test-set size must be from 1 to {MNIST_TEST_SIZE}"),
+            ));
+        }
+        if self.val_size > MAX_VAL_SIZE {
+            return Err(refuse(
+                "val",
+                format!("the validation-set size must be from 0 to {MAX_VAL_SIZE}"),
+            ));
+        }
+        if self.train_size + self.val_size > MNIST_TRAIN_SIZE {
+            return Err(refuse(
+                "val",
+                format!(
+                    "the validation images are the last of the {MNIST_TRAIN_SIZE} training images and may not overlap the {} trained on: at most {} with train={}, not {}",
+                    self.train_size,
+                    MNIST_TRAIN_SIZE - self.train_size,
+                    self.train_size,
+                    self.val_size
+                ),
             ));
         }
         if self.batch_sizes.is_empty() || self.batch_sizes.len() > MAX_BATCH_SIZES {
@@ -479,6 +605,24 @@ impl Settings {
             return Err(refuse(
                 "warmup",
                 format!("the warm-up must be from 0 to {MAX_EPOCHS} epochs"),
+            ));
+        }
+        if let Some(grid) = self.lr_grid {
+            check_grid(grid)?;
+        }
+        if self.lr_trial_epochs == 0 || self.lr_trial_epochs > self.epochs {
+            return Err(refuse(
+                "lrtrial",
+                format!(
+                    "the epochs per trial must be from 1 to the epochs per run ({}), not {}",
+                    self.epochs, self.lr_trial_epochs
+                ),
+            ));
+        }
+        if self.lr_policy == LrPolicy::Tuned && self.val_size == 0 {
+            return Err(refuse(
+                "lrpolicy",
+                "tuning the learning rate needs validation images to judge the trials on (val above 0): the test images choose nothing".into(),
             ));
         }
         if self.seed > MAX_SEED {

@@ -1,5 +1,5 @@
 //! One summary per run, kept up to date epoch by epoch: when the run first reached the target
-//! test accuracy, its best and final accuracy, its throughput, its gradient noise scale, and how
+//! accuracy (on the validation images, or on the test images when none are held out), its best and final accuracy, its throughput, its gradient noise scale, and how
 //! it ended. The page lists these (`window.batchlab.runs`) and draws them across batch sizes.
 //!
 //! Owns a run's summary and how each epoch updates it; must not train (it reads records).
@@ -10,6 +10,7 @@ use crate::model::Model;
 use crate::optim::Optimizer;
 use crate::schedule::LrPolicy;
 use crate::record::EpochRecord;
+use crate::tuning::Tuning;
 
 /// Where a run stands (`"running"`, `"done"`, `"diverged"`, `"stopped"` in JavaScript).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +38,30 @@ pub enum EndedBy {
     TimeBudget,
     /// Its loss became NaN or infinite.
     Diverged,
+}
+
+/// The images on which a run's target is measured (`"validation"`, `"test"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EvalSet {
+    /// The validation images held out of the training file (`val` > 0).
+    Validation,
+    /// The test images: with no validation set (`val=0`), and in every sweep saved before the
+    /// validation split existed (hence the default when the field is missing).
+    #[default]
+    Test,
+}
+
+/// The bound above which a run's mean training loss means it has diverged: 10 × ln 10 ≈ 23.0
+/// nats, ten times the cross-entropy of an untrained network that spreads its probability
+/// evenly over the 10 classes. A run whose loss passes it (or becomes NaN or infinite) has
+/// diverged, even if its loss would later fall back to chance.
+pub const DIVERGENCE_LOSS: f64 = 10.0 * std::f64::consts::LN_10;
+
+/// Whether a mean training loss (nats) means the run has diverged: NaN, infinite, or above
+/// [`DIVERGENCE_LOSS`].
+pub fn is_diverged(mean_loss: f64) -> bool {
+    !mean_loss.is_finite() || mean_loss > DIVERGENCE_LOSS
 }
 
 /// The summary of one run (`camelCase` in JavaScript). Times are training seconds (evaluation
@@ -69,9 +94,13 @@ pub struct RunSummary {
     pub train_seconds: f64,
     /// Mean throughput over the run: samples / training seconds (samples/s).
     pub samples_per_second: f64,
-    /// The target test accuracy (fraction).
+    /// The target accuracy (fraction), on [`RunSummary::target_on`]'s images.
     pub target: f64,
-    /// The epoch at whose end the test accuracy first reached the target; `null`: not reached.
+    /// Where the target is measured: `"validation"`, or `"test"` with no validation set.
+    #[serde(default)]
+    pub target_on: EvalSet,
+    /// The epoch at whose end the accuracy on `target_on` first reached the target; `null`:
+    /// not reached.
     pub target_epoch: Option<usize>,
     /// Steps taken by then.
     pub target_steps: Option<usize>,
@@ -83,11 +112,27 @@ pub struct RunSummary {
     pub best_test_accuracy: Option<f64>,
     /// Test accuracy after the last finished epoch; `null` before the first.
     pub final_test_accuracy: Option<f64>,
+    /// Highest validation accuracy after any epoch; `null` before the first or with no
+    /// validation set.
+    #[serde(default)]
+    pub best_val_accuracy: Option<f64>,
+    /// Validation accuracy after the last finished epoch; `null` as `best_val_accuracy`.
+    #[serde(default)]
+    pub final_val_accuracy: Option<f64>,
     /// The gradient noise scale B_simple (samples) as last estimated ([`crate::noise`]);
     /// `null` before the first estimate or when too noisy to tell.
     pub noise_scale: Option<f64>,
-    /// The epoch in which the loss became non-finite; `null` unless diverged.
+    /// The epoch in which the run diverged (its mean training loss passed
+    /// [`DIVERGENCE_LOSS`] or became non-finite); `null` unless diverged.
     pub diverged_epoch: Option<usize>,
+    /// The mean training loss that passed [`DIVERGENCE_LOSS`] (nats, the epoch's so far);
+    /// `null` unless diverged, or when it was NaN or infinite.
+    #[serde(default)]
+    pub diverged_loss: Option<f64>,
+    /// Under `lrpolicy=tuned`: the trials of this batch size's learning-rate grid and the rate
+    /// chosen (the run's `learning_rate`); `null` otherwise.
+    #[serde(default)]
+    pub tuning: Option<Tuning>,
 }
 
 impl RunSummary {
@@ -99,6 +144,7 @@ impl RunSummary {
         model: Model,
         lr_policy: LrPolicy,
         target: f64,
+        target_on: EvalSet,
     ) -> Self {
         Self {
             batch_size,
@@ -114,19 +160,25 @@ impl RunSummary {
             train_seconds: 0.0,
             samples_per_second: 0.0,
             target,
+            target_on,
             target_epoch: None,
             target_steps: None,
             target_samples: None,
             target_seconds: None,
             best_test_accuracy: None,
             final_test_accuracy: None,
+            best_val_accuracy: None,
+            final_val_accuracy: None,
             noise_scale: None,
             diverged_epoch: None,
+            diverged_loss: None,
+            tuning: None,
         }
     }
 
     /// Takes a finished epoch into account. Returns whether this epoch is the one that first
-    /// reached the target.
+    /// reached the target on `target_on`'s images (a record with no validation accuracy never
+    /// reaches a target measured on validation).
     pub fn observe(&mut self, record: &EpochRecord) -> bool {
         self.epochs = record.epoch;
         self.steps = record.steps;
@@ -138,7 +190,15 @@ impl RunSummary {
             self.best_test_accuracy
                 .map_or(record.test_accuracy, |best| best.max(record.test_accuracy)),
         );
-        let first = self.target_epoch.is_none() && record.test_accuracy >= self.target;
+        if let Some(val) = record.val_accuracy {
+            self.final_val_accuracy = Some(val);
+            self.best_val_accuracy = Some(self.best_val_accuracy.map_or(val, |best| best.max(val)));
+        }
+        let measured = match self.target_on {
+            EvalSet::Validation => record.val_accuracy,
+            EvalSet::Test => Some(record.test_accuracy),
+        };
+        let first = self.target_epoch.is_none() && measured.is_some_and(|a| a >= self.target);
         if first {
             self.target_epoch = Some(record.epoch);
             self.target_steps = Some(record.steps);

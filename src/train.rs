@@ -23,10 +23,10 @@ use crate::backend::MAX_MICRO_BATCH;
 use crate::data::{Batches, Split};
 use crate::model::Network;
 use crate::noise::NoiseScale;
-use crate::record::{EpochRecord, Progress};
+use crate::record::{EpochRecord, Progress, TrialOf};
 use crate::schedule::LrSchedule;
 use crate::settings::{Optimizer, Settings};
-use crate::summary::{EndedBy, RunSummary};
+use crate::summary::{EndedBy, EvalSet, RunSummary, is_diverged};
 
 /// Most images per forward pass during evaluation (fewer when the micro-batch size is smaller).
 pub const EVAL_BATCH: usize = 1000;
@@ -46,8 +46,9 @@ pub enum RunEvent {
     /// An epoch ended (training and evaluation): its record, and the run's summary so far
     /// (ended when this was its last epoch).
     Epoch(EpochRecord, RunSummary),
-    /// The training loss became NaN or infinite: the run has ended and cannot go on. Its
-    /// summary says in which epoch (`diverged_epoch`).
+    /// The run diverged: its mean training loss passed [`crate::summary::DIVERGENCE_LOSS`] or
+    /// became NaN or infinite. The run has ended; its summary says in which epoch (`diverged_epoch`) and at
+    /// which loss (`diverged_loss`).
     Diverged(RunSummary),
 }
 
@@ -68,8 +69,10 @@ pub struct RunConfig {
     pub lr_policy: crate::schedule::LrPolicy,
     /// Seed of the weights, the shuffled orders and the noise probe's samples.
     pub seed: u64,
-    /// Target test accuracy (fraction).
+    /// Target accuracy (fraction).
     pub target: f64,
+    /// Where the target is measured: on the validation images when the sweep holds some out.
+    pub target_on: EvalSet,
     /// End the run at the epoch that reaches the target.
     pub end_at_target: bool,
     /// End the run once its training time passes this many seconds (0: never).
@@ -96,6 +99,11 @@ impl RunConfig {
             lr_policy: settings.lr_policy,
             seed: settings.seed,
             target: settings.target,
+            target_on: if settings.val_size > 0 {
+                EvalSet::Validation
+            } else {
+                EvalSet::Test
+            },
             end_at_target: settings.end_at_target,
             budget_seconds: settings.run_budget_seconds,
         }
@@ -162,6 +170,8 @@ enum Phase {
     Train,
     /// Gradients at two batch sizes, for the noise scale (no optimiser step).
     Probe,
+    /// Evaluation on the validation images (skipped when there are none).
+    Validate,
     Test,
 }
 
@@ -187,6 +197,8 @@ pub struct Run {
     sums: Option<Tensor<1>>,
     /// Mean training loss and accuracy of the epoch under evaluation.
     train_metrics: (f64, f64),
+    /// Mean validation loss and accuracy of the epoch under evaluation, once measured.
+    val_metrics: Option<(f64, f64)>,
     /// Training wall time of finished epochs, and of the epoch under way.
     train_seconds: f64,
     epoch_seconds: f64,
@@ -210,6 +222,8 @@ pub struct Run {
     noise: NoiseScale,
     summary: RunSummary,
     finished: bool,
+    /// Which learning-rate trial this run is, if one (reported with its progress).
+    trial: Option<TrialOf>,
 }
 
 /// An optimiser step under way over several micro-batches: the images `start..end` of the
@@ -262,6 +276,7 @@ impl Run {
             config.model,
             config.lr_policy,
             config.target,
+            config.target_on,
         );
         Self {
             optimizer: crate::optim::build(config.optimizer),
@@ -279,6 +294,7 @@ impl Run {
             samples: 0,
             sums: None,
             train_metrics: (0.0, 0.0),
+            val_metrics: None,
             train_seconds: 0.0,
             epoch_seconds: 0.0,
             epoch_samples: 0,
@@ -292,7 +308,20 @@ impl Run {
             noise: NoiseScale::new(NOISE_DECAY),
             summary,
             finished: false,
+            trial: None,
         }
+    }
+
+    /// Marks the run as a trial of a learning-rate grid (`lrpolicy=tuned`): its progress says so.
+    pub fn with_trial(mut self, trial: TrialOf) -> Self {
+        self.trial = Some(trial);
+        self
+    }
+
+    /// Records the tuning that chose this run's learning rate in its summary.
+    pub fn with_tuning(mut self, tuning: crate::tuning::Tuning) -> Self {
+        self.summary.tuning = Some(tuning);
+        self
     }
 
     /// Sets the most images per forward/backward pass (default [`MAX_MICRO_BATCH`]; see
@@ -331,8 +360,9 @@ impl Run {
     }
 
     /// Does about `budget` of work — training micro-batches on `train`, the noise probe (on `train`)
-    /// after each epoch's training, or evaluation batches on `test` — then reads the running
-    /// sums back from the device (asynchronously) and reports.
+    /// after each epoch's training, or evaluation batches on `validation` (none when it is
+    /// empty), then on `test` — then reads the running sums back from the device
+    /// (asynchronously) and reports.
     ///
     /// The first call pays shader compilation; the amount of work per call then adapts so that
     /// a call takes about `budget`, with at least one unit.
@@ -346,11 +376,15 @@ impl Run {
     pub async fn advance(
         &mut self,
         train: &impl Batches,
+        validation: &Split,
         test: &Split,
         budget: Duration,
     ) -> Result<RunEvent, TrainError> {
         assert!(!self.finished, "advance called on a finished run");
         let start = Instant::now();
+        if self.phase == Phase::Validate && validation.is_empty() {
+            self.start_phase(Phase::Test);
+        }
         let phase = self.phase;
         if self.cursor == 0 && phase == Phase::Train {
             self.order = (0..train.len()).collect();
@@ -360,17 +394,22 @@ impl Run {
         let total = match phase {
             Phase::Train => train.len(),
             Phase::Probe => self.probe_order.len(),
+            Phase::Validate => validation.len(),
             Phase::Test => test.len(),
         };
-        // The validation snapshot (no autodiff) is taken once per chunk, not once per batch.
-        let eval_model = (phase == Phase::Test).then(|| self.model().valid());
+        // The evaluation snapshot (no autodiff) is taken once per chunk, not once per batch.
+        let eval_model =
+            matches!(phase, Phase::Validate | Phase::Test).then(|| self.model().valid());
         let mut units = 0;
         while units < self.chunk && self.cursor < total {
             match (phase, &eval_model) {
                 (Phase::Train, _) => self.train_step(train),
                 (Phase::Probe, _) => self.probe_step(train),
+                (Phase::Validate, Some(model)) => self.eval_batch(model, validation),
                 (Phase::Test, Some(model)) => self.eval_batch(model, test),
-                (Phase::Test, None) => unreachable!("evaluation has its snapshot"),
+                (Phase::Validate | Phase::Test, None) => {
+                    unreachable!("evaluation has its snapshot")
+                }
             }
             units += 1;
         }
@@ -383,10 +422,16 @@ impl Run {
         let (loss_sum, correct) = (sums[0] as f64, sums[1] as f64);
         let done = self.cursor;
         let epoch = self.epochs_done + 1;
-        if !loss_sum.is_finite() {
-            // A NaN in the epoch's last training steps shows up only in the test sums.
+        let mean_loss = loss_sum / done.max(1) as f64;
+        // A NaN in the epoch's last training steps shows up only in the evaluation sums.
+        let diverged = match phase {
+            Phase::Train => is_diverged(mean_loss),
+            _ => !mean_loss.is_finite(),
+        };
+        if diverged {
             self.finished = true;
             self.summary.diverged_epoch = Some(epoch);
+            self.summary.diverged_loss = mean_loss.is_finite().then_some(mean_loss);
             self.summary.end(EndedBy::Diverged);
             return Ok(RunEvent::Diverged(self.summary.clone()));
         }
@@ -408,6 +453,22 @@ impl Run {
                 done,
                 total,
                 running_loss: Some(loss_sum / done as f64),
+                trial: self.trial,
+            }));
+        }
+        if phase == Phase::Validate {
+            if done == total {
+                self.val_metrics = Some((mean_loss, correct / done as f64));
+                self.start_phase(Phase::Test);
+            }
+            return Ok(RunEvent::Progress(Progress {
+                batch_size: self.config.batch_size,
+                epoch,
+                phase: "validation",
+                done,
+                total,
+                running_loss: None,
+                trial: self.trial,
             }));
         }
         if done < total {
@@ -418,6 +479,7 @@ impl Run {
                 done,
                 total,
                 running_loss: None,
+                trial: self.trial,
             }));
         }
         let record = EpochRecord {
@@ -429,6 +491,8 @@ impl Run {
             train_accuracy: self.train_metrics.1,
             test_loss: loss_sum / done as f64,
             test_accuracy: correct / done as f64,
+            val_loss: self.val_metrics.map(|m| m.0),
+            val_accuracy: self.val_metrics.take().map(|m| m.1),
             train_seconds: self.train_seconds,
             samples_per_second: self.epoch_samples as f64 / self.epoch_seconds.max(1e-9),
             learning_rate: self.config.schedule.at(self.steps.saturating_sub(1)),
@@ -466,7 +530,7 @@ impl Run {
         let small = PROBE_SMALL_BATCH.min(self.micro_batch);
         let big = PROBE_BIG_BATCH.min(train.len()) / small * small;
         if big < 2 * small {
-            self.start_phase(Phase::Test);
+            self.start_phase(Phase::Validate);
             return;
         }
         self.probe_order =
@@ -507,7 +571,7 @@ impl Run {
             let big_sq = values[1] as f64 / (k * k);
             self.noise.observe(small, small_sq, total, big_sq);
             self.summary.noise_scale = self.noise.estimate();
-            self.start_phase(Phase::Test);
+            self.start_phase(Phase::Validate);
         }
         Ok(RunEvent::Progress(Progress {
             batch_size: self.config.batch_size,
@@ -516,6 +580,7 @@ impl Run {
             done,
             total,
             running_loss: None,
+            trial: self.trial,
         }))
     }
 
@@ -617,13 +682,13 @@ impl Run {
         self.cursor = end;
     }
 
-    /// Evaluates the next batch of the test images (at most [`EVAL_BATCH`], and at most the
-    /// micro-batch size) with `model`, a validation snapshot.
-    fn eval_batch(&mut self, model: &Network, test: &Split) {
-        let end = (self.cursor + EVAL_BATCH.min(self.micro_batch)).min(test.len());
+    /// Evaluates the next batch of `split`'s images (at most [`EVAL_BATCH`], and at most the
+    /// micro-batch size) with `model`, an evaluation snapshot.
+    fn eval_batch(&mut self, model: &Network, split: &Split) {
+        let end = (self.cursor + EVAL_BATCH.min(self.micro_batch)).min(split.len());
         let indices: Vec<usize> = (self.cursor..end).collect();
         let device = self.device.clone().inner();
-        let batch = test.batch(&indices, &device);
+        let batch = split.batch(&indices, &device);
         let logits = model.forward(batch.images);
         let loss = self.loss.forward(logits.clone(), batch.targets.clone());
         self.accumulate(loss, logits, batch.targets);

@@ -308,6 +308,7 @@ impl MnistData {
             inner: Mnist {
                 train: crate::data::Split::empty(),
                 test,
+                held_out: crate::data::Split::empty(),
             },
         })
     }
@@ -329,6 +330,40 @@ impl MnistData {
         let part = crate::data::Split::from_idx(images, images_file, labels, labels_file)?;
         self.inner.train.append(&part);
         Ok(())
+    }
+
+    /// Sets the training file's last part (its last [`crate::data::HELD_OUT_PART`] images, from
+    /// which the validation set is held out) when the parts before it are not all loaded: an
+    /// images file and a labels file (uncompressed IDX bytes), named in errors.
+    ///
+    /// # Errors
+    /// As [`MnistData::new`], naming the part's files, or when the part does not hold
+    /// [`crate::data::HELD_OUT_PART`] images; the data loaded so far is kept.
+    #[wasm_bindgen(js_name = setHeldOutPart)]
+    pub fn set_held_out_part(
+        &mut self,
+        images: &[u8],
+        labels: &[u8],
+        images_file: &str,
+        labels_file: &str,
+    ) -> Result<(), JsError> {
+        let part = crate::data::Split::from_idx(images, images_file, labels, labels_file)?;
+        if part.len() != crate::data::HELD_OUT_PART {
+            return Err(JsError::new(&format!(
+                "{images_file} holds {} images, but the training file's last part holds {}",
+                part.len(),
+                crate::data::HELD_OUT_PART
+            )));
+        }
+        self.inner.held_out = part;
+        Ok(())
+    }
+
+    /// Images of the training file's last part set apart ([`MnistData::set_held_out_part`]):
+    /// 0 or 10,000.
+    #[wasm_bindgen(getter, js_name = heldOutSize)]
+    pub fn held_out_size(&self) -> usize {
+        self.inner.held_out.len()
     }
 
     /// Training images loaded (60,000 for the full files).
@@ -587,6 +622,19 @@ pub async fn bench_evaluation(
 pub fn findings(runs: JsValue, test_size: usize) -> Result<JsValue, JsError> {
     let runs: Vec<RunSummary> = serde_wasm_bindgen::from_value(runs)?;
     Ok(to_js(&crate::findings::findings(&runs, test_size))?)
+}
+
+/// The critical batch size fitted to the runs that reached the target (see [`crate::scaling`]):
+/// `runs` as for [`findings`]. Returns `{ minSteps, criticalBatch, points: [[batchSize, steps]],
+/// rmsRelativeError, verdict }`, `verdict` one of `"fitted"`, `"aboveRange"`, `"belowRange"`,
+/// `"tooFewPoints"` (`minSteps` and `criticalBatch` are `null` unless `"fitted"`).
+///
+/// # Errors
+/// Throws an `Error` when `runs` is not an array of run summaries.
+#[wasm_bindgen(js_name = scalingFit)]
+pub fn scaling_fit(runs: JsValue) -> Result<JsValue, JsError> {
+    let runs: Vec<RunSummary> = serde_wasm_bindgen::from_value(runs)?;
+    Ok(to_js(&crate::scaling::fit_runs(&runs))?)
 }
 
 /// This build's version (`Cargo.toml`'s `package.version`, e.g. `"0.1.0"`).

@@ -256,3 +256,24 @@ fn a_forged_huge_count_is_truncation_not_overflow() {
         }
     );
 }
+
+#[test]
+fn the_validation_set_is_the_last_images_of_the_training_file() {
+    let data = mnist();
+    let val = data.validation(10_000).unwrap();
+    assert_eq!(val.len(), 10_000);
+    assert_eq!(val.labels(), &data.train.labels()[50_000..]);
+    assert_eq!(data.validation(300).unwrap().labels(), &data.train.labels()[59_700..]);
+    assert!(data.validation(0).unwrap().is_empty());
+    // In the browser the first parts and the last part are loaded apart.
+    let mut parts = batchlab::data::Mnist {
+        train: data.train.take(10_000),
+        test: data.test.clone(),
+        held_out: Split::empty(),
+    };
+    let error = parts.validation(10_000).unwrap_err();
+    assert!(matches!(error, DataError::NotLoaded { .. }), "{error}");
+    assert!(error.to_string().contains("10000 of the file's first"), "{error}");
+    parts.held_out = data.train.range(50_000..60_000);
+    assert_eq!(parts.validation(2_000).unwrap().labels(), &data.train.labels()[58_000..]);
+}

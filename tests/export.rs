@@ -27,6 +27,7 @@ fn exported() -> SweepExport {
         epochs: 2,
         train_size: 1_000,
         test_size: 300,
+        val_size: 300,
         target: 0.5,
         // One after another: the refusals below name records by their place in the file.
         race: false,
@@ -55,7 +56,9 @@ fn exported() -> SweepExport {
                 run.unwrap().summary = summary;
             }
             SweepEvent::Done => break,
-            SweepEvent::Progress { .. } => {}
+            SweepEvent::Progress { .. }
+            | SweepEvent::TrialStarted { .. }
+            | SweepEvent::Trial { .. } => {}
         }
     }
     // A restarted run's records carry their line label.

@@ -54,11 +54,14 @@ fn every_parameter_is_read() {
             seed: 7,
             train_size: 2000,
             test_size: 1000,
+            val_size: 10_000,
             backend: BackendPreference::Cpu,
             model: Model::Theano,
             lr_policy: LrPolicy::Linear,
             lr_reference_batch: 256,
             warmup_epochs: 2,
+            lr_grid: None,
+            lr_trial_epochs: 1,
             target: 0.97,
             end_at_target: true,
             run_budget_seconds: 90.0,
@@ -86,7 +89,7 @@ fn presets_fill_in_the_sweep_and_other_parameters_override() {
     let replica = parse(&[("preset", "replica")]).unwrap();
     assert_eq!(
         replica.batch_sizes,
-        vec![1, 4, 16, 64, 256, 1024, 4096, 60_000]
+        vec![1, 4, 16, 64, 256, 1024, 4096, 50_000]
     );
     assert_eq!(
         (replica.epochs, replica.model, replica.optimizer),
@@ -183,4 +186,69 @@ fn a_batch_larger_than_the_training_set_is_refused() {
         message.contains("1000") && message.contains("4096"),
         "{message}"
     );
+}
+
+#[test]
+fn the_validation_images_are_held_out_from_the_end_of_the_training_file() {
+    // 10,000 by default, the Theano tutorial's split; the target is measured on them.
+    let s = parse(&[]).unwrap();
+    assert_eq!((s.val_size, s.target_set()), (10_000, "validation"));
+    assert_eq!(parse(&[("val", "2500")]).unwrap().val_size, 2500);
+    // `val=0`: none, the target on the test set (as before the split).
+    let none = parse(&[("val", "0")]).unwrap();
+    assert_eq!((none.val_size, none.target_set()), (0, "test"));
+    // Not given, as many as fit after the training images: old links still open.
+    assert_eq!(parse(&[("train", "55000")]).unwrap().val_size, 5000);
+    assert_eq!(parse(&[("train", "60000")]).unwrap().val_size, 0);
+    // The replica trains on the first 50,000 and validates on the last 10,000.
+    let replica = parse(&[("preset", "replica")]).unwrap();
+    assert_eq!((replica.train_size, replica.val_size), (50_000, 10_000));
+    assert_eq!(*replica.batch_sizes.last().unwrap(), 50_000, "full is the training set");
+    // Given, it may not overlap the training images, nor pass the last part of the file.
+    let (parameter, message) = parse(&[("train", "55000"), ("val", "10000")]).unwrap_err();
+    assert_eq!(parameter, "val");
+    assert!(message.contains("at most 5000"), "{message}");
+    assert_eq!(parse(&[("val", "10001")]).unwrap_err().0, "val");
+    assert_eq!(parse(&[("val", "-1")]).unwrap_err().0, "val");
+    assert_eq!(parse(&[("val", "a")]).unwrap_err().0, "val");
+}
+
+#[test]
+fn settings_saved_before_the_validation_split_read_as_none() {
+    let mut old = serde_json::to_value(Settings::default()).unwrap();
+    old.as_object_mut().unwrap().remove("valSize");
+    let read: Settings = serde_json::from_value(old).unwrap();
+    assert_eq!((read.val_size, read.target_set()), (0, "test"));
+}
+
+#[test]
+fn a_tuned_learning_rate_takes_a_grid_and_needs_validation_images() {
+    use batchlab::settings::LrGrid;
+    let s = parse(&[("lrpolicy", "tuned"), ("lrgrid", "0.001,1,4"), ("lrtrial", "2"), ("epochs", "3")]).unwrap();
+    assert_eq!(s.lr_policy, LrPolicy::Tuned);
+    assert_eq!(s.lr_grid(), LrGrid { min: 0.001, max: 1.0, count: 4 });
+    let rates = s.lr_grid().rates();
+    let expected = [0.001, 0.01, 0.1, 1.0];
+    for (r, e) in rates.iter().zip(expected) {
+        assert!((r / e - 1.0).abs() < 1e-12, "{rates:?}");
+    }
+    assert_eq!(s.lr_trial_epochs, 2);
+    // The optimiser's default grid: 7 rates over 3 decades.
+    let adam = parse(&[("lrpolicy", "tuned")]).unwrap().lr_grid();
+    assert_eq!((adam.min, adam.max, adam.count), (1e-5, 1e-2, 7));
+    let sgd = parse(&[("lrpolicy", "tuned"), ("optimizer", "sgd")]).unwrap().lr_grid();
+    assert_eq!((sgd.min, sgd.max, sgd.count), (1e-3, 1.0, 7));
+    // Refusals name the parameter.
+    for (query, parameter) in [
+        (vec![("lrgrid", "1,0.1,3")], "lrgrid"),
+        (vec![("lrgrid", "0,1,3")], "lrgrid"),
+        (vec![("lrgrid", "0.1,1,0")], "lrgrid"),
+        (vec![("lrgrid", "0.1,1,16")], "lrgrid"),
+        (vec![("lrgrid", "0.1,1")], "lrgrid"),
+        (vec![("lrtrial", "4"), ("epochs", "3")], "lrtrial"),
+        (vec![("lrtrial", "0")], "lrtrial"),
+        (vec![("lrpolicy", "tuned"), ("val", "0")], "lrpolicy"),
+    ] {
+        assert_eq!(parse(&query).unwrap_err().0, parameter, "{query:?}");
+    }
 }

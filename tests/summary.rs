@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use batchlab::experiment::{Sweep, SweepEvent};
 use batchlab::settings::{LrPolicy, Model, Optimizer, Settings};
-use batchlab::summary::{EndedBy, RunStatus, RunSummary};
+use batchlab::summary::{EndedBy, EvalSet, RunStatus, RunSummary};
 use batchlab::record::EpochRecord;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
@@ -24,6 +24,8 @@ fn record(epoch: usize, test_accuracy: f64) -> EpochRecord {
         train_accuracy: 0.9,
         test_loss: 0.1,
         test_accuracy,
+        val_loss: None,
+        val_accuracy: None,
         train_seconds: 2.0 * epoch as f64,
         samples_per_second: 500.0,
         learning_rate: 0.01,
@@ -39,6 +41,7 @@ fn the_first_epoch_at_the_target_is_recorded_once() {
         Model::Lenet5,
         LrPolicy::Fixed,
         0.98,
+        EvalSet::Test,
     );
     assert!(!s.observe(&record(1, 0.95)));
     assert_eq!(s.target_epoch, None);
@@ -77,11 +80,16 @@ fn summaries(settings: Settings) -> Vec<RunSummary> {
         match block_on(sweep.advance(Duration::from_millis(50))).unwrap() {
             SweepEvent::RunStarted { summary } => last.push(summary),
             SweepEvent::Epoch { summary, .. } | SweepEvent::Diverged { summary, .. } => {
-                let run = last.iter_mut().find(|r| r.batch_size == summary.batch_size);
-                *run.unwrap() = summary;
+                // A tuned batch size whose every trial diverged ends without having started.
+                match last.iter_mut().find(|r| r.batch_size == summary.batch_size) {
+                    Some(run) => *run = summary,
+                    None => last.push(summary),
+                }
             }
             SweepEvent::Done => return last,
-            SweepEvent::Progress { .. } => {}
+            SweepEvent::Progress { .. }
+            | SweepEvent::TrialStarted { .. }
+            | SweepEvent::Trial { .. } => {}
         }
     }
 }
@@ -95,6 +103,7 @@ fn a_run_ends_at_the_target_when_asked_and_records_when() {
         epochs: 6,
         train_size: 2_000,
         test_size: 500,
+        val_size: 500,
         target: 0.6,
         end_at_target: true,
         ..Settings::default()
@@ -109,7 +118,10 @@ fn a_run_ends_at_the_target_when_asked_and_records_when() {
     );
     assert_eq!(run.target_steps, Some(63 * epoch));
     assert_eq!(run.target_samples, Some(2_000 * epoch));
-    assert!(run.final_test_accuracy.unwrap() >= 0.6);
+    // The target is measured on the validation images; the test set is reported.
+    assert_eq!(run.target_on, EvalSet::Validation);
+    assert!(run.final_val_accuracy.unwrap() >= 0.6, "{run:?}");
+    assert!(run.final_test_accuracy.is_some());
     assert!(
         run.noise_scale.is_some_and(|b| b > 0.0 && b.is_finite()),
         "{run:?}"
@@ -124,6 +136,7 @@ fn an_unreachable_target_is_not_reached_and_a_time_budget_ends_a_run() {
         epochs: 50,
         train_size: 1_000,
         test_size: 200,
+        val_size: 200,
         target: 1.0,
         end_at_target: true,
         run_budget_seconds: 0.5,
@@ -146,6 +159,7 @@ fn a_diverged_run_is_summarised_as_diverged() {
         optimizer: Optimizer::Sgd,
         train_size: 640,
         test_size: 100,
+        val_size: 100,
         ..Settings::default()
     };
     let [run] = summaries(settings).try_into().unwrap();
@@ -155,4 +169,97 @@ fn a_diverged_run_is_summarised_as_diverged() {
     );
     assert_eq!(run.diverged_epoch, Some(1));
     assert_eq!(run.target_epoch, None);
+}
+
+#[test]
+fn a_loss_past_ten_times_chance_or_not_finite_is_divergence() {
+    use batchlab::summary::{DIVERGENCE_LOSS, is_diverged};
+    assert!((DIVERGENCE_LOSS - 23.0259).abs() < 1e-4);
+    for loss in [0.0, 2.3026, 10.0, 23.02] {
+        assert!(!is_diverged(loss), "{loss}");
+    }
+    for loss in [23.03, 100.0, 3.9e22, f64::INFINITY, f64::NAN] {
+        assert!(is_diverged(loss), "{loss}");
+    }
+}
+
+#[test]
+fn plain_sgd_at_0_1_and_batch_size_1_diverges_by_the_bound() {
+    // Quick look's naive setting at batch size 1: the loss explodes in the first epoch (to
+    // 10²² on 10,000 images) and would fall back to chance; the bound ends the run there.
+    let _serial = common::serial();
+    let settings = Settings {
+        batch_sizes: vec![1],
+        epochs: 1,
+        learning_rate: 0.1,
+        optimizer: Optimizer::Sgd,
+        train_size: 3_000,
+        test_size: 100,
+        val_size: 100,
+        ..Settings::default()
+    };
+    let [run] = summaries(settings).try_into().unwrap();
+    eprintln!("{run:?}");
+    assert_eq!(run.status, RunStatus::Diverged, "{run:?}");
+    assert_eq!(run.diverged_epoch, Some(1));
+    assert!(run.diverged_loss.is_none_or(|l| l > 23.0), "{run:?}");
+}
+
+#[test]
+fn a_tuned_sweep_tries_each_rate_and_trains_at_the_one_that_did_best_on_validation() {
+    use batchlab::settings::LrGrid;
+    use batchlab::tuning::TrialOutcome;
+    let _serial = common::serial();
+    // Plain SGD on 2,000 images, rates 0.01, 0.1, 1 and 10: 10 diverges at both batch sizes
+    // (1 too at batch size 16); at 16, 0.1 reaches 60 % in one epoch; at 64 none does.
+    let settings = Settings {
+        batch_sizes: vec![16, 64],
+        epochs: 2,
+        optimizer: Optimizer::Sgd,
+        lr_policy: LrPolicy::Tuned,
+        lr_grid: Some(LrGrid {
+            min: 0.01,
+            max: 10.0,
+            count: 4,
+        }),
+        lr_trial_epochs: 1,
+        train_size: 2_000,
+        test_size: 200,
+        val_size: 500,
+        target: 0.6,
+        ..Settings::default()
+    };
+    let runs = summaries(settings);
+    assert_eq!(runs.len(), 2);
+    for run in &runs {
+        let tuning = run.tuning.as_ref().expect("a tuned run carries its tuning");
+        let rates: Vec<f64> = tuning.trials.iter().map(|t| t.learning_rate).collect();
+        assert_eq!(rates.len(), 4, "{run:?}");
+        assert_eq!(rates, [0.01, 0.1, 1.0, 10.0], "the grid's rates, as written");
+        // Diverged trials are kept, as infeasible.
+        assert_eq!(tuning.trials[3].outcome, TrialOutcome::Diverged, "{run:?}");
+        let chosen = tuning.chosen.expect("a rate is chosen");
+        assert_eq!(run.learning_rate, chosen, "the run trains at the chosen rate");
+        // The chosen rate reached the target in the fewest steps of the trials; none reached,
+        // it had the lowest validation loss.
+        let chosen_trial = tuning.trials.iter().find(|t| t.learning_rate == chosen).unwrap();
+        let reached: Vec<usize> = tuning
+            .trials
+            .iter()
+            .filter(|t| t.outcome == TrialOutcome::Reached)
+            .map(|t| t.target_steps.unwrap())
+            .collect();
+        if let Some(&best) = reached.iter().min() {
+            assert_eq!(chosen_trial.target_steps, Some(best), "{tuning:?}");
+        } else {
+            let lowest = tuning
+                .trials
+                .iter()
+                .filter_map(|t| t.val_loss)
+                .fold(f64::INFINITY, f64::min);
+            assert_eq!(chosen_trial.val_loss, Some(lowest), "{tuning:?}");
+        }
+        assert_eq!((run.status, run.epochs), (RunStatus::Done, 2), "{run:?}");
+        assert_eq!(run.lr_policy, LrPolicy::Tuned);
+    }
 }

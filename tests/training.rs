@@ -7,6 +7,7 @@ mod common;
 
 use std::time::Duration;
 
+use batchlab::data::Split;
 use batchlab::experiment::{Sweep, SweepEvent};
 use batchlab::settings::{Optimizer, Settings};
 use batchlab::record::EpochRecord;
@@ -38,7 +39,9 @@ fn sweep_with(settings: Settings, on_device: bool) -> (Vec<EpochRecord>, Vec<f64
                 panic!("batch size {batch_size} diverged in epoch {epoch}")
             }
             SweepEvent::Done => return (records, running),
-            SweepEvent::RunStarted { .. } => {}
+            SweepEvent::RunStarted { .. }
+            | SweepEvent::TrialStarted { .. }
+            | SweepEvent::Trial { .. } => {}
         }
     }
 }
@@ -55,6 +58,7 @@ fn a_few_hundred_steps_lower_the_loss_and_beat_chance() {
         seed: 1,
         train_size: 3_200,
         test_size: 1_000,
+        val_size: 1_000,
         ..Settings::default()
     });
     assert_eq!(records.len(), 3);
@@ -75,6 +79,11 @@ fn a_few_hundred_steps_lower_the_loss_and_beat_chance() {
     );
     assert!(last.test_loss < first.test_loss, "{first:?} {last:?}");
     assert!(last.test_accuracy > 0.85, "{last:?}");
+    // The validation images (the last 1,000 of the training file) are evaluated too, and agree
+    // with the test images within a few points.
+    let val = last.val_accuracy.expect("a validation accuracy");
+    assert!((val - last.test_accuracy).abs() < 0.05, "{last:?}");
+    assert!(last.val_loss.is_some_and(|l| l < first.val_loss.unwrap()), "{first:?} {last:?}");
     assert!(last.train_seconds > first.train_seconds);
 }
 
@@ -89,6 +98,7 @@ fn the_same_seed_gives_the_same_numbers_and_batch_sizes_run_in_order() {
         seed: 9,
         train_size: 1_000,
         test_size: 300,
+        val_size: 300,
         race: false,
         ..Settings::default()
     };
@@ -135,6 +145,7 @@ fn side_by_side_runs_take_turns_and_train_exactly_as_one_after_another() {
         seed: 5,
         train_size: 1_000,
         test_size: 200,
+        val_size: 200,
         race: true,
         ..Settings::default()
     };
@@ -230,6 +241,7 @@ fn a_batch_above_the_micro_batch_limit_is_one_step_over_accumulated_gradients() 
         seed: 3,
         train_size: 2_500,
         test_size: 500,
+        val_size: 500,
         ..Settings::default()
     });
     assert_eq!((records[0].steps, records[1].steps), (1, 2));
@@ -252,7 +264,7 @@ fn one_sgd_step(micro_batch: usize) -> Vec<f32> {
     };
     let mut run = Run::new(RunConfig::new(&settings, 600), &device).with_micro_batch(micro_batch);
     while !run.is_finished() {
-        block_on(run.advance(&train, &test, Duration::from_secs(10))).unwrap();
+        block_on(run.advance(&train, &Split::empty(), &test, Duration::from_secs(10))).unwrap();
     }
     let indices: Vec<usize> = (0..64).collect();
     let batch = test.batch(&indices, &device);
@@ -304,6 +316,7 @@ fn a_huge_learning_rate_diverges_without_a_crash() {
         seed: 1,
         train_size: 640,
         test_size: 100,
+        val_size: 100,
         ..Settings::default()
     };
     let mut sweep = Sweep::new(settings, &data, Device::flex()).unwrap();
@@ -331,6 +344,7 @@ fn batches_gathered_on_the_device_train_exactly_as_uploaded_ones() {
         seed: 4,
         train_size: 25_000, // three parts of the upload, the last one partial
         test_size: 500,
+        val_size: 500,
         ..Settings::default()
     };
     let (uploaded, _) = sweep_with(settings.clone(), false);
@@ -347,4 +361,19 @@ fn batches_gathered_on_the_device_train_exactly_as_uploaded_ones() {
     };
     assert_eq!(metrics(&uploaded[0]), metrics(&gathered[0]));
     assert!(uploaded[0].test_accuracy > 0.9, "{:?}", uploaded[0]);
+}
+
+#[test]
+fn with_no_validation_set_no_validation_is_recorded() {
+    let _serial = common::serial();
+    let (records, _) = sweep(Settings {
+        batch_sizes: vec![100],
+        epochs: 1,
+        train_size: 500,
+        test_size: 100,
+        val_size: 0,
+        ..Settings::default()
+    });
+    assert_eq!(records.len(), 1);
+    assert_eq!((records[0].val_loss, records[0].val_accuracy), (None, None));
 }

@@ -19,7 +19,7 @@ async fn train_to_the_end(run: &mut Run, train: &Split, test: &Split) -> Vec<Epo
     let mut records = Vec::new();
     while !run.is_finished() {
         if let RunEvent::Epoch(r, _) = run
-            .advance(train, test, Duration::from_millis(500))
+            .advance(train, &Split::empty(), test, Duration::from_millis(500))
             .await
             .unwrap()
         {

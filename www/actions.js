@@ -26,6 +26,7 @@ export function createActions({ store, client, controls, persist, embed, autorun
       stopTimer = null;
     }
     if (changes.has('findingsWanted')) requestFindings(state);
+    if (changes.has('scalingWanted') && state.runs.length) client.post({ type: 'scaling', runs: state.runs });
   });
 
   /** Asks the worker for the six findings of the runs so far (they arrive as a message). */

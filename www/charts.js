@@ -17,6 +17,7 @@ import { applyTheme } from './charts/palette.js';
 import { update } from './charts/frame.js';
 import { createPerEpochCharts } from './charts/per-epoch.js';
 import { createAcrossCharts } from './charts/across.js';
+import { createTuningCharts } from './charts/tuning.js';
 
 /**
  * Creates the charts on the given canvases and returns `{ reset(), add(record),
@@ -25,14 +26,15 @@ import { createAcrossCharts } from './charts/across.js';
  * `diverged` marks a run that diverged, `setRuns` redraws the charts that depend on the run
  * summaries, and `setComparison` adds an imported sweep's runs to those.
  */
-export function createCharts({ accuracy, loss, time, normalised, epochsToTarget, stepsToTarget, timeToTarget, finalAccuracy }) {
+export function createCharts({ accuracy, loss, time, normalised, epochsToTarget, stepsToTarget, timeToTarget, finalAccuracy, tuningOutcome, tuningChosen }) {
   applyTheme();
   // The per-epoch charts are made first; the normalised one reads the run summaries the across charts keep.
   let across = null;
   const perEpoch = createPerEpochCharts({ accuracy, loss, time, normalised }, () => across.runs());
   across = createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget, finalAccuracy });
+  const tuning = tuningOutcome && tuningChosen ? createTuningCharts({ outcome: tuningOutcome, chosen: tuningChosen }) : null;
 
-  const all = () => [...perEpoch.charts(), ...across.charts()];
+  const all = () => [...perEpoch.charts(), ...across.charts(), ...(tuning?.charts() ?? [])];
   // Follow the reader's colour scheme as it changes.
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
     applyTheme();
@@ -43,6 +45,7 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     reset() {
       perEpoch.reset();
       across.reset();
+      tuning?.reset();
       across.draw();
       perEpoch.drawNormalised();
     },
@@ -55,6 +58,10 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
      * `batchSizes`: the sweep's batch sizes (numbers), trained or not yet, so that the charts
      * across batch sizes keep one axis while the sweep runs; left out, the last ones given stay.
      */
+    /** The learning-rate tunings (batch size → tuning, lrpolicy=tuned) drawn on the two tuning charts. */
+    setTuning: (map) => tuning?.setTuning(map),
+    /** The critical batch size fit (scalingFit's result) drawn on the steps chart; null removes it. */
+    setScaling: across.setScaling,
     setRuns(summaries, batchSizesOfSweep) {
       across.setRuns(summaries, batchSizesOfSweep);
       perEpoch.drawNormalised();

@@ -8,9 +8,10 @@
 /** URL parameter (and control name) → settings field (as `parseSettings` returns them), in the order shown. */
 export const FIELDS = {
   preset: 'preset', batch: 'batch', epochs: 'epochs', lr: 'learningRate', optimizer: 'optimizer',
-  lrpolicy: 'lrPolicy', lrref: 'lrReferenceBatch', warmup: 'warmupEpochs', model: 'model', target: 'target',
-  endattarget: 'endAtTarget', budget: 'runBudgetSeconds', seed: 'seed', train: 'trainSize', test: 'testSize',
-  backend: 'backend', race: 'race',
+  lrpolicy: 'lrPolicy', lrref: 'lrReferenceBatch', warmup: 'warmupEpochs', lrgrid: 'lrGrid', lrtrial: 'lrTrialEpochs',
+  model: 'model', target: 'target',
+  endattarget: 'endAtTarget', budget: 'runBudgetSeconds', seed: 'seed', train: 'trainSize', val: 'valSize',
+  test: 'testSize', backend: 'backend', race: 'race',
 };
 /** URL parameters that describe a sweep, in the order they are shown. */
 export const PARAMETERS = Object.keys(FIELDS);
@@ -60,6 +61,8 @@ export function createControls(form) {
       present(name, settings[field] !== undefined);
       if (settings[field] === undefined) continue;
       if (control.type === 'checkbox') control.checked = Boolean(settings[field]);
+      // The learning-rate grid is `{ min, max, count }` (null: the optimiser's default) → "min,max,count".
+      else if (name === 'lrgrid') control.value = settings[field] ? `${settings[field].min},${settings[field].max},${settings[field].count}` : '';
       else control.value = settings[field];
     }
     inputs.preset.dataset.value = settings.preset;

@@ -1,6 +1,7 @@
 // Downloads MNIST for the trainer, only as much as a sweep needs: the test set (two files) and
 // the parts of the training set (10,000 images each, cut by scripts/build.sh and listed in
-// data/parts/parts.json) that cover the sweep's training-set size. Parsing and validation are
+// data/parts/parts.json) that cover the sweep's training-set size, and the last part when the
+// sweep holds validation images out of it (the last of the 60,000). Parsing and validation are
 // the trainer's (MnistData, in Rust); this module fetches, counts bytes and gunzips.
 // Used by the training worker (worker.js) and the benchmark's worker (bench/worker.js).
 
@@ -92,16 +93,20 @@ async function manifest() {
 }
 
 /**
- * Makes sure `mnist` (a MnistData, or null for none yet) holds the test set and at least
- * `trainSize` training images, downloading only what is missing, all files at once.
- * `MnistData` is the trainer's class (pkg/batchlab.js). `onProgress(message, fraction)` reports
- * the download (fraction of the bytes to fetch, 0–1). Resolves to the MnistData (a new one when
- * `mnist` was null). Throws an Error naming the file and its fault.
+ * Makes sure `mnist` (a MnistData, or null for none yet) holds the test set, at least
+ * `trainSize` training images and, when `valSize` > 0, the training file's last part (its last
+ * 10,000 images, from which the validation images are held out), downloading only what is
+ * missing, all files at once. `MnistData` is the trainer's class (pkg/batchlab.js).
+ * `onProgress(message, fraction)` reports the download (fraction of the bytes to fetch, 0–1).
+ * Resolves to the MnistData (a new one when `mnist` was null). Throws an Error naming the file
+ * and its fault.
  */
-export async function loadMnist(MnistData, mnist, trainSize, onProgress = () => {}) {
-  if (mnist && mnist.trainSize >= trainSize) return mnist;
+export async function loadMnist(MnistData, mnist, trainSize, onProgress = () => {}, valSize = 0) {
   const { parts } = await manifest();
   const available = sumCounts(parts, parts.length);
+  // The last part is held, as the training set's last part or set apart.
+  const holdsLast = (data) => data.trainSize === available || data.heldOutSize > 0;
+  if (mnist && mnist.trainSize >= trainSize && (valSize === 0 || holdsLast(mnist))) return mnist;
   if (trainSize > available) {
     throw new Error(`The sweep asks for ${trainSize.toLocaleString('en')} training images, but ${shown('parts/parts.json')} lists only ${available.toLocaleString('en')}.`);
   }
@@ -113,7 +118,10 @@ export async function loadMnist(MnistData, mnist, trainSize, onProgress = () => 
   }
   const needed = [];
   for (let i = have; i < parts.length && sumCounts(parts, i) < trainSize; i++) needed.push(parts[i]);
-  const expected = (mnist ? 0 : TEST_BYTES) + needed.reduce((n, p) => n + p.imagesBytes + p.labelsBytes, 0);
+  const last = parts[parts.length - 1];
+  const heldOut = valSize > 0 && !(mnist && holdsLast(mnist)) && !needed.includes(last) ? last : null;
+  const fetched = heldOut ? [...needed, heldOut] : needed;
+  const expected = (mnist ? 0 : TEST_BYTES) + fetched.reduce((n, p) => n + p.imagesBytes + p.labelsBytes, 0);
   let received = 0;
   const onBytes = (n) => {
     received += n;
@@ -124,7 +132,7 @@ export async function loadMnist(MnistData, mnist, trainSize, onProgress = () => 
   };
   onProgress('Downloading MNIST…', 0);
   const test = mnist ? null : Promise.all(TEST_FILES.map((name) => download(`${name}.gz`, onBytes)));
-  const train = needed.map((p) => Promise.all([download(`parts/${p.images}`, onBytes), download(`parts/${p.labels}`, onBytes)]));
+  const train = fetched.map((p) => Promise.all([download(`parts/${p.images}`, onBytes), download(`parts/${p.labels}`, onBytes)]));
   // Every download settles before any error is reported (no unhandled rejections).
   const settled = await Promise.allSettled([test, ...train]);
   const failed = settled.find((s) => s.status === 'rejected');
@@ -144,6 +152,10 @@ export async function loadMnist(MnistData, mnist, trainSize, onProgress = () => 
         throw new Error(`data/parts/${p.images} holds ${(data.trainSize - want + p.count).toLocaleString('en')} images, but ${shown('parts/parts.json')} says ${p.count.toLocaleString('en')} (rebuild the page with scripts/build.sh)`);
       }
     });
+    if (heldOut) {
+      const [images, labels] = settled[needed.length + 1].value;
+      data.setHeldOutPart(images, labels, heldOut.images.replace(/\.gz$/, ''), heldOut.labels.replace(/\.gz$/, ''));
+    }
   } catch (e) {
     if (data && data !== mnist) data.free();
     throw new Error(`The MNIST data could not be read: ${e.message}.`);

@@ -11,7 +11,7 @@ const OPTIMISERS = {
   sgd: 'SGD', momentum: 'SGD with momentum', nesterov: 'SGD with Nesterov momentum', rmsprop: 'RMSProp',
   adagrad: 'Adagrad', adam: 'Adam', rprop: 'Rprop (iRprop−)',
 };
-const POLICIES = { fixed: '', linear: ' (linear scaling)', sqrt: ' (square-root scaling)' };
+const POLICIES = { fixed: '', linear: ' (linear scaling)', sqrt: ' (square-root scaling)', tuned: ' (tuned)' };
 
 /** What became of a run, in words. */
 function status(run) {
@@ -32,7 +32,7 @@ function status(run) {
 /** Column headings of `renderRuns`'s rows, in order (for the table's <thead>). */
 export const RUN_COLUMNS = [
   'Batch size', 'Learning rate', 'Optimiser', 'Status', 'Epochs', 'Target epoch', 'Target steps',
-  'Target time (s)', 'Best test accuracy', 'Final test accuracy', 'Throughput (samples/s)', 'Gradient noise scale',
+  'Target time (s)', 'Best validation accuracy', 'Final validation accuracy', 'Best test accuracy', 'Final test accuracy', 'Throughput (samples/s)', 'Gradient noise scale',
 ];
 
 /**
@@ -52,6 +52,8 @@ export function renderRuns(tbody, runs) {
       [orNotReached(r.targetEpoch, count)],
       [orNotReached(r.targetSteps, count)],
       [orNotReached(r.targetSeconds, (s) => number(s, 1))],
+      [percent(r.bestValAccuracy)],
+      [percent(r.finalValAccuracy)],
       [percent(r.bestTestAccuracy)],
       [percent(r.finalTestAccuracy)],
       [r.samplesPerSecond == null || !r.epochs ? '—' : count(r.samplesPerSecond)],

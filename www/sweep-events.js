@@ -81,8 +81,15 @@ export const HANDLERS = {
     // Findings that arrive after Clear saved results belong to nothing on the page.
     if (!state.sweep) return;
     state.findings = m.findings;
-    changes.set('findings', true);
+    state.scaling = m.scaling ?? null;
+    changes.set('findings', true).set('scaling', true);
     if (m.findings.length) changes.set('save', true);
+  },
+  /** The critical batch size fit alone, for a sweep shown again (nothing to save). */
+  scaling(state, m, changes) {
+    if (!state.sweep) return;
+    state.scaling = m.scaling ?? null;
+    changes.set('scaling', true);
   },
   runStarted: (state, m, changes) => upsertRun(state, changes, m.summary),
   backend(state, m, changes) {
@@ -101,9 +108,16 @@ export const HANDLERS = {
   progress(state, m, changes) {
     const p = m.progress;
     if (p.phase === 'train') state.timings.firstStep ??= performance.now();
-    setStatus(state, changes, 'training', progressText(p, state.runEpochs));
+    setStatus(state, changes, 'training', progressText(p, state.runEpochs, state.sweep?.settings?.lrTrialEpochs ?? 1));
     state.progress = progressFraction(p);
     changes.set('progress', true);
+  },
+  /** A learning-rate trial set up (lrpolicy=tuned): nothing to show until it ends. */
+  trialStarted() {},
+  /** A learning-rate trial ended: the batch size's tuning so far (drawn by the tuning charts). */
+  trial(state, m, changes) {
+    state.tuning.set(m.batchSize, m.tuning);
+    changes.set('tuning', true);
   },
   epoch(state, m, changes) {
     const record = { ...m.record, backend: state.backend };

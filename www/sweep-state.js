@@ -43,6 +43,10 @@ export function upsertRun(state, changes, summary) {
   const i = state.runs.findIndex((r) => key(r) === key(run));
   if (i >= 0) state.runs[i] = run;
   else state.runs.push(run);
+  if (run.tuning) {
+    state.tuning.set(run.batchSize, run.tuning);
+    changes.set('tuning', true);
+  }
   changes.set('runs', true).set('save', true);
 }
 
@@ -54,7 +58,7 @@ export function stopRunning(state, changes) {
 
 /** Empties the page's sweep; `sweep` becomes the new one (or null). */
 export function resetSweep(state, changes, sweep) {
-  Object.assign(state, { results: [], memory: [], runs: [], findings: [], reruns: new Map(), restarts: new Map(), sweep });
+  Object.assign(state, { results: [], memory: [], runs: [], findings: [], scaling: null, tuning: new Map(), reruns: new Map(), restarts: new Map(), sweep });
   changes.set('sweep', true);
 }
 
@@ -62,6 +66,8 @@ export function resetSweep(state, changes, sweep) {
 export function showSweep(state, changes, sweep, imported = false) {
   state.results = sweep.results.map((r) => ({ ...r }));
   state.runs = sweep.runs.map((r) => ({ ...r }));
+  // Learning-rate trials (lrpolicy=tuned) are kept in the run summaries.
+  state.tuning = new Map(state.runs.filter((r) => r.tuning).map((r) => [r.batchSize, r.tuning]));
   state.memory = (sweep.memory ?? []).map((m) => ({ ...m }));
   state.reruns = new Map(sweep.reruns ?? []);
   state.restarts = new Map(sweep.restarts ?? []);
@@ -75,7 +81,9 @@ export function showSweep(state, changes, sweep, imported = false) {
   // A run that was training when the page closed was cut short.
   for (const run of state.runs) if (run.status === 'running') run.status = 'stopped';
   state.findings = sweep.findings ?? [];
-  changes.set('sweep', true);
+  // The fit is the trainer's, from the runs: asked for again (scaling.rs may have changed).
+  state.scaling = null;
+  changes.set('sweep', true).set('scalingWanted', true);
 }
 
 export function fail(state, changes, message) {

@@ -5,7 +5,9 @@
 //   banner (backend banner, adapter), saved, storage, estimate (its text), keep (keep line),
 //   sweep (the page's sweep replaced: records, runs, findings), comparison (the imported sweep),
 //   record → the record appended, divergence → { batchSize, epoch, series }, runs, findings,
-//   save (the sweep should be saved), findingsWanted (ask the trainer for findings).
+//   save (the sweep should be saved), findingsWanted (ask the trainer for findings), scaling
+//   (the critical batch size fit), scalingWanted (ask the trainer for the fit alone), tuning
+//   (learning-rate trials of lrpolicy=tuned).
 // The page's events: startRequested {params, keep, why?}, estimateRequested, stopped (also the
 // worker's), workerFailed {message}, restored {saved}, imported {sweep, params, about},
 // compared {name, sweep, about}, comparisonRemoved, cleared, storage {error}, said {text},
@@ -23,7 +25,9 @@ function initialState(backendBanner) {
     adapter: null, backend: null, backendReason: null,
     /** The backend banner's sentence (null: hidden) and the adapter line. */
     backendBanner, adapterText: 'GPU adapter: not started yet.',
-    results: [], memory: [], runs: [], findings: [], estimate: null, estimateText: null,
+    results: [], memory: [], runs: [], findings: [], scaling: null, estimate: null,
+    /** batch size → its learning-rate tuning (lrpolicy=tuned): trials so far and the rate chosen. */
+    tuning: new Map(), estimateText: null,
     /** While an estimate is measured: the status line to go back to, `{ status, text }`. */
     estimating: false,
     /** Whether the trainer has answered once (autorun=1 is honoured only for that answer). */

@@ -16,8 +16,8 @@ export const duration = (s) => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Ma
 /** What happens to the epochs finished so far, after a fault. */
 export const finishedText = (n) => ['No epoch had finished.', 'The finished epoch is kept.'][n] ?? `The ${epochs(n)} finished are kept.`;
 
-const PHASES = { train: 'training', probe: 'measuring the gradient noise on', test: 'testing' };
-const SHORT_PHASES = { probe: 'noise probe ', test: 'testing ' };
+const PHASES = { train: 'training', probe: 'measuring the gradient noise on', validation: 'validating on', test: 'testing on' };
+const SHORT_PHASES = { probe: 'noise probe ', validation: 'validating ', test: 'testing ' };
 
 /** " · about 3 min left" for a number of seconds; nothing when unknown. */
 const left = (seconds) => (typeof seconds === 'number' && Number.isFinite(seconds) ? ` · about ${duration(Math.max(0, seconds))} left` : '');
@@ -27,13 +27,27 @@ const left = (seconds) => (typeof seconds === 'number' && Number.isFinite(second
  * advanced, or every run under way when several train side by side (`running`), and the
  * sweep's time left (`etaSeconds`) when the trainer knows it.
  */
-export function progressText(p, epochsPerRun) {
+export function progressText(p, epochsPerRun, trialEpochs = 1) {
+  // A learning-rate trial (lrpolicy=tuned) says which: "trial 3/7 (lr 0.01)".
+  const trial = (r, short) => (r.trial ? `trial ${r.trial.number}${short ? '/' : ' of '}${r.trial.count} (learning rate ${significantRate(r.trial.learningRate)}), ` : '');
   if (Array.isArray(p.running) && p.running.length > 1) {
-    const runs = p.running.map((r) => `${fmt(r.batchSize)}: epoch ${r.epoch}, ${SHORT_PHASES[r.phase] ?? ''}${r.total ? Math.floor((100 * r.done) / r.total) : 0} %`);
+    const runs = p.running.map((r) => `${fmt(r.batchSize)}: ${trial(r, true)}epoch ${r.epoch}, ${SHORT_PHASES[r.phase] ?? ''}${r.total ? Math.floor((100 * r.done) / r.total) : 0} %`);
     return `Training ${p.running.length} batch sizes side by side · ${runs.join(' · ')}${left(p.etaSeconds)}`;
   }
   const loss = p.runningLoss == null ? '' : ` · loss ${number(p.runningLoss, 3)}`;
-  return `Batch size ${fmt(p.batchSize)} · epoch ${p.epoch} of ${epochsPerRun} · ${PHASES[p.phase]} ${fmt(p.done)} / ${fmt(p.total)} images${loss}${left(p.etaSeconds)}`;
+  const of = p.trial ? trialEpochs : epochsPerRun;
+  return `Batch size ${fmt(p.batchSize)} · ${p.trial ? `${trial(p, false).replace(/, $/, '')} · ` : ''}epoch ${p.epoch} of ${of} · ${PHASES[p.phase]} ${fmt(p.done)} / ${fmt(p.total)} images${loss}${left(p.etaSeconds)}`;
+}
+
+/** A learning rate as written in a grid: 0.0316 (4 significant digits, no trailing zeros). */
+const significantRate = (x) => String(Number(x.toPrecision(4)));
+
+/** What a batch size's learning-rate trials chose, in a sentence (`tuning` as in a run summary). */
+export function tuningText(batchSize, tuning) {
+  const diverged = tuning.trials.filter((t) => t.outcome === 'diverged').length;
+  const infeasible = diverged ? ` ${diverged} of ${tuning.trials.length} rates diverged (infeasible).` : '';
+  if (tuning.chosen == null) return `Batch size ${fmt(batchSize)}: every learning rate of the grid diverged; nothing was trained.`;
+  return `Batch size ${fmt(batchSize)} trains at learning rate ${significantRate(tuning.chosen)}: it ${tuning.reason}.${infeasible}`;
 }
 
 /** The progress bar: the mean of the runs under way's fractions (or the one run's). */
@@ -48,7 +62,7 @@ export const stoppedText = (n) => (n === 0 ? 'Stopped before any epoch finished.
 /** The notice line of a run that diverged; `goesOn`: what the sweep does next, if anything. */
 export function divergedText(batchSize, epoch, goesOn) {
   const next = { next: ' The sweep goes on with the next batch size.', others: ' The other batch sizes go on.' }[goesOn] ?? '';
-  return `Batch size ${batchSize} diverged in epoch ${epoch}: its loss became infinite or NaN (try a smaller learning rate).${next}`;
+  return `Batch size ${batchSize} diverged in epoch ${epoch}: its training loss became infinite or NaN, or passed 23 nats, ten times an untrained network's (try a smaller learning rate).${next}`;
 }
 
 /** The notice after a lost GPU device; `left`: the batch sizes not finished. */
@@ -102,3 +116,19 @@ export function aboutImport(name, sweep) {
 
 export const storageText = (reason) =>
   `Results cannot be saved in this browser: ${reason}. They stay on this page until it is closed: download them (JSON or CSV) to keep them.`;
+
+/**
+ * Where a sweep's target is measured, in a sentence, from its settings (`valSize`, `testSize`,
+ * `target`, as the trainer resolves them): on the validation images held out of the training
+ * file, or on the test set when the sweep holds none out (`val=0`, or saved before the
+ * validation split existed, when `valSize` is missing).
+ */
+export function measuredOn(settings) {
+  const target = settings.target == null ? 'the target accuracy' : `the target (${(100 * settings.target).toFixed(settings.target * 100 % 1 ? 2 : 0)} %)`;
+  const test = `${fmt(settings.testSize ?? 10_000)} test images`;
+  if (settings.valSize > 0) {
+    return `Each run's ${target.replace(/^the /, '')} is measured on ${fmt(settings.valSize)} validation images held out from the end of the 60,000 training images and never trained on; the ${test} are reported and choose nothing.`;
+  }
+  const why = settings.valSize === 0 ? 'this sweep holds no validation images out (val=0)' : 'this sweep was saved before the validation split existed';
+  return `Each run's ${target.replace(/^the /, '')} is measured on the ${test}: ${why}.`;
+}

@@ -5,6 +5,7 @@
 //        {type: 'start', params}   parse, choose the backend, load what is missing, then train
 //        {type: 'estimate', params}   like start, but only measure a few steps per batch size
 //        {type: 'findings', runs, testSize}   state the six findings from run summaries
+//        {type: 'scaling', runs}              the critical batch size fit alone (scalingFit)
 //        {type: 'export', id, sweep, format}   write a sweep as a file ('json', 'epochs.csv', 'runs.csv')
 //        {type: 'import', id, text}    read and check a JSON export
 //        {type: 'stop'}            end the sweep at the next chunk (a fraction of a second)
@@ -22,7 +23,11 @@
 //                                  (null until measured). With `race` the runs take turns, chunk
 //                                  by chunk: every runStarted comes first, records interleave.
 //        {type: 'epoch', record, summary} | {type: 'diverged', batchSize, epoch, summary}
-//        {type: 'estimate', estimate} | {type: 'findings', findings}
+//        {type: 'trialStarted', batchSize, trial} | {type: 'trial', batchSize, trial, tuning}
+//                                  learning-rate trials (lrpolicy=tuned): trial {number, count,
+//                                  learningRate}; then the trial's outcome and the tuning so far
+//        {type: 'estimate', estimate} | {type: 'findings', findings, scaling} | {type: 'scaling', scaling}
+//                                  scaling: the critical batch size fit (scalingFit)
 //        {type: 'memory', batchSize, epoch, usage}     usage: {wasmBytes, deviceBytes}
 //        {type: 'done'} | {type: 'stopped'} | {type: 'error', message}
 //        {type: 'deviceLost', reason}                  the GPU device was lost mid-sweep
@@ -32,7 +37,7 @@
 import { loadMnist as fetchMnist } from './mnist.js';
 import init, {
   initWebGpu, chooseBackend, memoryUsage, loseWebGpuDevice, panicForTest, parseSettings, MnistData, Trainer,
-  estimateDuration, findings, exportSweep, importSweep, version,
+  estimateDuration, findings, scalingFit, exportSweep, importSweep, version,
 } from './pkg/batchlab.js';
 
 /** Milliseconds of training per call into wasm: bounds Stop's latency and the progress rate. */
@@ -84,15 +89,16 @@ const post = (message) => self.postMessage(message);
 let mnistLoading = Promise.resolve(); // the last download started: downloads run one at a time
 
 /**
- * Makes sure MNIST holds `trainSize` training images, downloading only the parts missing.
+ * Makes sure MNIST holds `trainSize` training images (and the last part, from which `valSize`
+ * validation images are held out), downloading only the parts missing.
  * Downloads run one after another (a refused sweep's download may still be running when the
  * next Start asks for more), so that no part is added twice. After a failure the next call
  * starts from nothing: a half-added download is not kept.
  */
-function loadMnist(trainSize) {
+function loadMnist(trainSize, valSize = 0) {
   const load = mnistLoading.catch(() => {}).then(async () => {
     try {
-      mnist = await fetchMnist(MnistData, mnist, trainSize, (message, fraction) => post({ type: 'loading', message, fraction }));
+      mnist = await fetchMnist(MnistData, mnist, trainSize, (message, fraction) => post({ type: 'loading', message, fraction }), valSize);
     } catch (e) {
       mnist?.free();
       mnist = null;
@@ -166,7 +172,7 @@ async function prepare(params) {
   }
   post({ type: 'started', settings });
   // The download runs while WebGPU starts.
-  const data = loadMnist(settings.trainSize);
+  const data = loadMnist(settings.trainSize, settings.valSize ?? 0);
   data.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
   let webgpu = {};
   if (settings.backend !== 'cpu') {
@@ -210,6 +216,8 @@ async function train(params) {
           post({ type: 'epoch', record: event.record, summary: event.summary });
           post({ type: 'memory', batchSize: event.record.batchSize, epoch: event.record.epoch, usage: memorySample() });
         } else if (event.kind === 'diverged') post({ type: 'diverged', batchSize: event.batchSize, epoch: event.epoch, summary: event.summary });
+        else if (event.kind === 'trialStarted') post({ type: 'trialStarted', batchSize: event.batchSize, trial: event.trial });
+        else if (event.kind === 'trial') post({ type: 'trial', batchSize: event.batchSize, trial: event.trial, tuning: event.tuning });
         // Let the Stop message in: a chunk on the CPU side may not have yielded.
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
@@ -264,7 +272,15 @@ self.onmessage = async ({ data: message }) => {
     case 'findings':
       try {
         await ready;
-        post({ type: 'findings', findings: findings(message.runs, message.testSize) });
+        post({ type: 'findings', findings: findings(message.runs, message.testSize), scaling: scalingFit(message.runs) });
+      } catch (e) {
+        post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      }
+      break;
+    case 'scaling':
+      try {
+        await ready;
+        post({ type: 'scaling', scaling: scalingFit(message.runs) });
       } catch (e) {
         post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
       }

@@ -1,7 +1,8 @@
 // The charts across batch sizes, from the run summaries: epochs, steps and training time to the
 // target accuracy, and final and best test accuracy, each against the batch size on a log2 axis.
 // Runs that missed the target are drawn at the top; an imported sweep is one more, dashed line;
-// the steps chart marks the gradient noise scale with a dashed vertical line.
+// the steps chart marks the gradient noise scale with a dashed vertical line, and draws perfect
+// scaling and the fitted critical batch size (setScaling).
 // Owns: the run summaries, the imported sweep's, the sweep's batch sizes, and these four charts.
 // Must NOT: draw the per-epoch charts or keep records.
 
@@ -74,6 +75,8 @@ export function createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget
   let comparison = [];
   /** the sweep's batch sizes (setRuns, setBatchSizes), for the across-batch-size axis */
   let batchSizes = [];
+  /** the critical batch size fit (setScaling: the trainer's scalingFit), or null */
+  let scaling = null;
 
   /** A point of an across-batch-size chart for `run` at height y. */
   /** Epochs and steps are counts; seconds a measurement. */
@@ -192,9 +195,12 @@ export function createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget
   function drawRuns() {
     const target = runs.find((r) => r.target != null)?.target;
     targetText = target != null ? percent(target) : 'the target';
-    epochsChart.$title = `Epochs to reach ${targetText} test accuracy`;
-    stepsChart.$title = `Steps to reach ${targetText} test accuracy (log scale)`;
-    timeChart.$title = `Training time to reach ${targetText} test accuracy (log scale)`;
+    // Where the target is measured (summaries saved before the validation split: the test set).
+    const on = runs.find((r) => r.target != null)?.targetOn ?? 'test';
+    const measured = `${targetText} ${on} accuracy`;
+    epochsChart.$title = `Epochs to reach ${measured}`;
+    stepsChart.$title = `Steps to reach ${measured} (log scale)`;
+    timeChart.$title = `Training time to reach ${measured} (log scale)`;
 
     drawToTarget(epochsChart, { value: 'targetEpoch', total: 'epochs', what: 'epochs', unit: 'epochs' });
 
@@ -205,7 +211,10 @@ export function createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget
     drawToTarget(stepsChart, {
       value: 'targetSteps', total: 'steps', what: 'steps', log: true,
       // An empty dataset only for the legend entry of the dashed line (drawn by verticalLine).
-      extra: () => (noiseLabel ? [{ label: noiseLabel, data: [], legendOnly: true, borderColor: NOT_REACHED, backgroundColor: 'transparent', borderDash: [6, 4], pointStyle: 'line', borderWidth: 1.5 }] : []),
+      extra: (reached) => [
+        ...scalingLines(reached, noiseScale),
+        ...(noiseLabel ? [{ label: noiseLabel, data: [], legendOnly: true, borderColor: NOT_REACHED, backgroundColor: 'transparent', borderDash: [6, 4], pointStyle: 'line', borderWidth: 1.5 }] : []),
+      ],
     });
 
     drawToTarget(timeChart, {
@@ -254,6 +263,64 @@ export function createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget
     setBatchRange();
   }
 
+  /**
+   * The steps chart's reference lines, over the batch sizes that reached the target: perfect
+   * scaling (slope −1 on log-log: twice the batch, half the steps) through the smallest of them,
+   * and the fit S(B) = S_min (1 + B_crit / B) (McCandlish et al. 2018; src/scaling.rs) with the
+   * fitted critical batch size marked on it (where S = 2 S_min), compared with the noise scale.
+   */
+  function scalingLines(reached, noiseScale) {
+    if (reached.length < 2) return [];
+    const lo = Math.log2(reached[0].batchSize);
+    const hi = Math.log2(reached.at(-1).batchSize);
+    const xs = [];
+    for (let x = lo; x < hi; x += 0.25) xs.push(x);
+    xs.push(hi);
+    const first = reached[0];
+    const lines = [{
+      label: 'perfect scaling (slope −1)',
+      data: xs.map((x) => ({ x, y: (first.targetSteps * first.batchSize) / 2 ** x, name: `Batch size ${count(2 ** x)}`, text: `${count((first.targetSteps * first.batchSize) / 2 ** x)} steps if perfect` })),
+      borderColor: NOT_REACHED,
+      backgroundColor: 'transparent',
+      borderDash: [2, 3],
+      borderWidth: 1.5,
+      pointRadius: 0,
+      pointHitRadius: 0,
+      tension: 0,
+    }];
+    const fit = scaling;
+    if (fit?.verdict === 'fitted') {
+      const steps = (b) => fit.minSteps * (1 + fit.criticalBatch / b);
+      const ratio = noiseScale != null ? ` (${fmt(fit.criticalBatch / noiseScale, 2)}× the noise scale)` : '';
+      lines.push({
+        label: `fit S_min(1 + B_crit/B): B_crit ≈ ${count(fit.criticalBatch)}${ratio}`,
+        data: xs.map((x) => ({ x, y: steps(2 ** x), name: `Batch size ${count(2 ** x)}`, text: `${count(steps(2 ** x))} steps (fit)` })),
+        borderColor: BEST,
+        backgroundColor: 'transparent',
+        borderDash: [8, 3],
+        borderWidth: 1.5,
+        pointRadius: 0,
+        pointHitRadius: 0,
+        tension: 0,
+      });
+      const bx = Math.log2(fit.criticalBatch);
+      if (bx >= lo - 0.5 && bx <= hi + 0.5) {
+        lines.push({
+          label: 'fitted critical batch size',
+          data: [{ x: bx, y: 2 * fit.minSteps, name: `Batch size ${count(fit.criticalBatch)}`, text: `critical: ${count(2 * fit.minSteps)} steps, twice the fewest (${count(fit.minSteps)})` }],
+          showLine: false,
+          borderColor: BEST,
+          backgroundColor: BEST,
+          pointStyle: 'triangle',
+          pointRadius: 7,
+          pointHoverRadius: 9,
+          clip: false,
+        });
+      }
+    }
+    return lines;
+  }
+
   const all = () => [epochsChart, stepsChart, timeChart, finalChart];
 
   return {
@@ -265,6 +332,7 @@ export function createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget
       runs = [];
       comparison = [];
       batchSizes = [];
+      scaling = null;
       for (const chart of all()) {
         chart.data.datasets = [];
         chart.$vline = null;
@@ -285,6 +353,11 @@ export function createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget
     /** The sweep's batch sizes (see setRuns), e.g. when a sweep starts. */
     setBatchSizes(sizes) {
       batchSizes = (sizes ?? []).filter((b) => Number.isFinite(b) && b > 0);
+      drawRuns();
+    },
+    /** The critical batch size fit (the trainer's `scalingFit` of the runs), or null: drawn on the steps chart. */
+    setScaling(fit) {
+      scaling = fit ?? null;
       drawRuns();
     },
     /** Draws an imported sweep's run summaries as one more (dashed) line on each across-batch-size chart; [] removes it. */

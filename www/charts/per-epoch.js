@@ -13,6 +13,13 @@ import { fmt, lineLabel, percent } from './text.js';
 
 /** Accuracy of a classifier that guesses one of MNIST's ten digits, in %. */
 const CHANCE = 10;
+/**
+ * The mean training loss past which a run has diverged, nats: 10 × ln 10, ten times an untrained
+ * network's loss over 10 classes (the trainer's `DIVERGENCE_LOSS`, src/summary.rs).
+ */
+const DIVERGENCE_LOSS = 10 * Math.LN10;
+/** A record's accuracy as drawn, in %: on the validation images, or on the test images when none were held out. */
+const accuracyOf = (r) => 100 * (r.valAccuracy ?? r.testAccuracy);
 
 function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xIntegers = false }) {
   const chart = chartOn(canvas, {
@@ -60,20 +67,39 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xInteger
 export function createPerEpochCharts({ accuracy, loss, time, normalised }, summaries) {
   const perEpoch = [
     {
-      chart: lineChart(accuracy, { title: 'Test accuracy per epoch', x: 'Epoch', y: 'Test accuracy (%)', yMax: 100, xIntegers: true }),
-      point: (r) => ({ x: r.epoch, y: 100 * r.testAccuracy }),
+      chart: lineChart(accuracy, { title: 'Validation accuracy per epoch', x: 'Epoch', y: 'Validation accuracy (%)', yMax: 100, xIntegers: true }),
+      point: (r) => ({ x: r.epoch, y: accuracyOf(r) }),
+      title: (set) => `${set} per epoch`,
     },
     {
       chart: lineChart(loss, { title: 'Training loss per epoch (log scale)', x: 'Epoch', y: 'Mean cross-entropy (nats)', yType: 'logarithmic', xIntegers: true }),
-      point: (r) => ({ x: r.epoch, y: r.trainLoss }),
+      // A loss past the divergence bound is not drawn (the run is marked diverged instead), so
+      // that one exploded run does not stretch the axis to 10²².
+      point: (r) => ({ x: r.epoch, y: r.trainLoss > DIVERGENCE_LOSS ? NaN : r.trainLoss }),
     },
     {
-      chart: lineChart(time, { title: 'Test accuracy against training time', x: 'Training time (s)', y: 'Test accuracy (%)', yMax: 100 }),
-      point: (r) => ({ x: r.trainSeconds, y: 100 * r.testAccuracy }),
+      chart: lineChart(time, { title: 'Validation accuracy against training time', x: 'Training time (s)', y: 'Validation accuracy (%)', yMax: 100 }),
+      point: (r) => ({ x: r.trainSeconds, y: accuracyOf(r) }),
+      title: (set) => `${set} against training time`,
     },
   ];
   const accuracyChart = perEpoch[0].chart;
-  const normalisedChart = lineChart(normalised, { title: 'Test accuracy against normalised training time', x: 'Training time (normalised)', y: 'Test accuracy (%)', yMax: 100 });
+  const normalisedChart = lineChart(normalised, { title: 'Validation accuracy against normalised training time', x: 'Training time (normalised)', y: 'Validation accuracy (%)', yMax: 100 });
+  /** Whether some record drawn has no validation accuracy (its test accuracy is drawn). */
+  let someOnTest = false;
+  /** Names what the accuracy charts draw: validation accuracy, or test where a sweep held none out. */
+  function nameAccuracy(record) {
+    if (record.valAccuracy != null || someOnTest) return;
+    someOnTest = true;
+    const set = 'Accuracy (validation; test where none was held out)';
+    for (const { chart, title } of perEpoch) {
+      if (!title) continue;
+      chart.options.plugins.title.text = title(set);
+      chart.options.scales.y.title.text = 'Accuracy (%)';
+    }
+    normalisedChart.options.plugins.title.text = `${set} against normalised training time`;
+    normalisedChart.options.scales.y.title.text = 'Accuracy (%)';
+  }
 
   /** line key (batch size, or a record's `series`) → index of its line (the legend's order) */
   let lines = new Map();
@@ -163,7 +189,7 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised }, summa
     normalisedChart.data.datasets = [];
     if (norm) {
       for (const r of records) {
-        const p = { x: r.trainSeconds / norm.seconds, y: 100 * r.testAccuracy };
+        const p = { x: r.trainSeconds / norm.seconds, y: accuracyOf(r) };
         if (Number.isFinite(p.x) && Number.isFinite(p.y)) datasetFor(normalisedChart, r).data.push(p);
       }
     }
@@ -182,6 +208,7 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised }, summa
     reset() {
       lines = new Map();
       slots = new Map();
+      someOnTest = false;
       divergedIn = new Map();
       records = [];
       for (const chart of all()) {
@@ -195,6 +222,7 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised }, summa
     add(record, { draw = true } = {}) {
       records.push(record);
       indexOf(keyOf(record));
+      nameAccuracy(record);
       for (const { chart, point } of perEpoch) {
         const p = point(record);
         // A log axis cannot show 0 or NaN: a diverged loss is left out of the loss chart.

@@ -3,14 +3,25 @@
 // points; a new sweep, or a comparison added or removed, draws everything again.
 // Must NOT: change the store, or post to the worker.
 import { createCharts } from '../charts.js';
+import { tuningText } from '../wording.js';
 import { $ } from './dom.js';
 
 export function createChartsView(store) {
   const charts = createCharts({
     accuracy: $('chart-accuracy'), loss: $('chart-loss'), time: $('chart-time'), normalised: $('chart-normalised'),
     epochsToTarget: $('chart-epochs'), stepsToTarget: $('chart-steps'), timeToTarget: $('chart-target-time'),
-    finalAccuracy: $('chart-final'),
+    finalAccuracy: $('chart-final'), tuningOutcome: $('chart-tuning-outcome'), tuningChosen: $('chart-tuning-chosen'),
   });
+  const tuningSection = $('tuning');
+  const tuningList = $('tuning-text');
+
+  /** The tuning section: shown once a batch size has tried a learning rate; a sentence per batch size that chose one. */
+  function drawTuning(state) {
+    tuningSection.hidden = state.tuning.size === 0;
+    charts.setTuning(state.tuning);
+    const done = [...state.tuning.entries()].filter(([, t]) => t.chosen != null || t.reason).sort((a, b) => a[0] - b[0]);
+    tuningList.replaceChildren(...done.map(([b, t]) => Object.assign(document.createElement('li'), { textContent: tuningText(b, t) })));
+  }
 
   /**
    * Draws every chart again from the records and run summaries kept (the page's sweep, then an
@@ -37,6 +48,8 @@ export function createChartsView(store) {
     charts.draw();
     charts.setComparison(state.comparison?.runs ?? []);
     charts.setRuns(state.runs, state.sweep?.settings?.batchSizes);
+    charts.setScaling(state.scaling);
+    drawTuning(state);
   }
 
   store.subscribe((state, changes) => {
@@ -48,5 +61,7 @@ export function createChartsView(store) {
     const diverged = changes.get('divergence');
     if (diverged) charts.diverged(diverged.batchSize, diverged.epoch, diverged.series);
     if (changes.has('runs')) charts.setRuns(state.runs, state.sweep?.settings?.batchSizes);
+    if (changes.has('scaling')) charts.setScaling(state.scaling);
+    if (changes.has('tuning')) drawTuning(state);
   });
 }

@@ -2,14 +2,15 @@
 // panel. Renders from the sweep store: a finished epoch adds one row; a new sweep redraws all.
 // Must NOT: change the store, or post to the worker.
 import { renderRuns, renderFindings } from '../summary.js';
-import { percent } from '../wording.js';
+import { measuredOn, percent } from '../wording.js';
 import { count, number } from '../format.js';
 import { $ } from './dom.js';
 
 function addRow(tbody, r) {
   const cells = [
     r.series ? `${count(r.batchSize)} ${r.series.slice(String(r.batchSize).length + 1)}` : count(r.batchSize), r.epoch, count(r.steps), count(r.samples),
-    number(r.trainLoss, 4), percent(r.trainAccuracy), number(r.testLoss, 4), percent(r.testAccuracy),
+    number(r.trainLoss, 4), percent(r.trainAccuracy), r.valLoss == null ? '—' : number(r.valLoss, 4), r.valAccuracy == null ? '—' : percent(r.valAccuracy),
+    number(r.testLoss, 4), percent(r.testAccuracy),
     number(r.trainSeconds, 1), count(r.samplesPerSecond), r.backend === 'webgpu' ? 'WebGPU' : 'CPU',
   ];
   const row = tbody.insertRow();
@@ -21,10 +22,14 @@ export function createTables(store) {
   const runs = document.querySelector('#runs tbody');
   const findings = $('findings');
   const findingsEmpty = $('findings-empty');
+  const measured = $('measured-text');
 
   store.subscribe((state, changes) => {
     const all = changes.has('sweep');
     if (all) {
+      const settings = state.sweep?.settings;
+      measured.hidden = !settings;
+      measured.textContent = settings ? measuredOn(settings) : '';
       results.replaceChildren();
       for (const r of state.results) addRow(results, r);
     } else if (changes.has('record')) {
