@@ -41,6 +41,26 @@ pub struct EpochRecord {
     pub learning_rate: f64,
 }
 
+/// Validation measured after a number of steps (`camelCase` in JavaScript): at the log-spaced
+/// points within the epochs, on the first [`crate::train::EVAL_SUBSET`] validation images, and
+/// at each epoch's end, on all of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EvalPoint {
+    /// Optimiser steps taken.
+    pub steps: usize,
+    /// Training samples seen.
+    pub samples: usize,
+    /// Training seconds by then (evaluation excluded).
+    pub train_seconds: f64,
+    /// Mean cross-entropy on the images evaluated (nats).
+    pub val_loss: f64,
+    /// Fraction of them classified correctly, in [0, 1].
+    pub val_accuracy: f64,
+    /// Validation images evaluated.
+    pub images: usize,
+}
+
 /// Where a run is within an epoch (`camelCase` in JavaScript).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Model;
 use crate::optim::Optimizer;
 use crate::schedule::LrPolicy;
-use crate::record::EpochRecord;
+use crate::record::{EpochRecord, EvalPoint};
 use crate::tuning::Tuning;
 
 /// Where a run stands (`"running"`, `"done"`, `"diverged"`, `"stopped"` in JavaScript).
@@ -133,6 +133,11 @@ pub struct RunSummary {
     /// chosen (the run's `learning_rate`); `null` otherwise.
     #[serde(default)]
     pub tuning: Option<Tuning>,
+    /// Validation measured so far, in order of steps: at the log-spaced points within the
+    /// epochs (`evalpoints`) and at each epoch's end; empty with no validation set (and in
+    /// sweeps saved before these points existed).
+    #[serde(default)]
+    pub evals: Vec<EvalPoint>,
 }
 
 impl RunSummary {
@@ -173,6 +178,7 @@ impl RunSummary {
             diverged_epoch: None,
             diverged_loss: None,
             tuning: None,
+            evals: Vec::new(),
         }
     }
 
@@ -204,6 +210,24 @@ impl RunSummary {
             self.target_steps = Some(record.steps);
             self.target_samples = Some(record.samples);
             self.target_seconds = Some(record.train_seconds);
+        }
+        first
+    }
+
+    /// Takes a validation check within epoch `epoch` into account (see [`EvalPoint`]): kept in
+    /// `evals`; when the target is measured on validation and not reached yet, a check at or
+    /// above it reaches it there (its steps, samples and seconds; the epoch under way). Returns
+    /// whether this check first reached the target.
+    pub fn observe_check(&mut self, epoch: usize, point: &EvalPoint) -> bool {
+        self.evals.push(point.clone());
+        let first = self.target_on == EvalSet::Validation
+            && self.target_epoch.is_none()
+            && point.val_accuracy >= self.target;
+        if first {
+            self.target_epoch = Some(epoch);
+            self.target_steps = Some(point.steps);
+            self.target_samples = Some(point.samples);
+            self.target_seconds = Some(point.train_seconds);
         }
         first
     }

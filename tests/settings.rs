@@ -55,6 +55,7 @@ fn every_parameter_is_read() {
             train_size: 2000,
             test_size: 1000,
             val_size: 10_000,
+            eval_points: 8,
             backend: BackendPreference::Cpu,
             model: Model::Theano,
             lr_policy: LrPolicy::Linear,

@@ -116,8 +116,20 @@ fn a_run_ends_at_the_target_when_asked_and_records_when() {
         (run.status, run.ended_by),
         (RunStatus::Done, Some(EndedBy::Target))
     );
-    assert_eq!(run.target_steps, Some(63 * epoch));
-    assert_eq!(run.target_samples, Some(2_000 * epoch));
+    // Reached at a validation check within that epoch (log-spaced, 8 per doubling of the
+    // steps), not only at its end: the check's steps, samples and seconds.
+    let steps = run.target_steps.unwrap();
+    assert!(steps > 63 * (epoch - 1) && steps <= 63 * epoch, "{run:?}");
+    let check = run.evals.iter().find(|p| p.steps == steps).expect("a check at the target");
+    assert!(check.val_accuracy >= 0.6, "{check:?}");
+    assert!(run.evals.iter().filter(|p| p.steps < steps).all(|p| p.val_accuracy < 0.6), "{run:?}");
+    assert_eq!(run.target_samples, Some(check.samples));
+    assert_eq!(run.target_seconds, Some(check.train_seconds));
+    // The checks are 9 % apart past the first steps, and each epoch's end is one (all 500 images).
+    let steps_checked: Vec<usize> = run.evals.iter().map(|p| p.steps).collect();
+    assert!(steps_checked.windows(2).all(|w| w[1] > w[0]), "{steps_checked:?}");
+    assert!(steps_checked.windows(2).filter(|w| w[0] >= 16).all(|w| w[1] as f64 <= 1.1 * w[0] as f64 + 1.0), "{steps_checked:?}");
+    assert!(run.evals.iter().any(|p| p.steps == 63 && p.images == 500), "{steps_checked:?}");
     // The target is measured on the validation images; the test set is reported.
     assert_eq!(run.target_on, EvalSet::Validation);
     assert!(run.final_val_accuracy.unwrap() >= 0.6, "{run:?}");
@@ -262,4 +274,64 @@ fn a_tuned_sweep_tries_each_rate_and_trains_at_the_one_that_did_best_on_validati
         assert_eq!((run.status, run.epochs), (RunStatus::Done, 2), "{run:?}");
         assert_eq!(run.lr_policy, LrPolicy::Tuned);
     }
+}
+
+#[test]
+fn checks_within_epochs_change_no_record_and_evalpoints_0_checks_at_epoch_ends_only() {
+    let _serial = common::serial();
+    let base = Settings {
+        batch_sizes: vec![32],
+        epochs: 2,
+        train_size: 1_000,
+        test_size: 200,
+        val_size: 300,
+        target: 0.7,
+        ..Settings::default()
+    };
+    let records = |settings: Settings| {
+        let data = common::mnist();
+        let mut sweep = Sweep::new(settings, &data, Device::flex()).unwrap();
+        let (mut records, mut last) = (Vec::new(), None);
+        loop {
+            match block_on(sweep.advance(Duration::from_millis(50))).unwrap() {
+                SweepEvent::Epoch { record, summary } => {
+                    records.push(record);
+                    last = Some(summary);
+                }
+                SweepEvent::Done => return (records, last.unwrap()),
+                _ => {}
+            }
+        }
+    };
+    let (checked, with) = records(base.clone());
+    let (plain, without) = records(Settings { eval_points: 0, ..base });
+    // Evaluation changes nothing of training: every record is the same, to the bit (times aside).
+    let strip = |r: &EpochRecord| EpochRecord { train_seconds: 0.0, samples_per_second: 0.0, ..r.clone() };
+    assert_eq!(checked.iter().map(strip).collect::<Vec<_>>(), plain.iter().map(strip).collect::<Vec<_>>());
+    assert!(with.evals.len() > 10, "{:?}", with.evals);
+    assert_eq!(without.evals.iter().map(|p| p.steps).collect::<Vec<_>>(), vec![32, 64]);
+    // Without checks the target is known only at an epoch's end.
+    assert!(without.target_steps.is_none_or(|s| s % 32 == 0), "{without:?}");
+}
+
+#[test]
+fn the_check_schedule_is_log_spaced() {
+    use batchlab::train::next_eval_step;
+    let mut steps = vec![];
+    let mut s = 0;
+    while let Some(next) = next_eval_step(s, 8) {
+        if next > 50_000 {
+            break;
+        }
+        steps.push(next);
+        s = next;
+    }
+    assert_eq!(&steps[..8], &[1, 2, 3, 4, 5, 6, 7, 8]);
+    // 8 per doubling past the first steps: ~8 × log2(50,000 / 16) ≈ 93 more.
+    let past_16 = steps.iter().filter(|&&s| s > 16).count();
+    assert!((88..=96).contains(&past_16), "{past_16}: {steps:?}");
+    // 2^(1/8) ≈ 1.0905 apart, plus at most a step of rounding up; 10 % apart at most from 100.
+    assert!(steps.windows(2).all(|w| (w[1] as f64) <= 1.0906 * w[0] as f64 + 1.0), "{steps:?}");
+    assert!(steps.windows(2).filter(|w| w[0] >= 100).all(|w| (w[1] as f64) / (w[0] as f64) < 1.1));
+    assert_eq!(next_eval_step(100, 0), None);
 }

@@ -10,7 +10,7 @@ export const FIELDS = {
   preset: 'preset', batch: 'batch', epochs: 'epochs', lr: 'learningRate', optimizer: 'optimizer',
   lrpolicy: 'lrPolicy', lrref: 'lrReferenceBatch', warmup: 'warmupEpochs', lrgrid: 'lrGrid', lrtrial: 'lrTrialEpochs',
   model: 'model', target: 'target',
-  endattarget: 'endAtTarget', budget: 'runBudgetSeconds', seed: 'seed', train: 'trainSize', val: 'valSize',
+  endattarget: 'endAtTarget', budget: 'runBudgetSeconds', evalpoints: 'evalPoints', seed: 'seed', train: 'trainSize', val: 'valSize',
   test: 'testSize', backend: 'backend', race: 'race',
 };
 /** URL parameters that describe a sweep, in the order they are shown. */

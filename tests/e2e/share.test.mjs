@@ -46,6 +46,7 @@ test('every setting travels in the link and comes back; the same seed gives the 
   const values = {
     batch: '8,32,full', epochs: '7', lr: '0.02', optimizer: 'nesterov', lrpolicy: 'sqrt', lrref: '32', warmup: '2',
     model: 'theano', target: '0.9', budget: '45', seed: '1234', train: '3000', test: '500', backend: 'cpu',
+    val: '2000', lrgrid: '0.001,1,4', lrtrial: '2', evalpoints: '4',
   };
   for (const [name, value] of Object.entries(values)) {
     const control = page.locator(`#controls [name="${name}"]`);
@@ -134,13 +135,14 @@ test('CSV and JSON exports hold what the tables show; a JSON import draws the sa
   assert.match(epochs.text, /\n# backend: CPU \(WebAssembly\)\n/);
   assert.ok(epochs.text.includes(`# user agent: ${live.userAgent}`));
   const e = csvRows(epochs.text);
+  // Columns added since the first format come last (valLoss, valAccuracy).
   assert.deepEqual(e.header, ['batchSize', 'series', 'epoch', 'steps', 'samples', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy',
-    'trainSeconds', 'samplesPerSecond', 'learningRate', 'backend']);
+    'trainSeconds', 'samplesPerSecond', 'learningRate', 'backend', 'valLoss', 'valAccuracy']);
   assert.equal(e.rows.length, resultsTable.length);
   const n = (x, d) => Number(x).toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d });
   const pc = (x) => `${(100 * Number(x)).toFixed(2)} %`;
   e.rows.forEach((c, i) => {
-    assert.deepEqual([c[0], c[2], n(c[3], 0), n(c[4], 0), n(c[5], 4), pc(c[6]), n(c[7], 4), pc(c[8]), n(c[9], 1), n(c[10], 0), 'CPU'], resultsTable[i]);
+    assert.deepEqual([c[0], c[2], n(c[3], 0), n(c[4], 0), n(c[5], 4), pc(c[6]), n(c[13], 4), pc(c[14]), n(c[7], 4), pc(c[8]), n(c[9], 1), n(c[10], 0), 'CPU'], resultsTable[i]);
     assert.equal(Number(c[5]), live.results[i].trainLoss, 'full precision');
   });
 
@@ -152,9 +154,11 @@ test('CSV and JSON exports hold what the tables show; a JSON import draws the sa
     assert.equal(col('batchSize'), runsTable[i][0]);
     assert.equal(col('status'), 'done');
     assert.equal(n(col('epochs'), 0), runsTable[i][4]);
-    assert.equal(pc(col('bestTestAccuracy')), runsTable[i][8]);
-    assert.equal(pc(col('finalTestAccuracy')), runsTable[i][9]);
-    assert.equal(n(col('samplesPerSecond'), 0), runsTable[i][10]);
+    assert.equal(pc(col('bestValAccuracy')), runsTable[i][8]);
+    assert.equal(pc(col('finalValAccuracy')), runsTable[i][9]);
+    assert.equal(pc(col('bestTestAccuracy')), runsTable[i][10]);
+    assert.equal(pc(col('finalTestAccuracy')), runsTable[i][11]);
+    assert.equal(n(col('samplesPerSecond'), 0), runsTable[i][12]);
   });
 
   // A chart as PNG: the canvas's size, with the first line's colour drawn.
@@ -328,7 +332,8 @@ test('the embed fits 320 px and 800 px without horizontal scrolling, light and d
       const luminance = (background[0] + background[1] + background[2]) / 3;
       assert.ok(scheme === 'dark' ? luminance < 60 : luminance > 200, `${scheme}: background ${background}`);
       const boxes = await page.$$eval('figure > canvas', (cs) => cs.map((c) => { const r = c.getBoundingClientRect(); return { id: c.id, x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height }; }));
-      assert.equal(boxes.length, 8);
+      // The tuning charts' section (lrpolicy=tuned) is not part of the embed.
+      assert.equal(boxes.filter((b) => b.width > 0).length, 8);
       for (const box of boxes.filter((b) => ['chart-accuracy', 'chart-loss', 'chart-time', 'chart-normalised'].includes(b.id))) {
         assert.ok(box.width <= width, `${box.id} fits`);
         const first = countColour(shot, box, [0x00, 0x72, 0xb2]);
