@@ -122,12 +122,8 @@ impl Racer {
     /// Fraction of the batch size's epochs done, its trials' budgets included, out of
     /// `lane_epochs` (an epoch's probe and evaluation count as its end).
     fn fraction(&self, lane_epochs: usize) -> f64 {
-        let p = &self.position;
-        let within = match p.phase {
-            "train" => p.done as f64 / p.total.max(1) as f64,
-            _ => 1.0,
-        };
-        (self.epochs_before as f64 + (p.epoch - 1) as f64 + within) / lane_epochs.max(1) as f64
+        let run = self.run.as_ref().map_or(0.0, Run::epochs_done);
+        (self.epochs_before as f64 + run) / lane_epochs.max(1) as f64
     }
 }
 
@@ -259,6 +255,7 @@ impl Sweep {
             total: self.train.len(),
             running_loss: None,
             trial,
+            check: None,
         }
     }
 
@@ -414,7 +411,11 @@ impl Sweep {
         }
         let event = match event {
             RunEvent::Progress(progress) => {
-                racer.position = progress.clone();
+                // Where it is; a check just finished is reported once, with this event.
+                racer.position = Progress {
+                    check: None,
+                    ..progress.clone()
+                };
                 let running = self.racers.iter().map(|r| r.position.clone()).collect();
                 let eta_seconds = self.eta_seconds();
                 SweepEvent::Progress {
@@ -453,7 +454,12 @@ impl Sweep {
         let racer = &mut self.racers[index];
         let trial_of = racer.position.trial;
         match event {
-            RunEvent::Progress(progress) => racer.position = progress,
+            RunEvent::Progress(progress) => {
+                racer.position = Progress {
+                    check: None,
+                    ..progress
+                }
+            }
             RunEvent::Epoch(record, _) => {
                 racer.last_val_loss = record.val_loss;
                 racer.position = Progress {

@@ -81,6 +81,10 @@ pub struct Progress {
     /// The learning-rate trial under way (`lrpolicy=tuned`); absent for the run itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trial: Option<TrialOf>,
+    /// The validation check that this chunk finished (see [`EvalPoint`]), so that the page can
+    /// draw it at once; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<EvalPoint>,
 }
 
 /// Which trial of a batch size's learning-rate grid a run is (`camelCase` in JavaScript).

@@ -26,11 +26,11 @@ import { createTuningCharts } from './charts/tuning.js';
  * `diverged` marks a run that diverged, `setRuns` redraws the charts that depend on the run
  * summaries, and `setComparison` adds an imported sweep's runs to those.
  */
-export function createCharts({ accuracy, loss, time, normalised, epochsToTarget, stepsToTarget, timeToTarget, finalAccuracy, tuningOutcome, tuningChosen }) {
+export function createCharts({ accuracy, loss, time, normalised, checks, epochsToTarget, stepsToTarget, timeToTarget, finalAccuracy, tuningOutcome, tuningChosen }) {
   applyTheme();
   // The per-epoch charts are made first; the normalised one reads the run summaries the across charts keep.
   let across = null;
-  const perEpoch = createPerEpochCharts({ accuracy, loss, time, normalised }, () => across.runs());
+  const perEpoch = createPerEpochCharts({ accuracy, loss, time, normalised, checks }, () => across.runs());
   across = createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget, finalAccuracy });
   const tuning = tuningOutcome && tuningChosen ? createTuningCharts({ outcome: tuningOutcome, chosen: tuningChosen }) : null;
 
@@ -54,6 +54,8 @@ export function createCharts({ accuracy, loss, time, normalised, epochsToTarget,
     /** Draws the per-epoch charts (after records added with `draw: false`). */
     draw: perEpoch.draw,
     diverged: perEpoch.diverged,
+    /** `check(batchSize, series, { steps, valAccuracy }, { imported, draw })`: a validation check within an epoch. */
+    check: perEpoch.check,
     /**
      * `batchSizes`: the sweep's batch sizes (numbers), trained or not yet, so that the charts
      * across batch sizes keep one axis while the sweep runs; left out, the last ones given stay.

@@ -109,6 +109,8 @@ export const HANDLERS = {
     const p = m.progress;
     if (p.phase === 'train') state.timings.firstStep ??= performance.now();
     setStatus(state, changes, 'training', progressText(p, state.runEpochs, state.sweep?.settings?.lrTrialEpochs ?? 1));
+    // A validation check within an epoch: drawn at once (the run's summary keeps it too).
+    if (p.check) changes.set('check', { batchSize: p.batchSize, series: seriesOf(state, p.batchSize), point: p.check });
     state.progress = progressFraction(p);
     changes.set('progress', true);
   },

@@ -7,7 +7,8 @@
 //   record → the record appended, divergence → { batchSize, epoch, series }, runs, findings,
 //   save (the sweep should be saved), findingsWanted (ask the trainer for findings), scaling
 //   (the critical batch size fit), scalingWanted (ask the trainer for the fit alone), tuning
-//   (learning-rate trials of lrpolicy=tuned).
+//   (learning-rate trials of lrpolicy=tuned), check → { batchSize, series, point } (a validation
+//   check within an epoch).
 // The page's events: startRequested {params, keep, why?}, estimateRequested, stopped (also the
 // worker's), workerFailed {message}, restored {saved}, imported {sweep, params, about},
 // compared {name, sweep, about}, comparisonRemoved, cleared, storage {error}, said {text},

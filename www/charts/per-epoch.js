@@ -21,7 +21,7 @@ const DIVERGENCE_LOSS = 10 * Math.LN10;
 /** A record's accuracy as drawn, in %: on the validation images, or on the test images when none were held out. */
 const accuracyOf = (r) => 100 * (r.valAccuracy ?? r.testAccuracy);
 
-function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xIntegers = false }) {
+function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xIntegers = false, xType = 'linear' }) {
   const chart = chartOn(canvas, {
     type: 'line',
     data: { datasets: [] },
@@ -40,9 +40,11 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xInteger
       scales: {
         // Epochs are whole numbers: no 0.5 ticks, and the axis spans the epochs drawn (fitPerEpoch);
         // a time axis starts at 0 and has a little room after its last point.
-        x: xIntegers
-          ? { type: 'linear', title: { display: true, text: x }, ticks: { precision: 0, callback: countTick }, afterBuildTicks: wholeTicks }
-          : { type: 'linear', title: { display: true, text: x }, min: 0, grace: '4%', ticks: { callback: tick } },
+        x: xType === 'logarithmic'
+          ? { type: 'logarithmic', title: { display: true, text: x }, afterBuildTicks: tidyLogTicks, ticks: { ...logTicks(countTick), autoSkip: false } }
+          : xIntegers
+            ? { type: 'linear', title: { display: true, text: x }, ticks: { precision: 0, callback: countTick }, afterBuildTicks: wholeTicks }
+            : { type: 'linear', title: { display: true, text: x }, min: 0, grace: '4%', ticks: { callback: tick } },
         y: {
           type: yType,
           title: { display: true, text: y },
@@ -64,7 +66,7 @@ function lineChart(canvas, { title, x, y, yType = 'linear', yMin, yMax, xInteger
  * Creates the per-epoch charts on the given canvases; `summaries()` gives the latest run summaries
  * (the normalised chart divides by a run's time to the target). See charts.js for the methods.
  */
-export function createPerEpochCharts({ accuracy, loss, time, normalised }, summaries) {
+export function createPerEpochCharts({ accuracy, loss, time, normalised, checks }, summaries) {
   const perEpoch = [
     {
       chart: lineChart(accuracy, { title: 'Validation accuracy per epoch', x: 'Epoch', y: 'Validation accuracy (%)', yMax: 100, xIntegers: true }),
@@ -85,6 +87,21 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised }, summa
   ];
   const accuracyChart = perEpoch[0].chart;
   const normalisedChart = lineChart(normalised, { title: 'Validation accuracy against normalised training time', x: 'Training time (normalised)', y: 'Validation accuracy (%)', yMax: 100 });
+  /**
+   * Validation accuracy against the optimiser steps (log scale), from the checks within the
+   * epochs (`evalpoints`) and each epoch's end: drawn as they come, so that every batch size has
+   * points long before its first epoch ends.
+   */
+  const checksChart = checks ? lineChart(checks, { title: 'Validation accuracy against steps, checked within the epochs', x: 'Optimiser steps (log scale)', y: 'Validation accuracy (%)', yMax: 100, xType: 'logarithmic' }) : null;
+  /** Adds a validation check `{ steps, valAccuracy }` of the line of `r` ({ batchSize, series, imported }); a step drawn already is kept once. */
+  function addCheck(r, point, draw = true) {
+    if (!checksChart || point?.valAccuracy == null || !(point.steps > 0)) return;
+    const line = datasetFor(checksChart, r);
+    if (line.data.some((p) => p.x === point.steps)) return;
+    line.data.push({ x: point.steps, y: 100 * point.valAccuracy });
+    line.data.sort((a, b) => a.x - b.x);
+    if (draw) update(checksChart);
+  }
   /** Whether some record drawn has no validation accuracy (its test accuracy is drawn). */
   let someOnTest = false;
   /** Names what the accuracy charts draw: validation accuracy, or test where a sweep held none out. */
@@ -199,7 +216,7 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised }, summa
     update(normalisedChart);
   }
 
-  const all = () => [...perEpoch.map((c) => c.chart), normalisedChart];
+  const all = () => [...perEpoch.map((c) => c.chart), normalisedChart, ...(checksChart ? [checksChart] : [])];
 
   return {
     /** The per-epoch charts, the normalised one last. */
@@ -223,6 +240,8 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised }, summa
       records.push(record);
       indexOf(keyOf(record));
       nameAccuracy(record);
+      // An epoch's end is a validation point too (on every validation image).
+      addCheck(record, { steps: record.steps, valAccuracy: record.valAccuracy }, draw);
       for (const { chart, point } of perEpoch) {
         const p = point(record);
         // A log axis cannot show 0 or NaN: a diverged loss is left out of the loss chart.
@@ -232,9 +251,16 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised }, summa
       }
       if (draw) drawNormalised();
     },
+    /** Draws a validation check within an epoch (a `progress` message's `check`); `draw: false` only collects it. */
+    check(batchSize, series, point, { imported = false, draw = true } = {}) {
+      const r = series != null ? { batchSize, series, imported } : { batchSize, imported };
+      indexOf(keyOf(r));
+      addCheck(r, point, draw);
+    },
     /** Draws the per-epoch charts (after records added with `draw: false`). */
     draw() {
       for (const { chart } of perEpoch) redraw(chart);
+      if (checksChart) update(checksChart);
       drawNormalised();
     },
     diverged(batchSize, epoch, series, { imported = false, draw = true } = {}) {

@@ -8,7 +8,7 @@ import { $ } from './dom.js';
 
 export function createChartsView(store) {
   const charts = createCharts({
-    accuracy: $('chart-accuracy'), loss: $('chart-loss'), time: $('chart-time'), normalised: $('chart-normalised'),
+    accuracy: $('chart-accuracy'), loss: $('chart-loss'), time: $('chart-time'), normalised: $('chart-normalised'), checks: $('chart-checks'),
     epochsToTarget: $('chart-epochs'), stepsToTarget: $('chart-steps'), timeToTarget: $('chart-target-time'),
     finalAccuracy: $('chart-final'), tuningOutcome: $('chart-tuning-outcome'), tuningChosen: $('chart-tuning-chosen'),
   });
@@ -40,6 +40,8 @@ export function createChartsView(store) {
         done.add(k);
         for (const r of results) if (key(r) === k) charts.add({ ...r, ...extra }, { draw: false });
         const run = runs.find((x) => key(x) === k);
+        // The validation checks kept in the run's summary (its epochs' ends are among them).
+        for (const p of run?.evals ?? []) charts.check(run.batchSize, run.series, p, { imported: Boolean(extra.imported), draw: false });
         if (run?.status === 'diverged') charts.diverged(run.batchSize, run.divergedEpoch, run.series, { imported: Boolean(extra.imported), draw: false });
       }
     };
@@ -58,6 +60,8 @@ export function createChartsView(store) {
       return;
     }
     if (changes.has('record')) charts.add(changes.get('record'));
+    const check = changes.get('check');
+    if (check) charts.check(check.batchSize, check.series, check.point);
     const diverged = changes.get('divergence');
     if (diverged) charts.diverged(diverged.batchSize, diverged.epoch, diverged.series);
     if (changes.has('runs')) charts.setRuns(state.runs, state.sweep?.settings?.batchSizes);
