@@ -107,8 +107,9 @@ async fn measure(
 /// Measures training throughput at every batch size of `settings` (each at most `micro_batch`)
 /// on `train` (the sweep's training images) and estimates the sweep's duration: per run,
 /// `epochs × (train_size / throughput + probe + (test_size + val_size) / (3 × throughput))`,
-/// the training
-/// part capped by the time budget per run.
+/// the training part capped by the time budget per run, plus the validation checks within the
+/// epochs (`eval_points × log2(steps / FIRST_CHECK_STEP)` of [`crate::train::EVAL_SUBSET`]
+/// images each); under `lrpolicy=tuned` the epochs include every trial's budget.
 ///
 /// # Errors
 /// [`TrainError`] when the device fails.
@@ -142,8 +143,8 @@ pub async fn estimate(
         .iter()
         .map(|&b| {
             let samples_per_second = rate(b);
-            // Under `lrpolicy=tuned`, every trial's budget too (an upper bound: trials end at
-            // the target).
+            // Under `lrpolicy=tuned`, every trial's budget too (an upper bound: a trial ends
+            // with the epoch in which it reached the target).
             let trials = if settings.lr_policy == crate::schedule::LrPolicy::Tuned {
                 settings.lr_grid().count * settings.lr_trial_epochs
             } else {
@@ -156,10 +157,21 @@ pub async fn estimate(
                 epochs_run = (epochs * settings.run_budget_seconds / training).ceil();
                 training = settings.run_budget_seconds;
             }
+            // The validation checks within the epochs: `evalpoints` per doubling of the steps
+            // from `FIRST_CHECK_STEP` on, each on `EVAL_SUBSET` images.
+            let steps = epochs_run * settings.train_size.div_ceil(b) as f64;
+            let first = crate::train::FIRST_CHECK_STEP as f64;
+            let checks = if settings.val_size > 0 && steps > first {
+                settings.eval_points as f64 * (steps / first).log2()
+            } else {
+                0.0
+            };
+            let check_seconds = checks * crate::train::EVAL_SUBSET.min(settings.val_size) as f64
+                / (EVAL_SPEEDUP * fastest);
             RunEstimate {
                 batch_size: b,
                 samples_per_second,
-                seconds: training + epochs_run * (probe_seconds + eval_seconds),
+                seconds: training + epochs_run * (probe_seconds + eval_seconds) + check_seconds,
             }
         })
         .collect();

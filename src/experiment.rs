@@ -44,7 +44,8 @@ pub enum SweepEvent {
         /// The run's summary after this epoch.
         summary: RunSummary,
     },
-    /// A run's training loss became NaN or infinite: that run ended, the sweep goes on.
+    /// A run diverged (its training loss passed the bound or became NaN or infinite; or, tuned,
+    /// every rate of its grid diverged): that run ended, the sweep goes on.
     #[serde(rename_all = "camelCase")]
     Diverged {
         /// Samples per optimiser step of the run that diverged.
@@ -293,9 +294,10 @@ impl Sweep {
                 let Some((rate, reason)) = choose(&tuning.trials) else {
                     // Every rate of the grid diverged: nothing to train.
                     tuning.reason = Some("every learning rate of the grid diverged".into());
+                    // No rate: 0 (NaN would not survive JSON: the export writes it as null).
                     let mut summary = RunSummary::new(
                         batch_size,
-                        f64::NAN,
+                        0.0,
                         settings.optimizer,
                         settings.model,
                         LrPolicy::Tuned,
@@ -303,6 +305,8 @@ impl Sweep {
                         config.target_on,
                     );
                     summary.tuning = Some(tuning);
+                    // Its trials diverged in their first epoch or later: said by `tuning`.
+                    summary.diverged_epoch = Some(1);
                     summary.end(EndedBy::Diverged);
                     debug_assert_eq!(summary.status, RunStatus::Diverged);
                     self.racers.remove(index);
@@ -466,6 +470,7 @@ impl Sweep {
                     epoch: record.epoch + 1,
                     phase: "train",
                     done: 0,
+                    total: self.train.len(),
                     running_loss: None,
                     ..racer.position.clone()
                 };

@@ -413,10 +413,11 @@ fn fit_sentence(runs: &[&RunSummary], noise: Option<f64>) -> String {
                 _ => String::new(),
             };
             format!(
-                " {head} of the {n} batch sizes that reached it puts the critical batch size at about {} (S_min ≈ {} steps; {:.0} % RMS error){compared}.",
+                " {head} of the {n} batch sizes that reached it puts the critical batch size at about {} (S_min ≈ {} steps; {:.0} % RMS error){compared}.{}",
                 thousands(critical.round().max(1.0) as usize),
                 thousands(min_steps.round().max(1.0) as usize),
-                100.0 * fit.rms_relative_error.unwrap_or(0.0)
+                100.0 * fit.rms_relative_error.unwrap_or(0.0),
+                regimes_sentence(&fit.points, critical)
             )
         }
         (Verdict::AboveRange, ..) => format!(
@@ -427,6 +428,49 @@ fn fit_sentence(runs: &[&RunSummary], noise: Option<f64>) -> String {
         ),
         _ => String::new(),
     }
+}
+
+/// " By the fit, batch sizes 8 and 64 scale perfectly (…), 512 …": Shallue et al. 2019's three
+/// regimes ([`crate::scaling::regime`]) for the batch sizes fitted.
+fn regimes_sentence(points: &[(usize, usize)], critical: f64) -> String {
+    use crate::scaling::{REGIME_FACTOR, Regime, regime};
+    let mut sizes: Vec<usize> = points.iter().map(|p| p.0).collect();
+    sizes.dedup();
+    let of = |wanted: Regime| {
+        sizes
+            .iter()
+            .filter(|&&b| regime(b as f64, critical) == wanted)
+            .map(|&b| thousands(b))
+            .collect::<Vec<_>>()
+    };
+    let parts: Vec<String> = [
+        (
+            Regime::PerfectScaling,
+            format!("perfect scaling (B ≤ B_crit / {REGIME_FACTOR}: twice the batch, nearly half the steps)"),
+        ),
+        (
+            Regime::DiminishingReturns,
+            "diminishing returns".to_string(),
+        ),
+        (
+            Regime::MaximalDataParallelism,
+            format!("maximal data parallelism (B ≥ {REGIME_FACTOR} B_crit: a larger batch saves almost no step)"),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(r, name)| {
+        let sizes = of(r);
+        (!sizes.is_empty()).then(|| format!("{} in {name}", sizes.join(", ")))
+    })
+    .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        " By the fit, Shallue et al. 2019's regimes: batch size{} {}.",
+        if sizes.len() == 1 { "" } else { "s" },
+        parts.join("; ")
+    )
 }
 
 fn diminishing_returns(runs: &[&RunSummary], target: &str) -> Finding {

@@ -70,7 +70,8 @@ pub struct Progress {
     /// The epoch under way, from 1.
     pub epoch: usize,
     /// `"train"`, `"probe"` (measuring the gradient noise scale), `"validation"` or `"test"`
-    /// (evaluation).
+    /// (evaluation at the epoch's end), or `"check"` (a validation check within the epoch:
+    /// `done` and `total` are then the epoch's training images trained and in all).
     pub phase: &'static str,
     /// Images done so far in this phase.
     pub done: usize,

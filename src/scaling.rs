@@ -29,8 +29,8 @@ pub struct ScalingFit {
     pub critical_batch: Option<f64>,
     /// The points fitted: `(batch size, steps to target)`, by batch size.
     pub points: Vec<(usize, usize)>,
-    /// Root-mean-square relative error of the fit over `points` (0.05: 5 %); `None` without a
-    /// fit.
+    /// Root-mean-square relative error of the line fitted over `points` (0.05: 5 %), also when
+    /// it places no critical batch size; `None` with too few points.
     pub rms_relative_error: Option<f64>,
     /// What the fit says, in a word: see [`Verdict`].
     pub verdict: Verdict,
@@ -139,6 +139,36 @@ pub fn fit_runs(runs: &[RunSummary]) -> ScalingFit {
         .filter_map(|r| r.target_steps.map(|s| (r.batch_size, s)))
         .collect();
     fit(&points)
+}
+
+/// The three regimes of Shallue et al. 2019, read from a fit (`camelCase` in JavaScript).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Regime {
+    /// `B ≤ B_crit / REGIME_FACTOR`: doubling the batch nearly halves the steps (at least 3/4 of
+    /// them are the `E_min / B` term).
+    PerfectScaling,
+    /// Between the two.
+    DiminishingReturns,
+    /// `B ≥ REGIME_FACTOR × B_crit`: the steps are within a third of `S_min`; a larger batch
+    /// saves almost none.
+    MaximalDataParallelism,
+}
+
+/// How far from the critical batch size a batch size must be to count as in the regime of
+/// perfect scaling (below) or of maximal data parallelism (above). A choice, not the paper's:
+/// at 3, the fitted steps are within 33 % of `E_min / B` (below) or of `S_min` (above).
+pub const REGIME_FACTOR: f64 = 3.0;
+
+/// The regime of batch size `b` given the critical batch size `critical`.
+pub fn regime(b: f64, critical: f64) -> Regime {
+    if b * REGIME_FACTOR <= critical {
+        Regime::PerfectScaling
+    } else if b >= REGIME_FACTOR * critical {
+        Regime::MaximalDataParallelism
+    } else {
+        Regime::DiminishingReturns
+    }
 }
 
 impl ScalingFit {

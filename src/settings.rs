@@ -163,7 +163,8 @@ pub struct Settings {
     /// Epochs each trial of [`LrPolicy::Tuned`] may train (`lrtrial`; a trial ends at the
     /// target): the same budget for every rate and batch size.
     pub lr_trial_epochs: usize,
-    /// Target test accuracy, a fraction in (0, 1]: each run records when it first reached it.
+    /// Target accuracy, a fraction in (0, 1], on the validation images (the test images when
+    /// `val_size` is 0): each run records when it first reached it.
     pub target: f64,
     /// End each run at the epoch where it reached the target.
     pub end_at_target: bool,

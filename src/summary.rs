@@ -20,7 +20,8 @@ pub enum RunStatus {
     Running,
     /// Ended normally (see [`EndedBy`]).
     Done,
-    /// Its training loss became NaN or infinite; it was ended there (and kept).
+    /// It diverged (its training loss passed [`DIVERGENCE_LOSS`] or became NaN or infinite, or
+    /// every learning-rate trial of a tuned batch size did); it was ended there (and kept).
     Diverged,
     /// The reader stopped the sweep during this run (set by the page).
     Stopped,
@@ -72,7 +73,8 @@ pub struct RunSummary {
     /// Samples per optimiser step.
     pub batch_size: usize,
     /// The learning rate this batch size trained at, after the learning-rate policy (its peak,
-    /// after any warm-up).
+    /// after any warm-up); 0 when a tuned batch size had no rate to train at (every trial
+    /// diverged: see `tuning`).
     pub learning_rate: f64,
     /// The optimiser (`"adam"`, …).
     pub optimizer: Optimizer,
@@ -99,8 +101,8 @@ pub struct RunSummary {
     /// Where the target is measured: `"validation"`, or `"test"` with no validation set.
     #[serde(default)]
     pub target_on: EvalSet,
-    /// The epoch at whose end the accuracy on `target_on` first reached the target; `null`:
-    /// not reached.
+    /// The epoch in which the accuracy on `target_on` first reached the target (at a check
+    /// within it, or at its end); `null`: not reached.
     pub target_epoch: Option<usize>,
     /// Steps taken by then.
     pub target_steps: Option<usize>,

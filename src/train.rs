@@ -562,12 +562,17 @@ impl Run {
                 self.chunk = chunk;
                 finished_check = Some(point);
             }
+            // Where training stands (the check's own images are few and quick).
+            let trained = self
+                .paused_train
+                .as_ref()
+                .map_or(self.cursor, |p| p.0);
             return Ok(RunEvent::Progress(Progress {
                 batch_size: self.config.batch_size,
                 epoch,
-                phase: "validation",
-                done,
-                total,
+                phase: "check",
+                done: trained,
+                total: self.order.len(),
                 running_loss: None,
                 trial: self.trial,
                 check: finished_check,

@@ -82,7 +82,7 @@ pub struct Trial {
     pub val_loss: Option<f64>,
     /// Validation accuracy after its last epoch; `null` when it diverged first.
     pub val_accuracy: Option<f64>,
-    /// Epochs it trained (it ends at the target).
+    /// Epochs it trained (it ends with the epoch in which it reached the target).
     pub epochs: usize,
     /// Its training seconds.
     pub train_seconds: f64,
@@ -93,7 +93,7 @@ pub struct Trial {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tuning {
-    /// Epochs each trial may train (they end at the target).
+    /// Epochs each trial may train (a trial ends with the epoch in which it reached the target).
     pub trial_epochs: usize,
     /// Every trial so far, diverged ones included.
     pub trials: Vec<Trial>,
@@ -134,7 +134,7 @@ pub fn choose(trials: &[Trial]) -> Option<(f64, String)> {
             (
                 t.learning_rate,
                 format!(
-                    "no trial reached the target: the lowest validation loss ({:.4})",
+                    "had the lowest validation loss ({:.4}); no trial reached the target",
                     loss(t)
                 ),
             )

@@ -89,6 +89,8 @@ fn a_textbook_sweep_shows_all_six() {
         "{}",
         f[5].text
     );
+    // And the regimes it implies for the batch sizes fitted.
+    assert!(f[5].text.contains("Shallue et al. 2019's regimes"), "{}", f[5].text);
     assert!(f[5].text.contains("about 700 samples"), "{}", f[5].text);
 }
 
@@ -197,4 +199,42 @@ fn every_sentence_is_true_to_its_numbers() {
         f[5].text
     );
     assert!(!f[5].text.contains("saved less than half the steps"), "{}", f[5].text);
+}
+
+/// Each numeric rule, on hand-made summaries either side of its threshold.
+#[test]
+fn each_rule_holds_on_either_side_of_its_threshold() {
+    // Finding 2: the largest batch's throughput over 1.2× the smallest's (rising at half the
+    // steps at least).
+    let two = |last: f64| {
+        let runs = vec![
+            run(8, 1000.0, Some((1, 1250, 10.0)), 0.98),
+            run(64, 1100.0, Some((1, 157, 10.0)), 0.98),
+            run(512, last, Some((2, 40, 10.0)), 0.98),
+        ];
+        findings(&runs, 10_000)[1].shown
+    };
+    assert_eq!(two(1190.0), Some(false));
+    assert_eq!(two(1210.0), Some(true));
+    // Finding 5: a gap in final accuracy above two standard errors of a difference (on 10,000
+    // test images near 98 %: 2 × √(2 × 0.98 × 0.02 / 10,000) = 0.396 points).
+    let five = |low: f64| {
+        let runs = vec![
+            run(8, 1000.0, Some((1, 1250, 10.0)), 0.98),
+            run(64, 2000.0, Some((1, 157, 9.0)), low),
+        ];
+        findings(&runs, 10_000)[4].shown
+    };
+    assert_eq!(five(0.9762), Some(false), "a 0.38-point gap is within the noise");
+    assert_eq!(five(0.9758), Some(true), "a 0.42-point gap is not");
+    // Finding 6: fewer steps by less than half the factor of batch size.
+    let six = |steps_at_64: usize| {
+        let runs = vec![
+            run(8, 1000.0, Some((1, 1000, 10.0)), 0.98),
+            run(64, 2000.0, Some((1, steps_at_64, 9.0)), 0.98),
+        ];
+        findings(&runs, 10_000)[5].shown
+    };
+    assert_eq!(six(245), Some(false), "8× the batch, 4.08× fewer steps: over half of 8×");
+    assert_eq!(six(255), Some(true), "8× the batch, 3.92× fewer steps: under half");
 }

@@ -109,11 +109,21 @@ fn the_grid_choice_finds_a_known_optimum_and_keeps_infeasible_trials() {
         .collect();
     let (rate, reason) = choose(&unreached).unwrap();
     assert!((rate.log10() - 0.05f64.log10()).abs() <= 0.25, "{rate}");
-    assert!(reason.contains("lowest validation loss"), "{reason}");
+    assert!(reason.starts_with("had the lowest validation loss"), "{reason}");
     let diverged: Vec<Trial> = trials
         .iter()
         .cloned()
         .map(|t| Trial { outcome: TrialOutcome::Diverged, ..t })
         .collect();
     assert_eq!(choose(&diverged), None);
+}
+
+#[test]
+fn the_regimes_follow_the_critical_batch_size() {
+    use batchlab::scaling::{Regime, regime};
+    assert_eq!(regime(10.0, 300.0), Regime::PerfectScaling);
+    assert_eq!(regime(100.0, 300.0), Regime::PerfectScaling);
+    assert_eq!(regime(101.0, 300.0), Regime::DiminishingReturns);
+    assert_eq!(regime(899.0, 300.0), Regime::DiminishingReturns);
+    assert_eq!(regime(900.0, 300.0), Regime::MaximalDataParallelism);
 }

@@ -1,6 +1,8 @@
 // The page's charts, drawn by Chart.js (loaded as the global `Chart`): the entry main.js imports.
-// Per epoch (charts/per-epoch.js): test accuracy vs epoch, training loss vs epoch (log scale), test
-// accuracy vs training time, and test accuracy vs normalised training time. One coloured line per
+// Per epoch (charts/per-epoch.js): validation accuracy vs epoch, training loss vs epoch (log
+// scale), validation accuracy vs training time and vs normalised training time, and vs the steps
+// (the checks within the epochs). Under lrpolicy=tuned (charts/tuning.js): each trial's outcome
+// vs its learning rate, and the rates chosen vs the batch size. One coloured line per
 // batch size (and one more for a run restarted after a lost GPU device: records with a `series` label).
 // Across batch sizes (charts/across.js, from the run summaries): epochs, steps and time to the
 // target accuracy, and final and best test accuracy, each against the batch size on a log2 axis.
@@ -10,7 +12,7 @@
 // plot (charts/axes.js, charts/plugins.js); a title wraps to its chart's width, clear of the PNG
 // button (charts/frame.js); numbers of 10,000 and more that are not counts are written as
 // `3.9·10¹⁹` (format.js, charts/text.js).
-// Owns: the public API (`createCharts`) and the wiring of the two groups of charts, and following
+// Owns: the public API (`createCharts`) and the wiring of the three groups of charts, and following
 // the colour scheme. Must NOT: draw, fit axes or keep records itself (the modules under charts/ do).
 
 import { applyTheme } from './charts/palette.js';
@@ -21,7 +23,8 @@ import { createTuningCharts } from './charts/tuning.js';
 
 /**
  * Creates the charts on the given canvases and returns `{ reset(), add(record),
- * diverged(batchSize, epoch, series), draw(), setRuns(runs), setComparison(runs) }`: `add` plots one
+ * diverged(batchSize, epoch, series), check(batchSize, series, point), draw(), setRuns(runs),
+ * setComparison(runs), setScaling(fit), setTuning(map) }`: `add` plots one
  * per-epoch record (see the README; `imported: true` draws it dashed, in its batch size's colour) on every per-epoch chart,
  * `diverged` marks a run that diverged, `setRuns` redraws the charts that depend on the run
  * summaries, and `setComparison` adds an imported sweep's runs to those.

@@ -45,7 +45,7 @@ export function renderRuns(tbody, runs) {
     row.className = `run-${r.status}`;
     const cells = [
       [r.series ? `${count(r.batchSize)} ${r.series.slice(String(r.batchSize).length + 1)}` : count(r.batchSize)],
-      [r.learningRate == null ? '—' : `${significant(r.learningRate, 4)}${POLICIES[r.lrPolicy] ?? ''}`],
+      [r.learningRate == null || (r.tuning && r.tuning.chosen == null) ? '—' : `${significant(r.learningRate, 4)}${POLICIES[r.lrPolicy] ?? ''}`],
       [OPTIMISERS[r.optimizer] ?? String(r.optimizer ?? '—'), 'text'],
       [status(r), 'status'],
       [count(r.epochs ?? 0)],

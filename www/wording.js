@@ -16,8 +16,8 @@ export const duration = (s) => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Ma
 /** What happens to the epochs finished so far, after a fault. */
 export const finishedText = (n) => ['No epoch had finished.', 'The finished epoch is kept.'][n] ?? `The ${epochs(n)} finished are kept.`;
 
-const PHASES = { train: 'training', probe: 'measuring the gradient noise on', validation: 'validating on', test: 'testing on' };
-const SHORT_PHASES = { probe: 'noise probe ', validation: 'validating ', test: 'testing ' };
+const PHASES = { train: 'training', probe: 'measuring the gradient noise on', validation: 'validating on', test: 'testing on', check: 'checking validation; trained' };
+const SHORT_PHASES = { probe: 'noise probe ', validation: 'validating ', test: 'testing ', check: 'checking validation, ' };
 
 /** " · about 3 min left" for a number of seconds; nothing when unknown. */
 const left = (seconds) => (typeof seconds === 'number' && Number.isFinite(seconds) ? ` · about ${duration(Math.max(0, seconds))} left` : '');
@@ -129,6 +129,6 @@ export function measuredOn(settings) {
   if (settings.valSize > 0) {
     return `Each run's ${target.replace(/^the /, '')} is measured on ${fmt(settings.valSize)} validation images held out from the end of the 60,000 training images and never trained on; the ${test} are reported and choose nothing.`;
   }
-  const why = settings.valSize === 0 ? 'this sweep holds no validation images out (val=0)' : 'this sweep was saved before the validation split existed';
+  const why = 'this sweep holds no validation images out (val=0, or it was saved before the validation split existed)';
   return `Each run's ${target.replace(/^the /, '')} is measured on the ${test}: ${why}.`;
 }

@@ -20,7 +20,10 @@
 //                                  progress: {batchSize, epoch, phase, done, total, runningLoss} of
 //                                  the run that advanced, running: the same for every run under
 //                                  way (batch-size order), etaSeconds: the sweep's time left
-//                                  (null until measured). With `race` the runs take turns, chunk
+//                                  (null until measured); trial: {number, count, learningRate}
+//                                  for a learning-rate trial; check: a validation check just
+//                                  finished ({steps, samples, trainSeconds, valLoss,
+//                                  valAccuracy, images}). With `race` the runs take turns, chunk
 //                                  by chunk: every runStarted comes first, records interleave.
 //        {type: 'epoch', record, summary} | {type: 'diverged', batchSize, epoch, summary}
 //        {type: 'trialStarted', batchSize, trial} | {type: 'trial', batchSize, trial, tuning}

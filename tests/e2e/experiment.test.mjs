@@ -1,7 +1,8 @@
 // End-to-end: the experiment of issue 3 in the real page, on the CPU backend in headless
 // Chromium: a reduced Quick look (2,000 images, the full batch included) with its charts across
 // batch sizes, run summaries and findings; a preset's duration estimate; a sweep forced to
-// diverge; a sweep side by side against one after another. Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
+// diverge; a sweep side by side against one after another; a learning rate tuned per batch
+// size (lrpolicy=tuned). Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, waitForStatus } from './harness.mjs';
@@ -54,8 +55,13 @@ test('a reduced Quick look: every batch size up to the full batch, summaries, ch
     assert.equal(run.steps, 3 * Math.ceil(2000 / run.batchSize));
     assert.equal(run.finalTestAccuracy, records[2].testAccuracy);
     assert.equal(run.bestTestAccuracy, Math.max(...records.map((r) => r.testAccuracy)));
-    const first = records.find((r) => r.testAccuracy >= 0.85);
-    assert.equal(run.targetEpoch, first?.epoch ?? null, `batch ${run.batchSize}`);
+    // The target is measured on the validation images, at the checks within the epochs and at
+    // each epoch's end (whose checks carry the records' validation accuracy).
+    assert.equal(run.targetOn, 'validation');
+    for (const r of records) assert.ok(run.evals.some((p) => p.steps === r.steps && p.valAccuracy === r.valAccuracy), `batch ${run.batchSize} epoch ${r.epoch}`);
+    const first = run.evals.find((p) => p.valAccuracy >= 0.85);
+    const perEpoch = Math.ceil(2000 / run.batchSize);
+    assert.equal(run.targetEpoch, first ? Math.ceil(first.steps / perEpoch) : null, `batch ${run.batchSize}`);
     assert.equal(run.targetSteps, first?.steps ?? null);
     assert.equal(run.targetSeconds, first?.trainSeconds ?? null);
     assert.ok(Number.isFinite(run.noiseScale) && run.noiseScale > 0, `noise scale ${run.noiseScale}`);
@@ -158,7 +164,7 @@ test('side by side, every batch size trains at once, the status names each with 
   // (Each run is set up after the one before has had its first chunk, which draws its weights.)
   await page.waitForFunction(() => /^Training 3 batch sizes side by side/.test(document.getElementById('status-text').textContent), null, { timeout: 5 * 60_000, polling: 50 });
   const status = await page.textContent('#status-text');
-  assert.match(status, /^Training 3 batch sizes side by side · 8: epoch 1, (noise probe |testing )?\d+ % · 64: epoch 1, .* · 500: epoch 1, .*/);
+  assert.match(status, /^Training 3 batch sizes side by side · 8: epoch 1, (noise probe |validating |testing |checking validation, )?\d+ % · 64: epoch 1, .* · 500: epoch 1, .*/);
   // The sweep's time left appears once a run has measured its pace.
   await page.waitForFunction(() => / left$/.test(document.getElementById('status-text').textContent), null, { timeout: 5 * 60_000, polling: 50 });
   assert.equal(await waitForStatus(page, ['done', 'error'], 10 * 60_000), 'done', await page.evaluate(() => window.batchlab.error));
@@ -177,4 +183,43 @@ test('side by side, every batch size trains at once, the status names each with 
   assert.deepEqual(numbers(raced), numbers(oneByOne));
   assert.deepEqual([...errors, ...sequential.errors], []);
   await sequential.page.close();
+});
+
+test('a learning rate tuned per batch size: every trial kept, the rates chosen, validation checks and the new charts drawn', { timeout: 15 * 60_000 }, async () => {
+  // Plain SGD on 2,000 images, three rates (0.01, 0.1, 1) per batch size, one epoch each, then
+  // two epochs at the rate chosen; the target (80 %) measured on 1,000 validation images.
+  const { page, errors } = await open(fixture.browser.context,
+    `${fixture.server.url}?batch=16,64,256&epochs=2&train=2000&test=500&val=1000&lrpolicy=tuned&lrgrid=0.01,1,3&optimizer=sgd&target=0.8&backend=cpu&autorun=1`);
+  assert.equal(await waitForStatus(page, ['done', 'error', 'stopped'], 13 * 60_000), 'done', await page.evaluate(() => window.batchlab.error));
+  const runs = await page.evaluate(() => window.batchlab.runs);
+  assert.deepEqual(runs.map((r) => r.batchSize).sort((a, b) => a - b), [16, 64, 256]);
+  for (const r of runs) {
+    assert.equal(r.lrPolicy, 'tuned');
+    assert.equal(r.targetOn, 'validation');
+    // Every rate of the grid was tried, with its outcome; the run trained at the one chosen.
+    assert.deepEqual(r.tuning.trials.map((t) => t.learningRate), [0.01, 0.1, 1]);
+    for (const t of r.tuning.trials) assert.ok(['reached', 'notReached', 'diverged'].includes(t.outcome), JSON.stringify(t));
+    assert.equal(r.learningRate, r.tuning.chosen);
+    assert.match(r.tuning.reason, /fewest steps|lowest validation loss/);
+    // Validation was checked within the epochs (from step 32), and at each epoch's end.
+    assert.ok(r.evals.length >= 2, JSON.stringify(r.evals));
+  }
+  // The tuning section: one sentence per batch size, and both charts drawn.
+  assert.equal(await page.isVisible('#tuning'), true);
+  const sentences = await page.$$eval('#tuning-text li', (lis) => lis.map((li) => li.textContent));
+  assert.equal(sentences.length, 3);
+  assert.match(sentences[0], /^Batch size 16 trains at learning rate [\d.]+: it /);
+  const charts = await page.evaluate(chartState, ['chart-tuning-outcome', 'chart-tuning-chosen', 'chart-checks']);
+  const [outcome, chosen, checks] = charts;
+  // Three trials per batch size on the outcome chart (reached ones on their line, the others at the top).
+  assert.equal(outcome.datasets.flatMap((d) => d.data).length, 9, JSON.stringify(outcome.datasets));
+  assert.deepEqual(chosen.datasets.map((d) => d.label), ['chosen learning rate', 'slope ½ (square-root scaling)', 'slope 1 (linear scaling)']);
+  assert.equal(chosen.datasets[0].data.length, 3);
+  assert.equal(checks.datasets.length, 3, 'a line of validation checks per batch size');
+  for (const c of charts) assert.ok(c.inked > 500, `${c.id} is drawn`);
+  // The runs table says the rate was tuned; the page says where the target was measured.
+  const rates = await page.$$eval('#runs tbody tr', (trs) => trs.map((tr) => tr.cells[1].textContent));
+  for (const rate of rates) assert.match(rate, /\(tuned\)$/);
+  assert.match(await page.textContent('#measured-text'), /measured on 1,000 validation images/);
+  assert.deepEqual(errors, []);
 });

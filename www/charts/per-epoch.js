@@ -1,8 +1,10 @@
-// The per-epoch charts: test accuracy and training loss against the epoch, test accuracy against
-// training time and against normalised training time. One coloured line per batch size (and per
-// `series`: a run restarted after a lost GPU device); an imported sweep's lines dashed, in their
-// batch size's colour; a diverged run ends in a cross at chance accuracy.
-// Owns: the per-epoch records, the lines and their colours, and these four charts. Must NOT: draw
+// The per-epoch charts: validation accuracy (test accuracy for a sweep with no validation set)
+// and training loss against the epoch, that accuracy against training time and against
+// normalised training time, and validation accuracy against the steps from the checks within
+// the epochs. One coloured line per batch size (and per `series`: a run restarted after a lost
+// GPU device); an imported sweep's lines dashed, in their batch size's colour; a diverged run
+// ends in a cross at chance accuracy.
+// Owns: the per-epoch records, the lines and their colours, and these five charts. Must NOT: draw
 // the charts across batch sizes, or keep the run summaries (it reads them through `summaries`).
 
 import { countTick, tick } from '../format.js';
@@ -111,10 +113,10 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
     const set = 'Accuracy (validation; test where none was held out)';
     for (const { chart, title } of perEpoch) {
       if (!title) continue;
-      chart.options.plugins.title.text = title(set);
+      chart.$title = title(set);
       chart.options.scales.y.title.text = 'Accuracy (%)';
     }
-    normalisedChart.options.plugins.title.text = `${set} against normalised training time`;
+    normalisedChart.$title = `${set} against normalised training time`;
     normalisedChart.options.scales.y.title.text = 'Accuracy (%)';
   }
 
@@ -225,6 +227,16 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
     reset() {
       lines = new Map();
       slots = new Map();
+      // The accuracy charts' titles as made (an old sweep shown before may have renamed them).
+      if (someOnTest) {
+        for (const { chart, title } of perEpoch) {
+          if (!title) continue;
+          chart.$title = title('Validation accuracy');
+          chart.options.scales.y.title.text = 'Validation accuracy (%)';
+        }
+        normalisedChart.$title = 'Validation accuracy against normalised training time';
+        normalisedChart.options.scales.y.title.text = 'Validation accuracy (%)';
+      }
       someOnTest = false;
       divergedIn = new Map();
       records = [];

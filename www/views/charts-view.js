@@ -1,5 +1,5 @@
-// The eight charts (charts.js draws them): per epoch, across batch sizes, and an imported
-// sweep dashed next to the page's. Renders from the sweep store: a finished epoch adds its
+// The charts (charts.js draws them): per epoch, across batch sizes, the learning-rate tuning
+// (with its sentences, one per batch size), and an imported sweep dashed next to the page's. Renders from the sweep store: a finished epoch adds its
 // points; a new sweep, or a comparison added or removed, draws everything again.
 // Must NOT: change the store, or post to the worker.
 import { createCharts } from '../charts.js';
