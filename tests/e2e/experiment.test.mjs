@@ -89,14 +89,16 @@ test('a reduced Quick look: every batch size up to the full batch, summaries, ch
   const normalised = byId['chart-normalised'].datasets.flatMap((d) => d.data);
   assert.equal(normalised.length, results.length);
   for (const r of results) {
-    assert.ok(normalised.some((p) => Math.abs(p.x - r.trainSeconds / smallest) < 1e-9 && Math.abs(p.y - 100 * r.testAccuracy) < 1e-9));
+    // The accuracy drawn is the validation accuracy (the target's).
+    assert.ok(normalised.some((p) => Math.abs(p.x - r.trainSeconds / smallest) < 1e-9 && Math.abs(p.y - 100 * r.valAccuracy) < 1e-9), `batch ${r.batchSize} epoch ${r.epoch}`);
   }
   for (const c of charts) assert.ok(c.inked > 800, `${c.id} is drawn (${c.inked} pixels)`);
 
   // The findings panel: six findings from these numbers; throughput grew from batch 1 to the full batch.
   assert.deepEqual(findings.map((f) => f.number), [1, 2, 3, 4, 5, 6]);
   assert.equal(findings[1].shown, true, findings[1].text);
-  assert.match(findings[1].text, /from batch size 1 to batch size 2,000/);
+  // Throughput rose to the full batch, or to a peak before it (said as such).
+  assert.match(findings[1].text, /from batch size 1 to (batch size 2,000|its peak at batch size [\d,]+, then fell [\d.]+× by batch size 2,000)/);
   assert.equal(findings[3].shown === null, false, 'two batch sizes reached the target: the fastest is known');
   assert.match(findings[3].text, new RegExp(`^Batch size ${fastest.batchSize.toLocaleString('en')} reached 85 % first`));
   const panel = await page.$$eval('#findings li', (items) => items.map((li) => [li.className, li.textContent]));
