@@ -139,7 +139,7 @@ const BAD_SETTINGS = [
   ['lr', 'Infinity', /finite number above 0/], ['lr', 'NaN', /finite number above 0/],
   ['optimizer', 'lbfgs', /sgd, momentum, nesterov, rmsprop, adagrad, adam or rprop/], ['seed', '1.5', /whole number from 0/],
   ['train', '70000', /from 1 to 60000/], ['test', '0', /from 1 to 10000/], ['backend', 'gpu', /auto, webgpu or cpu/],
-  ['preset', 'slow', /quick, replica or custom/], ['model', 'vgg', /lenet5 or theano/], ['lrpolicy', 'cubic', /fixed, linear or sqrt/],
+  ['preset', 'slow', /quick, replica or custom/], ['model', 'vgg', /lenet5 or theano/], ['lrpolicy', 'cubic', /fixed, linear, sqrt or tuned/],
   ['target', '1.5', /above 0 and at most 1/], ['budget', '-5', /from 0 \(no limit\) to 86400 seconds/], ['endattarget', 'maybe', /1 \(end each run at the target\) or 0/],
 ];
 
@@ -231,7 +231,7 @@ test('runs that diverge are reported and the sweep goes on', { timeout: 300_000 
   assert.equal(await waitForStatus(page, ['error', 'done'], 240_000), 'done', await page.evaluate(() => window.batchlab.error));
   const notice = await page.textContent('#notice');
   console.log(notice);
-  assert.match(notice, /Batch size 8 diverged in epoch 1: its loss became infinite or NaN/);
+  assert.match(notice, /Batch size 8 diverged in epoch 1: its training loss became infinite or NaN, or passed 23 nats/);
   assert.match(notice, /Batch size 16 diverged in epoch 1/);
   assert.equal(await page.isEnabled('#start'), true);
   assert.deepEqual(errors, []);
@@ -239,7 +239,8 @@ test('runs that diverge are reported and the sweep goes on', { timeout: 300_000 
 });
 
 test('a panic inside the trainer is shown with its message, and the page goes on', { timeout: 300_000 }, async () => {
-  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=32&epochs=40&train=1000&test=200&backend=cpu&autorun=1`);
+  // 200 validation images: the first epoch ends within seconds (the panic needs a finished one).
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=32&epochs=40&train=1000&val=200&test=200&backend=cpu&autorun=1`);
   await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 120_000, polling: 100 });
   await page.evaluate(() => window.batchlab.simulate.panic('index out of bounds: the len is 3 but the index is 7'));
   assert.equal(await waitForStatus(page, ['error', 'done'], 30_000), 'error');
