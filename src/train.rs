@@ -363,6 +363,28 @@ impl Run {
         }
     }
 
+    /// Where the run is: `done` of `total` images of `phase` in epoch `epoch` (see [`Progress`]).
+    fn progress(
+        &self,
+        epoch: usize,
+        phase: &'static str,
+        done: usize,
+        total: usize,
+        running_loss: Option<f64>,
+        check: Option<EvalPoint>,
+    ) -> Progress {
+        Progress {
+            batch_size: self.config.batch_size,
+            epoch,
+            phase,
+            done,
+            total,
+            running_loss,
+            trial: self.trial,
+            check,
+        }
+    }
+
     /// Marks the run as a trial of a learning-rate grid (`lrpolicy=tuned`): its progress says so.
     pub fn with_trial(mut self, trial: TrialOf) -> Self {
         self.trial = Some(trial);
@@ -527,16 +549,14 @@ impl Run {
                 self.paused_train = Some((self.cursor, self.sums.take(), self.chunk));
                 self.start_phase(Phase::Check);
             }
-            return Ok(RunEvent::Progress(Progress {
-                batch_size: self.config.batch_size,
+            return Ok(RunEvent::Progress(self.progress(
                 epoch,
-                phase: "train",
+                "train",
                 done,
                 total,
-                running_loss: Some(loss_sum / done as f64),
-                trial: self.trial,
-                check: None,
-            }));
+                Some(loss_sum / done as f64),
+                None,
+            )));
         }
         if phase == Phase::Check {
             let mut finished_check = None;
@@ -563,48 +583,34 @@ impl Run {
                 finished_check = Some(point);
             }
             // Where training stands (the check's own images are few and quick).
-            let trained = self
-                .paused_train
-                .as_ref()
-                .map_or(self.cursor, |p| p.0);
-            return Ok(RunEvent::Progress(Progress {
-                batch_size: self.config.batch_size,
+            let trained = self.paused_train.as_ref().map_or(self.cursor, |p| p.0);
+            return Ok(RunEvent::Progress(self.progress(
                 epoch,
-                phase: "check",
-                done: trained,
-                total: self.order.len(),
-                running_loss: None,
-                trial: self.trial,
-                check: finished_check,
-            }));
+                "check",
+                trained,
+                self.order.len(),
+                None,
+                finished_check,
+            )));
         }
         if phase == Phase::Validate {
             if done == total {
                 self.val_metrics = Some((mean_loss, correct / done as f64, done));
                 self.start_phase(Phase::Test);
             }
-            return Ok(RunEvent::Progress(Progress {
-                batch_size: self.config.batch_size,
+            return Ok(RunEvent::Progress(self.progress(
                 epoch,
-                phase: "validation",
+                "validation",
                 done,
                 total,
-                running_loss: None,
-                trial: self.trial,
-                check: None,
-            }));
+                None,
+                None,
+            )));
         }
         if done < total {
-            return Ok(RunEvent::Progress(Progress {
-                batch_size: self.config.batch_size,
-                epoch,
-                phase: "test",
-                done,
-                total,
-                running_loss: None,
-                trial: self.trial,
-                check: None,
-            }));
+            return Ok(RunEvent::Progress(
+                self.progress(epoch, "test", done, total, None, None),
+            ));
         }
         let record = EpochRecord {
             batch_size: self.config.batch_size,
@@ -708,16 +714,14 @@ impl Run {
             self.summary.noise_scale = self.noise.estimate();
             self.start_phase(Phase::Validate);
         }
-        Ok(RunEvent::Progress(Progress {
-            batch_size: self.config.batch_size,
-            epoch: self.epochs_done + 1,
-            phase: "probe",
+        Ok(RunEvent::Progress(self.progress(
+            self.epochs_done + 1,
+            "probe",
             done,
             total,
-            running_loss: None,
-            trial: self.trial,
-                check: None,
-        }))
+            None,
+            None,
+        )))
     }
 
     /// Aim for `budget` per chunk from the measured time per unit, growing at most 2x a chunk
