@@ -32,7 +32,7 @@ test('a reduced Quick look: every batch size up to the full batch, summaries, ch
   // 2,000 images, batch sizes 1, 8, 64, 512 and the full batch (2,000), 3 epochs of Adam; a
   // target of 85 % that the small batches reach in so few epochs and the full batch does not.
   const { page, errors } = await open(fixture.browser.context,
-    `${fixture.server.url}?preset=quick&train=2000&test=1000&epochs=3&target=0.85&optimizer=adam&lr=0.001&backend=cpu&autorun=1`);
+    `${fixture.server.url}?preset=quick&train=2000&test=1000&val=300&epochs=3&target=0.85&optimizer=adam&lr=0.001&backend=cpu&autorun=1`);
   const status = await waitForStatus(page, ['done', 'error', 'stopped'], 18 * 60_000);
   assert.equal(status, 'done', await page.evaluate(() => window.batchlab.error));
   await page.waitForFunction(() => window.batchlab.findings.length === 6, null, { timeout: 60_000 });
@@ -139,7 +139,7 @@ test('a preset fills the controls and its duration is estimated from measured st
 
 test('a run forced to diverge is drawn and listed as diverged, and the sweep goes on', { timeout: 10 * 60_000 }, async () => {
   const { page, errors } = await open(fixture.browser.context,
-    `${fixture.server.url}?batch=16,64&epochs=2&train=640&test=200&lr=1e6&optimizer=sgd&backend=cpu&autorun=1`);
+    `${fixture.server.url}?batch=16,64&epochs=2&train=640&test=200&val=300&lr=1e6&optimizer=sgd&backend=cpu&autorun=1`);
   assert.equal(await waitForStatus(page, ['done', 'error'], 5 * 60_000), 'done');
   await page.waitForFunction(() => window.batchlab.findings.length === 6, null, { timeout: 60_000 });
   const runs = await page.evaluate(() => window.batchlab.runs);
@@ -158,7 +158,7 @@ test('a run forced to diverge is drawn and listed as diverged, and the sweep goe
 });
 
 test('side by side, every batch size trains at once, the status names each with the time left, and the records equal one after another', { timeout: 15 * 60_000 }, async () => {
-  const query = 'batch=8,64,500&epochs=2&train=1500&test=300&optimizer=sgd&lr=0.05&seed=3&backend=cpu';
+  const query = 'batch=8,64,500&epochs=2&train=1500&test=300&val=300&optimizer=sgd&lr=0.05&seed=3&backend=cpu';
   const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?${query}&race=1&autorun=1`);
   // Every run is set up before any epoch ends; while they train, the status line names them all.
   await page.waitForFunction(() => window.batchlab.runs.length === 3, null, { timeout: 5 * 60_000, polling: 50 });

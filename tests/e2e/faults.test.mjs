@@ -91,7 +91,7 @@ for (const [name, { path, response, says }] of Object.entries(BAD_DATA)) {
   test(`bad data: ${name} is named in a message`, { timeout: 180_000 }, async () => {
     fixture.server.override(path, response());
     try {
-      const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&backend=cpu&autorun=1`);
+      const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&val=300&backend=cpu&autorun=1`);
       assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'error');
       const notice = await page.textContent('#notice');
       assert.match(notice, says);
@@ -107,7 +107,7 @@ for (const [name, { path, response, says }] of Object.entries(BAD_DATA)) {
 
 test('after bad data is fixed, the same page trains', { timeout: 300_000 }, async () => {
   fixture.server.override(LABELS, { status: 404, body: 'Not found' });
-  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&backend=cpu&autorun=1`);
+  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&val=300&backend=cpu&autorun=1`);
   assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'error');
   fixture.server.clear();
   await page.click('#start');
@@ -119,7 +119,7 @@ test('after bad data is fixed, the same page trains', { timeout: 300_000 }, asyn
 
 test('after a training-set part is fixed, the same page trains on whole parts', { timeout: 300_000 }, async () => {
   fixture.server.override(MANIFEST, BAD_DATA['a training-set part that holds other than the list says'].response());
-  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&backend=cpu&autorun=1`);
+  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&val=300&backend=cpu&autorun=1`);
   assert.equal(await waitForStatus(page, ['error', 'done'], 150_000), 'error');
   fixture.server.clear();
   await page.click('#start');
@@ -179,7 +179,7 @@ test('URL values are only data: markup in any parameter is shown as text, never 
 });
 
 test('a lost GPU device keeps every finished epoch and offers to continue on the CPU', { timeout: 20 * 60_000 }, async () => {
-  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=16,32&epochs=3&train=256&test=100&backend=webgpu&autorun=1`);
+  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=16,32&epochs=3&train=256&test=100&val=300&backend=webgpu&autorun=1`);
   await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 15 * 60_000, polling: 250 });
   await page.evaluate(() => window.batchlab.simulate.deviceLoss());
   assert.equal(await waitForStatus(page, ['error', 'done'], 120_000), 'error');
@@ -208,7 +208,7 @@ test('a lost GPU device keeps every finished epoch and offers to continue on the
 });
 
 test('after a lost GPU device the sweep can go on on a new GPU device', { timeout: 20 * 60_000 }, async () => {
-  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=32,64&epochs=2&train=128&test=100&backend=webgpu&autorun=1`);
+  const { page } = await open(fixture.browser.context, `${fixture.server.url}?batch=32,64&epochs=2&train=128&test=100&val=300&backend=webgpu&autorun=1`);
   await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 10 * 60_000, polling: 250 });
   await page.evaluate(() => window.batchlab.simulate.deviceLoss());
   assert.equal(await waitForStatus(page, ['error', 'done'], 120_000), 'error');
@@ -227,7 +227,7 @@ test('after a lost GPU device the sweep can go on on a new GPU device', { timeou
 });
 
 test('runs that diverge are reported and the sweep goes on', { timeout: 300_000 }, async () => {
-  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=8,16,250&epochs=2&train=500&test=100&optimizer=sgd&lr=1000000&backend=cpu&autorun=1`);
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=8,16,250&epochs=2&train=500&test=100&val=300&optimizer=sgd&lr=1000000&backend=cpu&autorun=1`);
   assert.equal(await waitForStatus(page, ['error', 'done'], 240_000), 'done', await page.evaluate(() => window.batchlab.error));
   const notice = await page.textContent('#notice');
   console.log(notice);

@@ -27,7 +27,7 @@ function linePixels() {
 }
 
 test('a sweep of two batch sizes trains on WebGPU and draws every chart', { timeout: 30 * 60_000 }, async () => {
-  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=16,128&epochs=2&train=2000&test=1000&backend=webgpu&autorun=1`);
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=16,128&epochs=2&train=2000&test=1000&val=300&backend=webgpu&autorun=1`);
   const status = await waitForStatus(page, ['done', 'error', 'stopped'], 28 * 60_000);
   const error = await page.evaluate(() => window.batchlab.error);
   assert.equal(status, 'done', `status ${status}: ${error}`);
@@ -76,7 +76,7 @@ test('a sweep of two batch sizes trains on WebGPU and draws every chart', { time
 });
 
 test('Stop ends the sweep within about a second and keeps the finished epochs', { timeout: 20 * 60_000 }, async () => {
-  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=32&epochs=50&train=1000&test=200&backend=cpu&autorun=1`);
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=32&epochs=50&train=1000&test=200&val=300&backend=cpu&autorun=1`);
   await page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 15 * 60_000, polling: 250 });
   const clicked = Date.now();
   await page.click('#stop');
@@ -94,7 +94,7 @@ test('Stop ends the sweep within about a second and keeps the finished epochs', 
 });
 
 test('on a software-only WebGPU adapter the page trains on the CPU and says why', { timeout: 10 * 60_000 }, async () => {
-  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=32,256&epochs=2&train=3000&test=1000&autorun=1`);
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=32,256&epochs=2&train=3000&test=1000&val=300&autorun=1`);
   const status = await waitForStatus(page, ['done', 'error', 'stopped'], 8 * 60_000);
   assert.equal(status, 'done', await page.evaluate(() => window.batchlab.error));
   assert.equal(await page.evaluate(() => window.batchlab.backend), 'cpu');
@@ -127,7 +127,7 @@ test('on a software-only WebGPU adapter the page trains on the CPU and says why'
 test('without WebGPU the page trains on the CPU and its banner says why', { timeout: 10 * 60_000 }, async () => {
   const plain = await launch({ webgpu: false });
   try {
-    const { page, errors } = await open(plain.context, `${fixture.server.url}?batch=64&epochs=1&train=2000&test=500&autorun=1`);
+    const { page, errors } = await open(plain.context, `${fixture.server.url}?batch=64&epochs=1&train=2000&test=500&val=300&autorun=1`);
     assert.equal(await waitForStatus(page, ['error', 'done'], 8 * 60_000), 'done', await page.evaluate(() => window.batchlab.error));
     assert.equal(await page.evaluate(() => window.batchlab.backend), 'cpu');
     const banner = await page.textContent('#backend');
@@ -140,7 +140,7 @@ test('without WebGPU the page trains on the CPU and its banner says why', { time
     assert.deepEqual(errors, []);
 
     // Forcing WebGPU where there is none is refused in words, and nothing is lost.
-    const forced = await open(plain.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&backend=webgpu&autorun=1`);
+    const forced = await open(plain.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&val=300&backend=webgpu&autorun=1`);
     assert.equal(await waitForStatus(forced.page, ['error', 'done'], 120_000), 'error');
     assert.match(await forced.page.textContent('#notice'), /backend=webgpu.*could not start it: it offers no WebGPU adapter .*backend=auto or backend=cpu/);
     assert.equal(await forced.page.isEnabled('#start'), true, 'the page stays usable');
@@ -152,7 +152,7 @@ test('without WebGPU the page trains on the CPU and its banner says why', { time
 test('a sweep downloads only the MNIST parts it needs; a larger one then only the parts missing', { timeout: 10 * 60_000 }, async () => {
   const dataServed = (from) => fixture.server.served.slice(from).map((r) => r.path).filter((p) => p.startsWith('/data/')).sort();
   let from = fixture.server.served.length;
-  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=500&epochs=1&train=10000&test=1000&backend=cpu&autorun=1`);
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=500&epochs=1&train=10000&test=1000&val=300&backend=cpu&autorun=1`);
   assert.equal(await waitForStatus(page, ['done', 'error', 'stopped'], 8 * 60_000), 'done', await page.evaluate(() => window.batchlab.error));
   // The test set, the first 10,000 training images and the last 10,000 (the validation images
   // are held out of those): 4.8 of MNIST's 11.4 MB.

@@ -80,7 +80,7 @@ test('every setting travels in the link and comes back; the same seed gives the 
   await reopened.page.close();
 
   // With autorun=1 the link starts the same sweep; twice, the same numbers to the last digit.
-  const small = 'batch=50&epochs=1&train=600&test=200&seed=7&backend=cpu&lr=0.003';
+  const small = 'batch=50&epochs=1&train=600&test=200&val=300&seed=7&backend=cpu&lr=0.003';
   const firstEpochs = [];
   for (let i = 0; i < 2; i++) {
     const run = await open(context, url(`${small}&autorun=1`));
@@ -98,7 +98,7 @@ test('every setting travels in the link and comes back; the same seed gives the 
 });
 
 test('CSV and JSON exports hold what the tables show; a JSON import draws the same chart points', { timeout: 10 * 60_000 }, async () => {
-  const { page, errors } = await open(fixture.browser.context, url('batch=25,100&epochs=2&train=400&test=200&backend=cpu&autorun=1'));
+  const { page, errors } = await open(fixture.browser.context, url('batch=25,100&epochs=2&train=400&test=200&val=300&backend=cpu&autorun=1'));
   assert.equal(await waitForStatus(page, ['done', 'error'], 5 * 60_000), 'done');
   await page.waitForFunction(() => window.batchlab.findings.length === 6);
   const live = await page.evaluate(() => ({
@@ -207,7 +207,7 @@ test('CSV and JSON exports hold what the tables show; a JSON import draws the sa
 // One after another (race=0): batch size 16 is cut short and 64 has not started.
 test('a reload keeps every finished epoch, and Resume continues the sweep', { timeout: 10 * 60_000 }, async () => {
   const { context } = fixture.browser;
-  const { page, errors } = await open(context, url('batch=16,64&epochs=4&train=3000&test=200&backend=cpu&race=0&autorun=1'));
+  const { page, errors } = await open(context, url('batch=16,64&epochs=4&train=3000&test=200&val=300&backend=cpu&race=0&autorun=1'));
   await page.waitForFunction(() => window.batchlab.results.length >= 2, null, { timeout: 5 * 60_000, polling: 100 });
   const before = await page.evaluate(() => window.batchlab.results);
   await page.reload();
@@ -259,7 +259,7 @@ test('a reload keeps every finished epoch, and Resume continues the sweep', { ti
   assert.equal(await page.evaluate(() => window.batchlab.saved.savedAt), savedAt);
 
   // A link that would start another sweep does not replace the saved one unasked.
-  const other = await open(context, url('batch=50&epochs=1&train=300&test=100&backend=cpu&autorun=1'), { keepSaved: true });
+  const other = await open(context, url('batch=50&epochs=1&train=300&test=100&val=300&backend=cpu&autorun=1'), { keepSaved: true });
   await other.page.waitForSelector('#saved:not([hidden])');
   await other.page.waitForFunction(() => /This link starts a new sweep/.test(document.querySelector('#status-text').textContent));
   assert.equal(await other.page.evaluate(() => window.batchlab.results.length), results.length);
@@ -283,7 +283,7 @@ test('when storage fails (full, or a private window) the sweep still trains and 
   await page.addInitScript(() => {
     IDBFactory.prototype.open = () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
   });
-  await page.goto(url('batch=50&epochs=1&train=300&test=100&backend=cpu&autorun=1'));
+  await page.goto(url('batch=50&epochs=1&train=300&test=100&val=300&backend=cpu&autorun=1'));
   assert.equal(await waitForStatus(page, ['done', 'error'], 3 * 60_000), 'done');
   assert.equal(await page.evaluate(() => window.batchlab.results.length), 1);
   assert.match(await page.evaluate(() => window.batchlab.storageError), /storage for this site is full \(QuotaExceededError\)/);
@@ -307,7 +307,7 @@ function countColour(png, box, [r, g, b], scale = 1) {
 }
 
 test('the embed fits 320 px and 800 px without horizontal scrolling, light and dark, with its charts drawn', { timeout: 10 * 60_000 }, async () => {
-  const { page, errors } = await open(fixture.browser.context, url('batch=25,100&epochs=2&train=400&test=100&backend=cpu&embed=1&autorun=1'));
+  const { page, errors } = await open(fixture.browser.context, url('batch=25,100&epochs=2&train=400&test=100&val=300&backend=cpu&embed=1&autorun=1'));
   await page.setViewportSize({ width: 320, height: 2400 });
   assert.equal(await waitForStatus(page, ['done', 'error'], 5 * 60_000), 'done');
   // Compact: charts, Start/Stop, a one-line status, a link to the full page; no controls or tables.
