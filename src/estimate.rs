@@ -25,7 +25,7 @@ pub const MEASURE_LIMIT_SECONDS: f64 = 30.0;
 /// plus a backward pass of about twice its cost).
 pub const EVAL_SPEEDUP: f64 = 3.0;
 
-/// The estimate for one run (`camelCase` in JavaScript).
+/// The estimate for one batch size: its runs of every seed and arm (`camelCase` in JavaScript).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunEstimate {
@@ -33,7 +33,8 @@ pub struct RunEstimate {
     pub batch_size: usize,
     /// Measured training throughput (samples/s) at `min(batch size, micro-batch size)`.
     pub samples_per_second: f64,
-    /// Seconds for every epoch (training, probe and evaluation), capped by the time budget.
+    /// Seconds for every epoch of its runs (training, probe and evaluation; every seed and arm),
+    /// each run capped by the time budget.
     pub seconds: f64,
 }
 
@@ -138,48 +139,55 @@ pub async fn estimate(
     let probe_seconds = PROBE_BIG_BATCH.min(train.len()) as f64 / probe_rate;
     let eval_seconds =
         (settings.test_size + settings.val_size) as f64 / (EVAL_SPEEDUP * fastest);
+    let plan = settings.plan();
+    let run_seconds = |b: usize, policy: crate::schedule::LrPolicy| {
+        let samples_per_second = rate(b);
+        // Under `lrpolicy=tuned`, every trial's budget too (an upper bound: a trial ends
+        // with the epoch in which it reached the target).
+        let trials = if policy == crate::schedule::LrPolicy::Tuned {
+            settings.lr_grid().count * settings.lr_trial_epochs
+        } else {
+            0
+        };
+        let epochs = (settings.epochs + trials) as f64;
+        let mut training = epochs * settings.train_size as f64 / samples_per_second.max(1e-9);
+        let mut epochs_run = epochs;
+        if settings.run_budget_seconds > 0.0 && training > settings.run_budget_seconds {
+            epochs_run = (epochs * settings.run_budget_seconds / training).ceil();
+            training = settings.run_budget_seconds;
+        }
+        // The validation checks within the epochs: `evalpoints` per doubling of the steps
+        // from `FIRST_CHECK_STEP` on, each on `EVAL_SUBSET` images.
+        let steps = epochs_run * settings.train_size.div_ceil(b) as f64;
+        let first = crate::train::FIRST_CHECK_STEP as f64;
+        let checks = if settings.val_size > 0 && steps > first {
+            settings.eval_points as f64 * (steps / first).log2()
+        } else {
+            0.0
+        };
+        let check_seconds = checks * crate::train::EVAL_SUBSET.min(settings.val_size) as f64
+            / (EVAL_SPEEDUP * fastest);
+        training + epochs_run * (probe_seconds + eval_seconds) + check_seconds
+    };
+    // One estimate per batch size: its runs of every seed and arm together.
     let runs: Vec<RunEstimate> = settings
         .batch_sizes
         .iter()
-        .map(|&b| {
-            let samples_per_second = rate(b);
-            // Under `lrpolicy=tuned`, every trial's budget too (an upper bound: a trial ends
-            // with the epoch in which it reached the target).
-            let trials = if settings.lr_policy == crate::schedule::LrPolicy::Tuned {
-                settings.lr_grid().count * settings.lr_trial_epochs
-            } else {
-                0
-            };
-            let epochs = (settings.epochs + trials) as f64;
-            let mut training = epochs * settings.train_size as f64 / samples_per_second.max(1e-9);
-            let mut epochs_run = epochs;
-            if settings.run_budget_seconds > 0.0 && training > settings.run_budget_seconds {
-                epochs_run = (epochs * settings.run_budget_seconds / training).ceil();
-                training = settings.run_budget_seconds;
-            }
-            // The validation checks within the epochs: `evalpoints` per doubling of the steps
-            // from `FIRST_CHECK_STEP` on, each on `EVAL_SUBSET` images.
-            let steps = epochs_run * settings.train_size.div_ceil(b) as f64;
-            let first = crate::train::FIRST_CHECK_STEP as f64;
-            let checks = if settings.val_size > 0 && steps > first {
-                settings.eval_points as f64 * (steps / first).log2()
-            } else {
-                0.0
-            };
-            let check_seconds = checks * crate::train::EVAL_SUBSET.min(settings.val_size) as f64
-                / (EVAL_SPEEDUP * fastest);
-            RunEstimate {
-                batch_size: b,
-                samples_per_second,
-                seconds: training + epochs_run * (probe_seconds + eval_seconds) + check_seconds,
-            }
+        .map(|&b| RunEstimate {
+            batch_size: b,
+            samples_per_second: rate(b),
+            seconds: plan
+                .iter()
+                .filter(|p| p.batch_size == b)
+                .map(|p| run_seconds(b, p.lr_policy))
+                .sum(),
         })
         .collect();
     Ok(SweepEstimate {
         total_seconds: runs.iter().map(|r| r.seconds).sum(),
         runs,
         at_most: settings.end_at_target
-            || settings.lr_policy == crate::schedule::LrPolicy::Tuned,
+            || plan.iter().any(|p| p.lr_policy == crate::schedule::LrPolicy::Tuned),
         measured_in_seconds: start.elapsed().as_secs_f64(),
     })
 }

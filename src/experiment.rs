@@ -1,5 +1,6 @@
 //! The experiment: a sweep of runs, one per batch size, all else equal (same data, seed,
-//! epochs, optimiser and learning-rate policy): side by side (every run started at once, then
+//! epochs, optimiser and learning-rate policy) — repeated per seed (`seeds`) and per arm (a
+//! `baseline` learning-rate policy beside `lrpolicy`), as [`Settings::plan`] lists them: side by side (every run started at once, then
 //! advanced in turns, one chunk each, the run least far through its epochs first, so that their
 //! curves grow together) or one after another.
 //!
@@ -14,7 +15,7 @@ use web_time::Instant;
 
 use crate::backend::MAX_MICRO_BATCH;
 use crate::data::{DeviceSplit, Mnist, Split};
-use crate::settings::{Settings, SettingsError};
+use crate::settings::{PlannedRun, Settings, SettingsError};
 use crate::record::{EpochRecord, Progress, TrialOf};
 use crate::schedule::{LrPolicy, LrSchedule};
 use crate::summary::{EndedBy, RunStatus, RunSummary};
@@ -60,6 +61,10 @@ pub enum SweepEvent {
     TrialStarted {
         /// The batch size being tuned.
         batch_size: usize,
+        /// The line label of the run being tuned (another seed or arm); absent for a batch
+        /// size's only run.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        series: Option<String>,
         /// Which trial, and its learning rate.
         trial: TrialOf,
     },
@@ -69,6 +74,9 @@ pub enum SweepEvent {
     Trial {
         /// The batch size being tuned.
         batch_size: usize,
+        /// As in [`SweepEvent::TrialStarted`].
+        #[serde(skip_serializing_if = "Option::is_none")]
+        series: Option<String>,
         /// The trial that ended.
         trial: Trial,
         /// The batch size's tuning so far.
@@ -98,7 +106,8 @@ pub struct SweepProgress {
 /// A batch size of the sweep that has started and not finished: its learning-rate trials
 /// (under `lrpolicy=tuned`), one after another, then its run.
 struct Racer {
-    batch_size: usize,
+    /// The run of the plan this racer trains (its trials first, when tuned).
+    planned: PlannedRun,
     /// The run (or trial) under way; `None` between a finished trial and the set-up of the
     /// next one, which waits for every other run to have drawn its weights.
     run: Option<Run>,
@@ -140,9 +149,11 @@ pub struct Sweep {
     validation: Split,
     test: Split,
     device: Device,
-    /// Index in `settings.batch_sizes` of the next run to start.
+    /// The runs to train, in order ([`Settings::plan`]).
+    plan: Vec<PlannedRun>,
+    /// Index in `plan` of the next run to start.
     next_run: usize,
-    /// The runs started and not finished, in the order of `settings.batch_sizes`.
+    /// The runs started and not finished, in the order of `plan`.
     racers: Vec<Racer>,
     /// Index in `racers` from which ties for the next turn are broken (the run after the last
     /// one advanced).
@@ -192,6 +203,7 @@ impl Sweep {
             validation,
             train_on_device: None,
             test: data.test.take(settings.test_size),
+            plan: settings.plan(),
             settings,
             device,
             next_run: 0,
@@ -227,18 +239,19 @@ impl Sweep {
         &self.settings
     }
 
-    /// How many runs may be under way at once: all of them side by side, else one.
+    /// How many runs may be under way at once: side by side, every batch size of every arm
+    /// (the seeds after one another); else one.
     fn lanes(&self) -> usize {
         if self.settings.race {
-            self.settings.batch_sizes.len()
+            self.settings.batch_sizes.len() * (1 + usize::from(self.settings.baseline.is_some()))
         } else {
             1
         }
     }
 
-    /// Epochs a batch size trains in all: its run's, plus its trials' budgets when tuned.
-    fn lane_epochs(&self) -> usize {
-        let trials = if self.settings.lr_policy == LrPolicy::Tuned {
+    /// Epochs a run trains in all: its own, plus its trials' budgets when tuned.
+    fn lane_epochs(&self, planned: &PlannedRun) -> usize {
+        let trials = if planned.lr_policy == LrPolicy::Tuned {
             self.settings.lr_grid().count * self.settings.lr_trial_epochs
         } else {
             0
@@ -246,10 +259,11 @@ impl Sweep {
         self.settings.epochs + trials
     }
 
-    /// A fresh position at the start of an epoch of `batch_size`.
-    fn start_of(&self, batch_size: usize, epoch: usize, trial: Option<TrialOf>) -> Progress {
+    /// A fresh position at the start of an epoch of `planned`.
+    fn start_of(&self, planned: &PlannedRun, epoch: usize, trial: Option<TrialOf>) -> Progress {
         Progress {
-            batch_size,
+            batch_size: planned.batch_size,
+            series: planned.series.clone(),
             epoch,
             phase: "train",
             done: 0,
@@ -265,8 +279,9 @@ impl Sweep {
     /// ends as diverged, untrained, and leaves the sweep.
     fn set_up(&mut self, index: usize) -> SweepEvent {
         let settings = &self.settings;
-        let batch_size = self.racers[index].batch_size;
-        let mut config = RunConfig::new(settings, batch_size);
+        let planned = self.racers[index].planned.clone();
+        let batch_size = planned.batch_size;
+        let mut config = RunConfig::planned(settings, &planned);
         let rates = settings.lr_grid().rates();
         let racer = &self.racers[index];
         let (run, event, trial_of) = match (&racer.tuning, racer.trial) {
@@ -284,6 +299,7 @@ impl Sweep {
                     run,
                     SweepEvent::TrialStarted {
                         batch_size,
+                        series: planned.series.clone(),
                         trial: trial_of,
                     },
                     Some(trial_of),
@@ -305,6 +321,8 @@ impl Sweep {
                         config.target_on,
                     );
                     summary.tuning = Some(tuning);
+                    summary.seed = Some(planned.seed);
+                    summary.series = planned.series.clone();
                     // Its trials diverged in their first epoch or later: said by `tuning`.
                     summary.diverged_epoch = Some(1);
                     summary.end(EndedBy::Diverged);
@@ -330,7 +348,7 @@ impl Sweep {
                 (run, SweepEvent::RunStarted { summary }, None)
             }
         };
-        let position = self.start_of(batch_size, 1, trial_of);
+        let position = self.start_of(&planned, 1, trial_of);
         let racer = &mut self.racers[index];
         racer.run = Some(run.with_micro_batch(self.micro_batch));
         racer.position = position;
@@ -367,14 +385,14 @@ impl Sweep {
                 return Ok(self.set_up(index));
             }
             if self.racers.len() < self.lanes()
-                && let Some(&batch_size) = self.settings.batch_sizes.get(self.next_run)
+                && let Some(planned) = self.plan.get(self.next_run).cloned()
             {
                 self.next_run += 1;
-                let tuned = self.settings.lr_policy == LrPolicy::Tuned;
+                let tuned = planned.lr_policy == LrPolicy::Tuned;
                 self.racers.push(Racer {
-                    batch_size,
+                    position: self.start_of(&planned, 1, None),
+                    planned,
                     run: None,
-                    position: self.start_of(batch_size, 1, None),
                     wall_seconds: 0.0,
                     advanced: false,
                     tuning: tuned.then(|| Tuning {
@@ -431,7 +449,8 @@ impl Sweep {
                 }
             }
             RunEvent::Epoch(record, summary) => {
-                self.racers[index].position = self.start_of(record.batch_size, record.epoch + 1, None);
+                let planned = self.racers[index].planned.clone();
+                self.racers[index].position = self.start_of(&planned, record.epoch + 1, None);
                 SweepEvent::Epoch { record, summary }
             }
             RunEvent::Diverged(summary) => SweepEvent::Diverged {
@@ -521,7 +540,8 @@ impl Sweep {
             ..racer.position.clone()
         };
         SweepEvent::Trial {
-            batch_size: racer.batch_size,
+            batch_size: racer.planned.batch_size,
+            series: racer.planned.series.clone(),
             trial,
             tuning,
         }
@@ -540,14 +560,14 @@ impl Sweep {
         {
             return new;
         }
-        let epochs = self.lane_epochs();
+        let fraction = |i: usize| {
+            let racer = &self.racers[i];
+            racer.fraction(self.lane_epochs(&racer.planned))
+        };
         (0..n)
             .map(|k| (self.turn + k) % n)
             .filter(|&i| self.racers[i].run.is_some())
-            .min_by(|&a, &b| {
-                let (fa, fb) = (self.racers[a].fraction(epochs), self.racers[b].fraction(epochs));
-                fa.total_cmp(&fb)
-            })
+            .min_by(|&a, &b| fraction(a).total_cmp(&fraction(b)))
             .unwrap_or(0)
     }
 
@@ -555,11 +575,11 @@ impl Sweep {
     /// the runs not started at the mean pace per sample of the others (`None` before any run
     /// has measured one).
     fn eta_seconds(&self) -> Option<f64> {
-        let epochs = self.lane_epochs();
         let mut left = 0.0;
         let mut paces = self.finished_pace.clone();
         let mut unmeasured_epochs = 0.0;
         for racer in &self.racers {
+            let epochs = self.lane_epochs(&racer.planned);
             let fraction = racer.fraction(epochs);
             if fraction > 0.0 && racer.wall_seconds > 0.0 {
                 left += racer.wall_seconds * (1.0 - fraction) / fraction;
@@ -568,8 +588,10 @@ impl Sweep {
                 unmeasured_epochs += epochs as f64;
             }
         }
-        let not_started = self.settings.batch_sizes.len() - self.next_run;
-        unmeasured_epochs += (not_started * epochs) as f64;
+        unmeasured_epochs += self.plan[self.next_run..]
+            .iter()
+            .map(|p| self.lane_epochs(p) as f64)
+            .sum::<f64>();
         if paces.is_empty() {
             return None;
         }

@@ -23,8 +23,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// This build's version (`Cargo.toml`'s `package.version`), written into every export.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// A per-epoch record as the page keeps it: the trainer's record, the backend it trained on
-/// and, for a run restarted after a lost device or a reload, the line label of that restart.
+/// A per-epoch record as the page keeps it: the trainer's record (whose `series` names a run
+/// that is not its batch size's only one: another seed or arm, or a restart after a lost device
+/// or a reload) and the backend it trained on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportedRecord {
@@ -34,21 +35,16 @@ pub struct ExportedRecord {
     /// `"webgpu"` or `"cpu"`; `null` when not known.
     #[serde(default)]
     pub backend: Option<String>,
-    /// The line label of a restarted run, e.g. `"64 (restarted on the CPU)"`; absent otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub series: Option<String>,
 }
 
-/// A run summary as the page keeps it: [`RunSummary`] plus the `series` of a restarted run.
+/// A run summary as the page keeps it ([`RunSummary`], whose `series` names a run that is not
+/// its batch size's only one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportedRun {
     /// The run's summary, its fields inlined.
     #[serde(flatten)]
     pub summary: RunSummary,
-    /// As [`ExportedRecord::series`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub series: Option<String>,
 }
 
 /// A whole sweep as exported (`camelCase` in JSON).
@@ -202,7 +198,7 @@ impl SweepExport {
                     rec.epoch, settings.epochs
                 ));
             }
-            if !seen.insert((rec.batch_size, r.series.clone(), rec.epoch)) {
+            if !seen.insert((rec.batch_size, rec.series.clone(), rec.epoch)) {
                 return damaged(format!(
                     "record {n} repeats epoch {} of batch size {}",
                     rec.epoch, rec.batch_size
@@ -293,7 +289,7 @@ impl SweepExport {
             let e = &r.record;
             vec![
                 e.batch_size.to_string(),
-                r.series.clone().unwrap_or_default(),
+                e.series.clone().unwrap_or_default(),
                 e.epoch.to_string(),
                 e.steps.to_string(),
                 e.samples.to_string(),
@@ -307,6 +303,7 @@ impl SweepExport {
                 r.backend.clone().unwrap_or_default(),
                 e.val_loss.map(|v| v.to_string()).unwrap_or_default(),
                 e.val_accuracy.map(|v| v.to_string()).unwrap_or_default(),
+                e.seed.map(|v| v.to_string()).unwrap_or_default(),
             ]
         });
         self.csv("per-epoch records", &EPOCH_COLUMNS, rows)
@@ -324,7 +321,7 @@ impl SweepExport {
             let s = &r.summary;
             vec![
                 s.batch_size.to_string(),
-                r.series.clone().unwrap_or_default(),
+                s.series.clone().unwrap_or_default(),
                 s.learning_rate.to_string(),
                 name(&s.optimizer),
                 name(&s.model),
@@ -349,6 +346,7 @@ impl SweepExport {
                 opt(s.best_val_accuracy),
                 opt(s.final_val_accuracy),
                 opt(s.diverged_loss),
+                s.seed.map(|v| v.to_string()).unwrap_or_default(),
             ]
         });
         self.csv("run summaries", &RUN_COLUMNS, rows)
@@ -375,7 +373,7 @@ impl SweepExport {
 
 /// The columns of [`SweepExport::epochs_csv`], as named in the JSON records.
 /// Columns added after the first format keep the first ones in place: they come last.
-pub const EPOCH_COLUMNS: [&str; 15] = [
+pub const EPOCH_COLUMNS: [&str; 16] = [
     "batchSize",
     "series",
     "epoch",
@@ -391,11 +389,12 @@ pub const EPOCH_COLUMNS: [&str; 15] = [
     "backend",
     "valLoss",
     "valAccuracy",
+    "seed",
 ];
 
 /// The columns of [`SweepExport::runs_csv`], as named in the JSON run summaries.
 /// Columns added after the first format come last, as in [`EPOCH_COLUMNS`].
-pub const RUN_COLUMNS: [&str; 26] = [
+pub const RUN_COLUMNS: [&str; 27] = [
     "batchSize",
     "series",
     "learningRate",
@@ -422,6 +421,7 @@ pub const RUN_COLUMNS: [&str; 26] = [
     "bestValAccuracy",
     "finalValAccuracy",
     "divergedLoss",
+    "seed",
 ];
 
 /// The JSON name of a unit enum value (`Optimizer::Adam` → `"adam"`).

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::schedule::LrPolicy;
+use crate::seeds::{groups, mean_run};
 use crate::summary::{RunStatus, RunSummary};
 
 /// One finding (`camelCase` in JavaScript).
@@ -18,6 +20,25 @@ pub struct Finding {
     pub shown: Option<bool>,
     /// Sentences with the measured numbers.
     pub text: String,
+    /// With several seeds: the finding's verdict for each seed alone, in the order of the
+    /// seeds (`shown` is then `true` or `false` only when every seed agrees, else `null`:
+    /// cannot tell within the seeds' spread); empty with one seed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<Option<bool>>,
+}
+
+/// The findings of one arm of a sweep (`camelCase` in JavaScript): its learning-rate policy,
+/// the seeds its runs trained with, and the six findings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArmFindings {
+    /// The arm's learning-rate policy (`"fixed"`: the source's naive set-up; `"tuned"`: fair).
+    pub lr_policy: LrPolicy,
+    /// The seeds of its runs, ascending (empty for runs saved before seeds were recorded).
+    pub seeds: Vec<u64>,
+    /// The six findings: with one seed as [`findings`] states them; with several, stated on the
+    /// means over the seeds ([`crate::seeds::mean_run`]), each with every seed's verdict.
+    pub findings: Vec<Finding>,
 }
 
 /// The findings' general statements, in order.
@@ -97,7 +118,123 @@ fn finding(number: u8, shown: Option<bool>, text: String) -> Finding {
         title: TITLES[number as usize - 1].to_string(),
         shown,
         text,
+        seeds: Vec::new(),
     }
+}
+
+/// The findings per arm of a sweep's runs (a `baseline` arm beside `lrpolicy`'s, or one arm),
+/// in the order the arms' first runs appear. Within an arm, with one seed: [`findings`]; with
+/// several: [`findings`] of each seed's runs alone gives each seed's verdict, and the finding
+/// holds (`shown: true`) or does not (`false`) when every seed agrees, else it cannot be told
+/// within the seeds' spread (`null`); its text is [`findings`] of the runs of the means
+/// ([`mean_run`]: a batch size reaches the target only when every seed did), followed by the
+/// seeds' verdicts.
+pub fn findings_by_arm(runs: &[RunSummary], test_size: usize) -> Vec<ArmFindings> {
+    let groups = groups(runs);
+    let mut arms: Vec<LrPolicy> = Vec::new();
+    for (arm, ..) in &groups {
+        if !arms.contains(arm) {
+            arms.push(*arm);
+        }
+    }
+    arms.into_iter()
+        .map(|arm| {
+            let of_arm: Vec<&(LrPolicy, usize, Vec<&RunSummary>)> =
+                groups.iter().filter(|g| g.0 == arm).collect();
+            let mut seeds: Vec<u64> = of_arm
+                .iter()
+                .flat_map(|g| g.2.iter().filter_map(|r| r.seed))
+                .collect();
+            seeds.sort_unstable();
+            seeds.dedup();
+            let runs: Vec<RunSummary> = of_arm
+                .iter()
+                .flat_map(|g| g.2.iter().map(|r| (*r).clone()))
+                .collect();
+            if seeds.len() < 2 {
+                return ArmFindings {
+                    lr_policy: arm,
+                    seeds,
+                    findings: findings(&runs, test_size),
+                };
+            }
+            let per_seed: Vec<Vec<Finding>> = seeds
+                .iter()
+                .map(|&seed| {
+                    let of_seed: Vec<RunSummary> =
+                        runs.iter().filter(|r| r.seed == Some(seed)).cloned().collect();
+                    findings(&of_seed, test_size)
+                })
+                .collect();
+            let means: Vec<RunSummary> = of_arm.iter().map(|g| mean_run(&g.2)).collect();
+            let findings = findings(&means, test_size)
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut f)| {
+                    let verdicts: Vec<Option<bool>> = per_seed.iter().map(|fs| fs[i].shown).collect();
+                    f.shown = agreed(&verdicts);
+                    f.text = format!(
+                        "Means over {} seeds (a batch size counts as reaching the target only when every seed did): {} {}",
+                        seeds.len(),
+                        f.text,
+                        seeds_sentence(&seeds, &verdicts)
+                    );
+                    f.seeds = verdicts;
+                    f
+                })
+                .collect();
+            ArmFindings {
+                lr_policy: arm,
+                seeds,
+                findings,
+            }
+        })
+        .collect()
+}
+
+/// `Some(v)` when every seed's verdict is `Some(v)`; else `None` (the seeds disagree, or one
+/// cannot tell).
+pub fn agreed(verdicts: &[Option<bool>]) -> Option<bool> {
+    match verdicts.first() {
+        Some(&Some(v)) if verdicts.iter().all(|&x| x == Some(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// "Seed by seed it holds for 42 and 43, not for 44: cannot tell within the seeds' spread."
+fn seeds_sentence(seeds: &[u64], verdicts: &[Option<bool>]) -> String {
+    let list = |wanted: Option<bool>| {
+        let of: Vec<String> = seeds
+            .iter()
+            .zip(verdicts)
+            .filter(|(_, v)| **v == wanted)
+            .map(|(s, _)| s.to_string())
+            .collect();
+        match of.len() {
+            0 => None,
+            1 => Some(of[0].clone()),
+            n => Some(format!("{} and {}", of[..n - 1].join(", "), of[n - 1])),
+        }
+    };
+    let parts: Vec<String> = [
+        (Some(true), "it holds for seed"),
+        (Some(false), "it does not hold for seed"),
+        (None, "it cannot tell for seed"),
+    ]
+    .into_iter()
+    .filter_map(|(v, words)| {
+        list(v).map(|l| {
+            let plural = verdicts.iter().filter(|x| **x == v).count() > 1;
+            format!("{words}{} {l}", if plural { "s" } else { "" })
+        })
+    })
+    .collect();
+    let verdict = match agreed(verdicts) {
+        Some(true) => "it holds for every seed",
+        Some(false) => "it holds for no seed",
+        None => "cannot tell within the seeds' spread",
+    };
+    format!("Seed by seed, {}: {verdict}.", parts.join("; "))
 }
 
 /// The six findings for a sweep's runs. `runs` may come in any order and may repeat a batch size

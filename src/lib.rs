@@ -29,6 +29,7 @@ pub mod noise;
 pub mod optim;
 pub mod record;
 pub mod scaling;
+pub mod seeds;
 pub mod schedule;
 pub mod settings;
 pub mod summary;

@@ -39,6 +39,15 @@ pub struct EpochRecord {
     pub samples_per_second: f64,
     /// The learning rate of the epoch's last step.
     pub learning_rate: f64,
+    /// The seed of the record's run; absent in files saved before seeds were recorded (the
+    /// settings' `seed` then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The line label of the record's run when its batch size has more than one run: another
+    /// seed or arm (e.g. `"64 (fixed lr, seed 43)"`, from [`crate::settings::PlannedRun`]), or
+    /// a restart (the page appends e.g. `"(restarted on the CPU)"`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
 }
 
 /// Validation measured after a number of steps (`camelCase` in JavaScript): at the log-spaced
@@ -79,6 +88,9 @@ pub struct Progress {
     pub total: usize,
     /// Mean training loss so far in this epoch (nats); `None` during evaluation.
     pub running_loss: Option<f64>,
+    /// The run's line label (as [`EpochRecord::series`]); absent for a batch size's only run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
     /// The learning-rate trial under way (`lrpolicy=tuned`); absent for the run itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trial: Option<TrialOf>,

@@ -9,7 +9,9 @@
 //! (validation images held out from the end of the training file),
 //! `warmup`, `lrgrid` and `lrtrial` (the grid and trial length of `lrpolicy=tuned`), `target`,
 //! `endattarget`, `budget`, `evalpoints` (validation checks per doubling of the steps), `race`
-//! (`1`: the batch sizes side by side).
+//! (`1`: the batch sizes side by side), `seeds` (every run repeated with that many seeds) and
+//! `baseline` (every batch size also trained under a second learning-rate policy, e.g. the
+//! source's fixed rate beside `lrpolicy=tuned`).
 //! Every refusal names the parameter and the
 //! allowed range.
 //!
@@ -50,6 +52,10 @@ pub const DEFAULT_EVAL_POINTS: usize = 8;
 pub const MAX_EVAL_POINTS: usize = 16;
 /// Most validation images: the last part of the training file (images 50,000–59,999).
 pub const MAX_VAL_SIZE: usize = 10_000;
+/// Training images of the *Fair comparison* preset ([`Preset::Fair`]).
+pub const FAIR_TRAIN_SIZE: usize = 5_000;
+/// Most seeds per run (`seeds`).
+pub const MAX_SEEDS: usize = 10;
 /// Longest time budget per run: one day, in seconds.
 pub const MAX_RUN_BUDGET_SECONDS: f64 = 86_400.0;
 
@@ -69,6 +75,12 @@ pub enum Preset {
     /// 98 % accuracy or after 10 minutes of training. As the Theano tutorial, it trains on the
     /// first 50,000 images and validates on the last 10,000 of the training file.
     Replica,
+    /// The naive and the fair experiment side by side (about 20 minutes on the CPU backend of
+    /// a 2-core machine): batch sizes 1, 8, 64, 512 and the full batch of 5,000 training images,
+    /// 3 seeds each, 4 epochs of plain SGD to 95 % on 2,000 validation images, once at the
+    /// source's fixed learning rate 0.1 (`baseline=fixed`) and once at a rate tuned per batch
+    /// size (`lrpolicy=tuned`: 5 rates from 0.01 to 1, one epoch each).
+    Fair,
 }
 
 impl Preset {
@@ -102,6 +114,28 @@ impl Preset {
                 test_size: MNIST_TEST_SIZE,
                 end_at_target: true,
                 run_budget_seconds: 600.0,
+                ..defaults
+            },
+            Preset::Fair => Settings {
+                preset: self,
+                batch: "1,8,64,512,full".into(),
+                batch_sizes: vec![1, 8, 64, 512, FAIR_TRAIN_SIZE],
+                epochs: 4,
+                learning_rate: 0.1,
+                optimizer: Optimizer::Sgd,
+                train_size: FAIR_TRAIN_SIZE,
+                val_size: 2_000,
+                test_size: 2_000,
+                target: 0.95,
+                lr_policy: LrPolicy::Tuned,
+                lr_grid: Some(LrGrid {
+                    min: 0.01,
+                    max: 1.0,
+                    count: 5,
+                }),
+                lr_trial_epochs: 1,
+                baseline: Some(LrPolicy::Fixed),
+                seeds: 3,
                 ..defaults
             },
         }
@@ -178,6 +212,31 @@ pub struct Settings {
     /// hence `false` when the field is missing.
     #[serde(default)]
     pub race: bool,
+    /// Seeds per run (`seeds`, 1 to [`MAX_SEEDS`]): every run is repeated with the seeds
+    /// `seed`, `seed + 1`, …, each drawing its own initial weights and shuffled orders (the
+    /// learning-rate trials of `lrpolicy=tuned` included). 1 when the field is missing.
+    pub seeds: usize,
+    /// A second learning-rate policy every batch size also trains under (`baseline`), at
+    /// `learning_rate`: the naive arm beside the fair one, e.g. the source's fixed rate beside
+    /// `lrpolicy=tuned`. `None` (`baseline=none`, and when the field is missing): one arm.
+    pub baseline: Option<LrPolicy>,
+}
+
+/// One run of a sweep's plan ([`Settings::plan`]): a batch size, under one learning-rate
+/// policy (arm), with one seed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedRun {
+    /// Samples per optimiser step.
+    pub batch_size: usize,
+    /// The learning-rate policy of its arm (`lr_policy`, or the `baseline`).
+    pub lr_policy: LrPolicy,
+    /// Its seed (weights, shuffled orders, trials).
+    pub seed: u64,
+    /// Its line label when the sweep has more than one run per batch size (seeds or a
+    /// baseline), e.g. `"64 (fixed lr, seed 43)"`; `None` otherwise (one run per batch size,
+    /// labelled by its batch size alone, as in every sweep before seeds and baselines).
+    pub series: Option<String>,
 }
 
 impl Default for Settings {
@@ -205,6 +264,8 @@ impl Default for Settings {
             end_at_target: false,
             run_budget_seconds: 0.0,
             race: true,
+            seeds: 1,
+            baseline: None,
         }
     }
 }
@@ -357,7 +418,48 @@ fn check_grid(grid: LrGrid) -> Result<(), SettingsError> {
     Ok(())
 }
 
+/// `"fixed"`, `"linear"`, `"sqrt"`, `"tuned"`: a policy as the URL writes it.
+pub fn policy_name(policy: LrPolicy) -> &'static str {
+    match policy {
+        LrPolicy::Fixed => "fixed",
+        LrPolicy::Linear => "linear",
+        LrPolicy::Sqrt => "sqrt",
+        LrPolicy::Tuned => "tuned",
+    }
+}
+
 impl Settings {
+    /// The sweep's runs, in the order they start: for each seed (`seed`, `seed + 1`, …), the
+    /// baseline arm's batch sizes (with `baseline`), then the `lr_policy` arm's, each in the
+    /// order of `batch_sizes`. One run per batch size with one seed and no baseline.
+    pub fn plan(&self) -> Vec<PlannedRun> {
+        let arms: Vec<LrPolicy> = self.baseline.into_iter().chain([self.lr_policy]).collect();
+        let mut plan = Vec::with_capacity(self.seeds * arms.len() * self.batch_sizes.len());
+        for s in 0..self.seeds.max(1) {
+            let seed = self.seed + s as u64;
+            for &lr_policy in &arms {
+                for &batch_size in &self.batch_sizes {
+                    let mut parts = Vec::new();
+                    if self.baseline.is_some() {
+                        parts.push(format!("{} lr", policy_name(lr_policy)));
+                    }
+                    if self.seeds > 1 {
+                        parts.push(format!("seed {seed}"));
+                    }
+                    let series =
+                        (!parts.is_empty()).then(|| format!("{batch_size} ({})", parts.join(", ")));
+                    plan.push(PlannedRun {
+                        batch_size,
+                        lr_policy,
+                        seed,
+                        series,
+                    });
+                }
+            }
+        }
+        plan
+    }
+
     /// The learning rates tried per batch size under [`LrPolicy::Tuned`]: `lr_grid`'s, or the
     /// optimiser's default grid.
     pub fn lr_grid(&self) -> LrGrid {
@@ -382,7 +484,7 @@ impl Settings {
     pub fn from_params(params: &BTreeMap<String, String>) -> Result<Self, SettingsError> {
         let get = |name: &str| params.get(name).map(String::as_str);
         let preset = match get("preset") {
-            Some(raw) => parse_name("preset", "the preset", "quick, replica or custom", raw)?,
+            Some(raw) => parse_name("preset", "the preset", "quick, replica, fair or custom", raw)?,
             None => Preset::Custom,
         };
         let mut settings = preset.settings();
@@ -505,6 +607,20 @@ impl Settings {
                 "1 (the batch sizes side by side) or 0 (one after another)",
                 raw,
             )?;
+        }
+        if let Some(raw) = get("seeds") {
+            settings.seeds = parse_count("seeds", "the number of seeds", raw, 1, MAX_SEEDS)?;
+        }
+        if let Some(raw) = get("baseline") {
+            settings.baseline = match raw.trim() {
+                "none" | "" => None,
+                raw => Some(parse_name(
+                    "baseline",
+                    "the baseline's learning-rate policy",
+                    "none, fixed, linear or sqrt",
+                    raw,
+                )?),
+            };
         }
         if let Some(raw) = get("budget") {
             settings.run_budget_seconds =
@@ -653,6 +769,36 @@ impl Settings {
                 "lrpolicy",
                 "tuning the learning rate needs validation images to judge the trials on (val above 0): the test images choose nothing".into(),
             ));
+        }
+        if self.seeds == 0 || self.seeds > MAX_SEEDS {
+            return Err(refuse(
+                "seeds",
+                format!("the number of seeds must be from 1 to {MAX_SEEDS}, not {}", self.seeds),
+            ));
+        }
+        if self.seed + self.seeds as u64 - 1 > MAX_SEED {
+            return Err(refuse(
+                "seed",
+                format!("the seeds run from seed to seed + seeds − 1, at most {MAX_SEED}"),
+            ));
+        }
+        match self.baseline {
+            Some(LrPolicy::Tuned) => {
+                return Err(refuse(
+                    "baseline",
+                    "the baseline is a fixed, linear or square-root learning rate (tuning is lrpolicy=tuned)".into(),
+                ));
+            }
+            Some(b) if b == self.lr_policy => {
+                return Err(refuse(
+                    "baseline",
+                    format!(
+                        "the baseline must differ from the learning-rate policy (both are {})",
+                        policy_name(b)
+                    ),
+                ));
+            }
+            _ => {}
         }
         if self.seed > MAX_SEED {
             return Err(refuse(

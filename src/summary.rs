@@ -140,6 +140,14 @@ pub struct RunSummary {
     /// sweeps saved before these points existed).
     #[serde(default)]
     pub evals: Vec<EvalPoint>,
+    /// The run's seed (weights, shuffled orders); `null` in files saved before seeds were
+    /// recorded (the settings' `seed` then).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// The run's line label when its batch size has more than one run (see
+    /// [`crate::record::EpochRecord::series`]); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
 }
 
 impl RunSummary {
@@ -181,6 +189,8 @@ impl RunSummary {
             diverged_loss: None,
             tuning: None,
             evals: Vec::new(),
+            seed: None,
+            series: None,
         }
     }
 

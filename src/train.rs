@@ -99,6 +99,9 @@ pub struct RunConfig {
     pub lr_policy: crate::schedule::LrPolicy,
     /// Seed of the weights, the shuffled orders and the noise probe's samples.
     pub seed: u64,
+    /// The run's line label when its batch size has more than one run in the sweep (see
+    /// [`crate::settings::PlannedRun::series`]); carried by its summary, records and progress.
+    pub series: Option<String>,
     /// Target accuracy (fraction).
     pub target: f64,
     /// Where the target is measured: on the validation images when the sweep holds some out.
@@ -131,6 +134,7 @@ impl RunConfig {
             model: settings.model,
             lr_policy: settings.lr_policy,
             seed: settings.seed,
+            series: None,
             target: settings.target,
             target_on: if settings.val_size > 0 {
                 EvalSet::Validation
@@ -144,6 +148,20 @@ impl RunConfig {
             } else {
                 0
             },
+        }
+    }
+
+    /// The run `planned` of a sweep of `settings` ([`Settings::plan`]): its batch size, its
+    /// arm's learning-rate policy (at `settings.learning_rate`), its seed and line label.
+    pub fn planned(settings: &Settings, planned: &crate::settings::PlannedRun) -> Self {
+        let arm = Settings {
+            lr_policy: planned.lr_policy,
+            seed: planned.seed,
+            ..settings.clone()
+        };
+        Self {
+            series: planned.series.clone(),
+            ..Self::new(&arm, planned.batch_size)
         }
     }
 }
@@ -326,6 +344,11 @@ impl Run {
             config.target,
             config.target_on,
         );
+        let summary = RunSummary {
+            seed: Some(config.seed),
+            series: config.series.clone(),
+            ..summary
+        };
         Self {
             optimizer: crate::optim::build(config.optimizer),
             loss: CrossEntropyLossConfig::new().init(&device),
@@ -380,6 +403,7 @@ impl Run {
             done,
             total,
             running_loss,
+            series: self.config.series.clone(),
             trial: self.trial,
             check,
         }
@@ -626,6 +650,8 @@ impl Run {
             train_seconds: self.train_seconds,
             samples_per_second: self.epoch_samples as f64 / self.epoch_seconds.max(1e-9),
             learning_rate: self.config.schedule.at(self.steps.saturating_sub(1)),
+            seed: Some(self.config.seed),
+            series: self.config.series.clone(),
         };
         self.epochs_done += 1;
         self.start_phase(Phase::Train);

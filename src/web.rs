@@ -618,14 +618,48 @@ pub async fn bench_evaluation(
 ///
 /// # Errors
 /// Throws an `Error` when `runs` is not an array of run summaries.
+///
+/// With several arms (`baseline`), the last arm's (the `lrpolicy` arm's) findings; with
+/// several seeds, stated on the means over the seeds (see [`findings_by_arm`]).
 #[wasm_bindgen]
 pub fn findings(runs: JsValue, test_size: usize) -> Result<JsValue, JsError> {
     let runs: Vec<RunSummary> = serde_wasm_bindgen::from_value(runs)?;
-    Ok(to_js(&crate::findings::findings(&runs, test_size))?)
+    let arms = crate::findings::findings_by_arm(&runs, test_size);
+    let main = arms
+        .into_iter()
+        .last()
+        .map_or_else(|| crate::findings::findings(&[], test_size), |a| a.findings);
+    Ok(to_js(&main)?)
 }
 
-/// The critical batch size fitted to the runs that reached the target (see [`crate::scaling`]):
-/// `runs` as for [`findings`]. Returns `{ minSteps, criticalBatch, points: [[batchSize, steps]],
+/// The six findings per arm of a sweep ([`crate::findings::findings_by_arm`]): `runs` and
+/// `testSize` as for [`findings`]. Returns `[{ lrPolicy, seeds, findings }]`, the arms in the
+/// order their first runs appear (the `baseline` arm first); each finding as [`findings`]'s,
+/// plus `seeds: [true | false | null]` (each seed's verdict) when the arm has several seeds.
+///
+/// # Errors
+/// Throws an `Error` when `runs` is not an array of run summaries.
+#[wasm_bindgen(js_name = findingsByArm)]
+pub fn findings_by_arm(runs: JsValue, test_size: usize) -> Result<JsValue, JsError> {
+    let runs: Vec<RunSummary> = serde_wasm_bindgen::from_value(runs)?;
+    Ok(to_js(&crate::findings::findings_by_arm(&runs, test_size))?)
+}
+
+/// Every batch size of every arm over its seeds ([`crate::seeds::aggregate`]): `runs` as for
+/// [`findings`]. Returns `[{ batchSize, lrPolicy, seeds, reached, diverged, learningRate,
+/// targetSteps, targetSeconds, samplesPerSecond, finalTestAccuracy, bestValAccuracy,
+/// finalValAccuracy, noiseScale }]`, each measure `{ n, mean, sd, min, max }` or `null`.
+///
+/// # Errors
+/// Throws an `Error` when `runs` is not an array of run summaries.
+#[wasm_bindgen(js_name = seedSummaries)]
+pub fn seed_summaries(runs: JsValue) -> Result<JsValue, JsError> {
+    let runs: Vec<RunSummary> = serde_wasm_bindgen::from_value(runs)?;
+    Ok(to_js(&crate::seeds::aggregate(&runs))?)
+}
+
+/// The critical batch size fitted to the runs that reached the target (see [`crate::scaling`];
+/// with a `baseline`, those of the `lrpolicy` arm): `runs` as for [`findings`]. Returns `{ minSteps, criticalBatch, points: [[batchSize, steps]],
 /// rmsRelativeError, verdict }`, `verdict` one of `"fitted"`, `"aboveRange"`, `"belowRange"`,
 /// `"tooFewPoints"` (`minSteps` and `criticalBatch` are `null` unless `"fitted"`).
 ///
@@ -634,6 +668,15 @@ pub fn findings(runs: JsValue, test_size: usize) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = scalingFit)]
 pub fn scaling_fit(runs: JsValue) -> Result<JsValue, JsError> {
     let runs: Vec<RunSummary> = serde_wasm_bindgen::from_value(runs)?;
+    // With a baseline, the `lrpolicy` arm's runs: the arm whose first run comes last.
+    let mut arms = Vec::new();
+    for r in &runs {
+        if !arms.contains(&r.lr_policy) {
+            arms.push(r.lr_policy);
+        }
+    }
+    let main = arms.last().copied();
+    let runs: Vec<RunSummary> = runs.into_iter().filter(|r| Some(r.lr_policy) == main).collect();
     Ok(to_js(&crate::scaling::fit_runs(&runs))?)
 }
 

@@ -38,15 +38,11 @@ fn exported() -> SweepExport {
     let (mut results, mut runs) = (Vec::new(), Vec::<ExportedRun>::new());
     loop {
         match block_on(sweep.advance(Duration::from_millis(50))).unwrap() {
-            SweepEvent::RunStarted { summary } => runs.push(ExportedRun {
-                summary,
-                series: None,
-            }),
+            SweepEvent::RunStarted { summary } => runs.push(ExportedRun { summary }),
             SweepEvent::Epoch { record, summary } => {
                 results.push(ExportedRecord {
                     record,
                     backend: Some("cpu".into()),
-                    series: None,
                 });
                 let run = runs.iter_mut().find(|r| r.summary.batch_size == summary.batch_size);
                 run.unwrap().summary = summary;
@@ -66,7 +62,7 @@ fn exported() -> SweepExport {
         .iter_mut()
         .find(|r| r.record.batch_size == 32 && r.record.epoch == 2)
         .unwrap();
-    second.series = Some("32 (restarted on the CPU)".into());
+    second.record.series = Some("32 (restarted on the CPU)".into());
     let summaries: Vec<_> = runs.iter().map(|r| r.summary.clone()).collect();
     SweepExport {
         format: FORMAT.into(),
@@ -147,7 +143,7 @@ fn the_csv_tables_hold_every_record_and_run_in_full_precision() {
         let e = &r.record;
         let f = |i: usize| row[i].parse::<f64>().unwrap();
         assert_eq!(row[0], e.batch_size.to_string());
-        assert_eq!(row[1], r.series.clone().unwrap_or_default());
+        assert_eq!(row[1], r.record.series.clone().unwrap_or_default());
         assert_eq!(
             (
                 row[2].parse::<usize>().unwrap(),

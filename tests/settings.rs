@@ -39,6 +39,8 @@ fn every_parameter_is_read() {
         ("endattarget", "1"),
         ("budget", "90"),
         ("race", "0"),
+        ("seeds", "2"),
+        ("baseline", "fixed"),
         ("autorun", "1"),
     ])
     .unwrap();
@@ -67,6 +69,8 @@ fn every_parameter_is_read() {
             end_at_target: true,
             run_budget_seconds: 90.0,
             race: false,
+            seeds: 2,
+            baseline: Some(LrPolicy::Fixed),
         }
     );
     // Side by side unless asked otherwise; `true`/`false` read as `1`/`0`.
@@ -252,4 +256,77 @@ fn a_tuned_learning_rate_takes_a_grid_and_needs_validation_images() {
     ] {
         assert_eq!(parse(&query).unwrap_err().0, parameter, "{query:?}");
     }
+}
+
+#[test]
+fn the_plan_repeats_every_batch_size_per_seed_and_arm_and_labels_each_run() {
+    // One seed, one arm: one run per batch size, labelled by its batch size alone (no series).
+    let one = parse(&[("batch", "8,64"), ("seed", "5")]).unwrap().plan();
+    assert_eq!(one.len(), 2);
+    assert!(one.iter().all(|p| p.series.is_none() && p.seed == 5 && p.lr_policy == LrPolicy::Fixed));
+    // Two seeds and a baseline: seed by seed, the baseline's arm first; both arms share seeds.
+    let plan = parse(&[
+        ("batch", "8,64"),
+        ("seed", "5"),
+        ("seeds", "2"),
+        ("lrpolicy", "tuned"),
+        ("baseline", "fixed"),
+    ])
+    .unwrap()
+    .plan();
+    let got: Vec<(usize, LrPolicy, u64, String)> = plan
+        .into_iter()
+        .map(|p| (p.batch_size, p.lr_policy, p.seed, p.series.unwrap()))
+        .collect();
+    let want = |b: usize, policy: LrPolicy, seed: u64, label: &str| (b, policy, seed, label.to_string());
+    assert_eq!(
+        got,
+        vec![
+            want(8, LrPolicy::Fixed, 5, "8 (fixed lr, seed 5)"),
+            want(64, LrPolicy::Fixed, 5, "64 (fixed lr, seed 5)"),
+            want(8, LrPolicy::Tuned, 5, "8 (tuned lr, seed 5)"),
+            want(64, LrPolicy::Tuned, 5, "64 (tuned lr, seed 5)"),
+            want(8, LrPolicy::Fixed, 6, "8 (fixed lr, seed 6)"),
+            want(64, LrPolicy::Fixed, 6, "64 (fixed lr, seed 6)"),
+            want(8, LrPolicy::Tuned, 6, "8 (tuned lr, seed 6)"),
+            want(64, LrPolicy::Tuned, 6, "64 (tuned lr, seed 6)"),
+        ]
+    );
+    // Seeds alone: labelled by seed.
+    let seeds = parse(&[("batch", "8"), ("seeds", "3")]).unwrap().plan();
+    let labels: Vec<_> = seeds.iter().map(|p| p.series.clone().unwrap()).collect();
+    assert_eq!(labels, ["8 (seed 42)", "8 (seed 43)", "8 (seed 44)"]);
+}
+
+#[test]
+fn seeds_and_baselines_out_of_range_are_refused_by_name() {
+    for (params, parameter, says) in [
+        (vec![("seeds", "0")], "seeds", "from 1 to 10"),
+        (vec![("seeds", "11")], "seeds", "from 1 to 10"),
+        (vec![("seeds", "2.5")], "seeds", "2.5"),
+        (vec![("baseline", "tuned"), ("lrpolicy", "fixed")], "baseline", "lrpolicy=tuned"),
+        (vec![("baseline", "fixed")], "baseline", "must differ"),
+        (vec![("baseline", "best")], "baseline", "none, fixed, linear or sqrt"),
+        (vec![("seed", "9007199254740991"), ("seeds", "2")], "seed", "seed + seeds"),
+    ] {
+        let (name, message) = parse(&params).unwrap_err();
+        assert_eq!(name, parameter, "{params:?}: {message}");
+        assert!(message.contains(says), "{params:?}: {message}");
+    }
+    assert_eq!(parse(&[("baseline", "none")]).unwrap().baseline, None);
+    // A sweep saved before seeds and baselines existed reads as one seed, one arm.
+    let old: Settings = serde_json::from_str(r#"{"batchSizes":[8],"batch":"8"}"#).unwrap();
+    assert_eq!((old.seeds, old.baseline), (1, None));
+}
+
+#[test]
+fn the_fair_preset_pairs_the_naive_and_the_tuned_arm_over_three_seeds() {
+    let fair = parse(&[("preset", "fair")]).unwrap();
+    assert_eq!(fair, Preset::Fair.settings());
+    assert_eq!(fair.lr_policy, LrPolicy::Tuned);
+    assert_eq!(fair.baseline, Some(LrPolicy::Fixed));
+    assert_eq!(fair.seeds, 3);
+    assert_eq!(fair.batch_sizes, [1, 8, 64, 512, fair.train_size]);
+    assert!(fair.val_size > 0);
+    assert_eq!(fair.plan().len(), 3 * 2 * 5);
 }

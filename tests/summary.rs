@@ -29,6 +29,8 @@ fn record(epoch: usize, test_accuracy: f64) -> EpochRecord {
         train_seconds: 2.0 * epoch as f64,
         samples_per_second: 500.0,
         learning_rate: 0.01,
+        seed: None,
+        series: None,
     }
 }
 
