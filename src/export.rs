@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::findings::Finding;
+use crate::findings::{ArmFindings, Finding};
 use crate::settings::Settings;
 use crate::summary::RunSummary;
 use crate::record::EpochRecord;
@@ -80,6 +80,11 @@ pub struct SweepExport {
     /// The six findings, as stated when exported (empty when the sweep had not ended).
     #[serde(default)]
     pub findings: Vec<Finding>,
+    /// The findings per arm ([`crate::findings::findings_by_arm`]: with a `baseline`, the naive
+    /// arm's and the `lrpolicy` arm's, side by side; with seeds, every seed's verdict), as
+    /// stated when exported; absent in files written before arms existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arms: Vec<ArmFindings>,
 }
 
 /// Why an export could not be written or read, in words for the reader.

@@ -74,6 +74,7 @@ fn exported() -> SweepExport {
         backend: Some("cpu".into()),
         adapter: None,
         findings: findings(&summaries, settings.test_size),
+        arms: batchlab::findings::findings_by_arm(&summaries, settings.test_size),
         settings,
         results,
         runs,

@@ -157,6 +157,7 @@ export function createActions({ store, client, controls, persist, embed, autorun
         results: state.results,
         runs: state.runs,
         findings: state.findings,
+        arms: state.arms,
       },
     });
   }

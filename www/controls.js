@@ -8,9 +8,9 @@
 /** URL parameter (and control name) → settings field (as `parseSettings` returns them), in the order shown. */
 export const FIELDS = {
   preset: 'preset', batch: 'batch', epochs: 'epochs', lr: 'learningRate', optimizer: 'optimizer',
-  lrpolicy: 'lrPolicy', lrref: 'lrReferenceBatch', warmup: 'warmupEpochs', lrgrid: 'lrGrid', lrtrial: 'lrTrialEpochs',
+  lrpolicy: 'lrPolicy', baseline: 'baseline', lrref: 'lrReferenceBatch', warmup: 'warmupEpochs', lrgrid: 'lrGrid', lrtrial: 'lrTrialEpochs',
   model: 'model', target: 'target',
-  endattarget: 'endAtTarget', budget: 'runBudgetSeconds', evalpoints: 'evalPoints', seed: 'seed', train: 'trainSize', val: 'valSize',
+  endattarget: 'endAtTarget', budget: 'runBudgetSeconds', evalpoints: 'evalPoints', seed: 'seed', seeds: 'seeds', train: 'trainSize', val: 'valSize',
   test: 'testSize', backend: 'backend', race: 'race',
 };
 /** URL parameters that describe a sweep, in the order they are shown. */
@@ -63,6 +63,8 @@ export function createControls(form) {
       if (control.type === 'checkbox') control.checked = Boolean(settings[field]);
       // The learning-rate grid is `{ min, max, count }` (null: the optimiser's default) → "min,max,count".
       else if (name === 'lrgrid') control.value = settings[field] ? `${settings[field].min},${settings[field].max},${settings[field].count}` : '';
+      // No baseline is `null` in the settings, "none" in the URL.
+      else if (name === 'baseline') control.value = settings[field] ?? 'none';
       else control.value = settings[field];
     }
     inputs.preset.dataset.value = settings.preset;

@@ -14,7 +14,11 @@
 //   window.batchlab.backendReason  why that backend (the banner's sentence), or null
 //   window.batchlab.results  per-epoch records so far (array of plain objects)
 //   window.batchlab.runs     one summary per run so far (array of plain objects; see the README)
-//   window.batchlab.findings the six findings of the last finished sweep ([] before one)
+//   window.batchlab.findings the six findings of the last finished sweep ([] before one); with a
+//                            baseline, the lrpolicy arm's; with seeds, on the means over seeds
+//   window.batchlab.arms     the findings per arm ([{ lrPolicy, seeds, findings }]; [] before one)
+//   window.batchlab.seedSummaries  mean and spread over seeds per batch size and arm
+//                            ([{ batchSize, lrPolicy, seeds, reached, diverged, targetSteps, … }])
 //   window.batchlab.estimate the last duration estimate ({ runs, totalSeconds, atMost, … }) or null
 //   window.batchlab.estimateDuration()  measure a few steps and estimate the sweep in the controls
 //   window.batchlab.memory   memory in use after each epoch (array of plain objects)
@@ -90,6 +94,8 @@ window.batchlab = {
   get memory() { return copies(state.memory); },
   get runs() { return copies(state.runs); },
   get findings() { return copies(state.findings); },
+  get arms() { return copies(state.arms ?? []); },
+  get seedSummaries() { return copies(state.seedSummaries ?? []); },
   get estimate() { return state.estimate && structuredClone(state.estimate); },
   estimateDuration: actions.estimateDuration,
   stop: actions.stop,

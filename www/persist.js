@@ -25,6 +25,7 @@ function snapshot(state) {
     results: state.results,
     runs: state.runs,
     findings: state.findings,
+    arms: state.arms,
     memory: state.memory,
     reruns: [...state.reruns],
     restarts: [...state.restarts],

@@ -72,12 +72,49 @@ export function renderRuns(tbody, runs) {
 
 const BADGES = new Map([[true, ['shown', 'shown']], [false, ['not-shown', 'not shown in this sweep']], [null, ['unknown', 'cannot tell']]]);
 
+/** An arm of a sweep by its learning-rate policy, as the findings panel names it. */
+const ARM_NAMES = {
+  fixed: 'Naive: one fixed learning rate',
+  linear: 'Learning rate scaled linearly with the batch size',
+  sqrt: 'Learning rate scaled with the square root of the batch size',
+  tuned: 'Fair: the learning rate tuned per batch size',
+};
+
 /**
  * Fills `element` (an <ol>) with one <li> per finding: a badge ("shown", "not shown in this sweep",
  * "cannot tell"), the title in <strong>, then the text. The <li> gets the class `shown`, `not-shown`
- * or `unknown`, and its `value` is the finding's number.
+ * or `unknown`, and its `value` is the finding's number. With several arms (`arms`: the trainer's
+ * findingsByArm, e.g. a baseline beside lrpolicy=tuned), each <li> holds one <div class="arm">
+ * per arm, side by side: its name, its badge and its text; the <li>'s class is the last arm's.
  */
-export function renderFindings(element, findings) {
+export function renderFindings(element, findings, arms = []) {
+  if (arms.length > 1) {
+    const items = arms[0].findings.map((first, i) => {
+      const li = document.createElement('li');
+      if (Number.isInteger(first.number)) li.value = first.number;
+      const title = document.createElement('strong');
+      title.textContent = first.title;
+      li.append(title);
+      for (const arm of arms) {
+        const f = arm.findings[i];
+        const [cls, badgeText] = BADGES.get(f?.shown ?? null) ?? BADGES.get(null);
+        li.className = cls;
+        const div = document.createElement('div');
+        div.className = `arm ${cls}`;
+        div.dataset.lrPolicy = arm.lrPolicy;
+        const badge = document.createElement('span');
+        badge.className = 'badge';
+        badge.textContent = badgeText;
+        const name = document.createElement('em');
+        name.textContent = `${ARM_NAMES[arm.lrPolicy] ?? arm.lrPolicy}:`;
+        div.append(badge, ' ', name, ' ', f?.text ?? '');
+        li.append(div);
+      }
+      return li;
+    });
+    element.replaceChildren(...items);
+    return;
+  }
   const items = findings.map((f) => {
     const [cls, badgeText] = BADGES.get(f.shown ?? null) ?? BADGES.get(null);
     const li = document.createElement('li');

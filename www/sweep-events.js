@@ -6,7 +6,7 @@ import {
   panicText, savedText, heldText, estimateText,
 } from './wording.js';
 import {
-  isBusy, unfinished, sameSweep, setStatus, setNotice, seriesOf, upsertRun, stopRunning, resetSweep, showSweep, fail, endEstimate, running,
+  isBusy, unfinished, sameSweep, setStatus, setNotice, keyOf, seriesOf, upsertRun, stopRunning, resetSweep, showSweep, fail, endEstimate, running,
 } from './sweep-state.js';
 
 /** One handler per event type: worker messages first, then the page's own events. */
@@ -81,6 +81,8 @@ export const HANDLERS = {
     // Findings that arrive after Clear saved results belong to nothing on the page.
     if (!state.sweep) return;
     state.findings = m.findings;
+    state.arms = m.arms ?? [];
+    state.seedSummaries = m.seedSummaries ?? [];
     state.scaling = m.scaling ?? null;
     changes.set('findings', true).set('scaling', true);
     if (m.findings.length) changes.set('save', true);
@@ -110,7 +112,7 @@ export const HANDLERS = {
     if (p.phase === 'train') state.timings.firstStep ??= performance.now();
     setStatus(state, changes, 'training', progressText(p, state.runEpochs, state.sweep?.settings?.lrTrialEpochs ?? 1));
     // A validation check within an epoch: drawn at once (the run's summary keeps it too).
-    if (p.check) changes.set('check', { batchSize: p.batchSize, series: seriesOf(state, p.batchSize), point: p.check });
+    if (p.check) changes.set('check', { batchSize: p.batchSize, series: seriesOf(state, p), point: p.check });
     state.progress = progressFraction(p);
     changes.set('progress', true);
   },
@@ -118,30 +120,31 @@ export const HANDLERS = {
   trialStarted() {},
   /** A learning-rate trial ended: the batch size's tuning so far (drawn by the tuning charts). */
   trial(state, m, changes) {
-    state.tuning.set(m.batchSize, m.tuning);
+    state.tuning.set(keyOf(m), m.tuning);
     changes.set('tuning', true);
   },
   epoch(state, m, changes) {
     const record = { ...m.record, backend: state.backend };
-    const series = seriesOf(state, record.batchSize);
+    const series = seriesOf(state, record);
     if (series) record.series = series;
     // Runs trained side by side finish in any order.
-    if (m.summary.status !== 'running') state.sweep?.finished.add(record.batchSize);
+    if (m.summary.status !== 'running') state.sweep?.finished.add(keyOf(m.summary));
     state.results.push(record);
     changes.set('record', record);
     upsertRun(state, changes, m.summary);
   },
   diverged(state, m, changes) {
-    state.sweep?.finished.add(m.batchSize);
-    changes.set('divergence', { batchSize: m.batchSize, epoch: m.epoch, series: seriesOf(state, m.batchSize) });
+    state.sweep?.finished.add(keyOf(m.summary));
+    changes.set('divergence', { batchSize: m.batchSize, epoch: m.epoch, series: seriesOf(state, m.summary) });
     upsertRun(state, changes, m.summary);
     const settings = running(state);
     const sizes = settings?.batchSizes ?? [];
     let goesOn = null;
-    if (settings?.race) goesOn = sizes.some((b) => b !== m.batchSize && !state.sweep.finished.has(b)) ? 'others' : null;
-    else goesOn = sizes.indexOf(m.batchSize) === sizes.length - 1 ? null : 'next';
+    const left = unfinished(state).length > 0;
+    if (settings?.race) goesOn = left ? 'others' : null;
+    else goesOn = left ? 'next' : null;
     // Several runs may diverge: each keeps its line in the notice.
-    setNotice(state, changes, [state.notice, divergedText(m.batchSize, m.epoch, goesOn)].filter(Boolean).join('\n'), state.recover);
+    setNotice(state, changes, [state.notice, divergedText(m.summary?.series ?? m.batchSize, m.epoch, goesOn)].filter(Boolean).join('\n'), state.recover);
   },
   done(state, m, changes) {
     setStatus(state, changes, 'done', doneText(state.results.length));

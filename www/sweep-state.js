@@ -6,8 +6,22 @@
 
 export const isBusy = (status) => status === 'loading' || status === 'training';
 
-/** The batch sizes of the page's sweep that have not finished all their epochs. */
-export const unfinished = (state) => (state.sweep?.settings?.batchSizes ?? []).filter((b) => !state.sweep.finished.has(b));
+/**
+ * A run's key: its series from the trainer (another seed or arm, `"64 (fixed lr, seed 43)"`) or,
+ * for a batch size's only run, its batch size. `state.sweep.finished` and `state.tuning` use it.
+ */
+export const keyOf = (x) => x.series ?? x.batchSize;
+/** The batch size of a run key (`64` or `"64 (seed 43)"`). */
+export const batchOfKey = (key) => (typeof key === 'number' ? key : Number.parseInt(key, 10));
+/** Runs per batch size in a sweep of `settings`: one per seed and arm. */
+const runsPerBatch = (settings) => (settings?.seeds ?? 1) * (settings?.baseline ? 2 : 1);
+
+/** The batch sizes of the page's sweep of which some run (a seed, an arm) has not finished all its epochs. */
+export const unfinished = (state) => {
+  const settings = state.sweep?.settings;
+  const finished = [...(state.sweep?.finished ?? [])].map(batchOfKey);
+  return (settings?.batchSizes ?? []).filter((b) => finished.filter((k) => k === b).length < runsPerBatch(settings));
+};
 
 /** Whether two settings objects train the same sweep: the preset, batch list as written and backend aside. */
 export function sameSweep(a, b) {
@@ -30,21 +44,26 @@ export function setNotice(state, changes, text, recover = false) {
   changes.set('notice', true);
 }
 
-export const seriesOf = (state, batchSize) => {
-  const rerun = state.reruns.get(batchSize);
-  return rerun ? `${batchSize} ${rerun}` : undefined;
+/**
+ * The line label of `x` (a record, summary or progress: `{ batchSize, series }`): the trainer's
+ * series (another seed or arm) or none, followed by the label of a restart of its batch size.
+ */
+export const seriesOf = (state, x) => {
+  const rerun = state.reruns.get(x.batchSize);
+  const base = x.series ?? undefined;
+  return rerun ? `${base ?? x.batchSize} ${rerun}` : base;
 };
 
 /** The run summary of `summary`'s run, replaced or added (a restarted run is keyed by its series). */
 export function upsertRun(state, changes, summary) {
-  const series = seriesOf(state, summary.batchSize);
+  const series = seriesOf(state, summary);
   const run = series ? { ...summary, series } : { ...summary };
   const key = (r) => r.series ?? r.batchSize;
   const i = state.runs.findIndex((r) => key(r) === key(run));
   if (i >= 0) state.runs[i] = run;
   else state.runs.push(run);
   if (run.tuning) {
-    state.tuning.set(run.batchSize, run.tuning);
+    state.tuning.set(keyOf(summary), run.tuning);
     changes.set('tuning', true);
   }
   changes.set('runs', true).set('save', true);
@@ -58,7 +77,7 @@ export function stopRunning(state, changes) {
 
 /** Empties the page's sweep; `sweep` becomes the new one (or null). */
 export function resetSweep(state, changes, sweep) {
-  Object.assign(state, { results: [], memory: [], runs: [], findings: [], scaling: null, tuning: new Map(), reruns: new Map(), restarts: new Map(), sweep });
+  Object.assign(state, { results: [], memory: [], runs: [], findings: [], arms: [], seedSummaries: [], scaling: null, tuning: new Map(), reruns: new Map(), restarts: new Map(), sweep });
   changes.set('sweep', true);
 }
 
@@ -67,11 +86,11 @@ export function showSweep(state, changes, sweep, imported = false) {
   state.results = sweep.results.map((r) => ({ ...r }));
   state.runs = sweep.runs.map((r) => ({ ...r }));
   // Learning-rate trials (lrpolicy=tuned) are kept in the run summaries.
-  state.tuning = new Map(state.runs.filter((r) => r.tuning).map((r) => [r.batchSize, r.tuning]));
+  state.tuning = new Map(state.runs.filter((r) => r.tuning).map((r) => [keyOf(r), r.tuning]));
   state.memory = (sweep.memory ?? []).map((m) => ({ ...m }));
   state.reruns = new Map(sweep.reruns ?? []);
   state.restarts = new Map(sweep.restarts ?? []);
-  const finished = sweep.finished ?? state.runs.filter((r) => r.status === 'done' || r.status === 'diverged').map((r) => r.batchSize);
+  const finished = sweep.finished ?? state.runs.filter((r) => r.status === 'done' || r.status === 'diverged').map(keyOf);
   state.sweep = { params: sweep.params, settings: sweep.settings, finished: new Set(finished), imported };
   // An imported sweep was trained elsewhere: its export says where, and by which version.
   if (imported) state.sweep.origin = { userAgent: sweep.userAgent, batchlabVersion: sweep.batchlabVersion };
@@ -81,6 +100,8 @@ export function showSweep(state, changes, sweep, imported = false) {
   // A run that was training when the page closed was cut short.
   for (const run of state.runs) if (run.status === 'running') run.status = 'stopped';
   state.findings = sweep.findings ?? [];
+  state.arms = sweep.arms ?? [];
+  state.seedSummaries = sweep.seedSummaries ?? [];
   // The fit is the trainer's, from the runs: asked for again (scaling.rs may have changed).
   state.scaling = null;
   changes.set('sweep', true).set('scalingWanted', true);

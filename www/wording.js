@@ -46,8 +46,10 @@ const significantRate = (x) => String(Number(x.toPrecision(4)));
 export function tuningText(batchSize, tuning) {
   const diverged = tuning.trials.filter((t) => t.outcome === 'diverged').length;
   const infeasible = diverged ? ` ${diverged} of ${tuning.trials.length} rates diverged (infeasible).` : '';
-  if (tuning.chosen == null) return `Batch size ${fmt(batchSize)}: every learning rate of the grid diverged; nothing was trained.`;
-  return `Batch size ${fmt(batchSize)} trains at learning rate ${significantRate(tuning.chosen)}: it ${tuning.reason}.${infeasible}`;
+  // A run key: the batch size, or a series such as "64 (tuned lr, seed 43)".
+  const name = typeof batchSize === 'number' ? fmt(batchSize) : batchSize;
+  if (tuning.chosen == null) return `Batch size ${name}: every learning rate of the grid diverged; nothing was trained.`;
+  return `Batch size ${name} trains at learning rate ${significantRate(tuning.chosen)}: it ${tuning.reason}.${infeasible}`;
 }
 
 /** The progress bar: the mean of the runs under way's fractions (or the one run's). */

@@ -29,7 +29,10 @@
 //        {type: 'trialStarted', batchSize, trial} | {type: 'trial', batchSize, trial, tuning}
 //                                  learning-rate trials (lrpolicy=tuned): trial {number, count,
 //                                  learningRate}; then the trial's outcome and the tuning so far
-//        {type: 'estimate', estimate} | {type: 'findings', findings, scaling} | {type: 'scaling', scaling}
+//        {type: 'estimate', estimate} | {type: 'findings', findings, arms, seedSummaries, scaling}
+//                                  | {type: 'scaling', scaling}
+//                                  arms: the findings per arm (findingsByArm), seedSummaries: mean
+//                                  and spread over seeds per batch size and arm (seedSummaries)
 //                                  scaling: the critical batch size fit (scalingFit)
 //        {type: 'memory', batchSize, epoch, usage}     usage: {wasmBytes, deviceBytes}
 //        {type: 'done'} | {type: 'stopped'} | {type: 'error', message}
@@ -40,7 +43,7 @@
 import { loadMnist as fetchMnist } from './mnist.js';
 import init, {
   initWebGpu, chooseBackend, memoryUsage, loseWebGpuDevice, panicForTest, parseSettings, MnistData, Trainer,
-  estimateDuration, findings, scalingFit, exportSweep, importSweep, version,
+  estimateDuration, findings, findingsByArm, seedSummaries, scalingFit, exportSweep, importSweep, version,
 } from './pkg/batchlab.js';
 
 /** Milliseconds of training per call into wasm: bounds Stop's latency and the progress rate. */
@@ -275,7 +278,13 @@ self.onmessage = async ({ data: message }) => {
     case 'findings':
       try {
         await ready;
-        post({ type: 'findings', findings: findings(message.runs, message.testSize), scaling: scalingFit(message.runs) });
+        post({
+          type: 'findings',
+          findings: findings(message.runs, message.testSize),
+          arms: findingsByArm(message.runs, message.testSize),
+          seedSummaries: seedSummaries(message.runs),
+          scaling: scalingFit(message.runs),
+        });
       } catch (e) {
         post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
       }

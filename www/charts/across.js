@@ -19,6 +19,32 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+/** Colours of the arms before the last (a baseline's), on the across-batch-size charts. */
+const ARM_COLOURS = [FASTEST, BEST];
+
+/**
+ * The ended runs per arm and batch size: `[{ lrPolicy, batchSize, runs }]`, arms in the order
+ * their first run appears, batch sizes ascending; of a seed run twice (a restart), the later run.
+ */
+function seedGroups(runs) {
+  const latest = new Map();
+  for (const r of runs) {
+    if (r.status !== 'done' && r.status !== 'diverged') continue;
+    latest.set(`${r.lrPolicy}|${r.batchSize}|${r.seed}`, r);
+  }
+  const groups = new Map();
+  for (const r of latest.values()) {
+    const key = `${r.lrPolicy}|${r.batchSize}`;
+    if (!groups.has(key)) groups.set(key, { lrPolicy: r.lrPolicy, batchSize: r.batchSize, runs: [] });
+    groups.get(key).runs.push(r);
+  }
+  const arms = [...new Set(runs.map((r) => r.lrPolicy))];
+  return [...groups.values()].sort((a, b) => arms.indexOf(a.lrPolicy) - arms.indexOf(b.lrPolicy) || a.batchSize - b.batchSize);
+}
+
+/** Whether runs hold several seeds or arms (`seeds`, `baseline`): their lines are drawn per arm, over seeds. */
+const byArmAndSeed = (runs) => new Set(runs.map((r) => r.lrPolicy)).size > 1 || new Set(runs.map((r) => r.seed ?? null)).size > 1;
+
 /**
  * A chart of one value per run against the batch size on a log2 axis: a linear axis over
  * log2(batch size) with a tick at every power of two, labelled 1, 2, 4, …, 65,536.
@@ -88,7 +114,9 @@ export function createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget
    * did not (finished or stopped) as hollow circles and the diverged ones as red crosses, both at the
    * top of the plotted range.
    */
-  function drawToTarget(chart, { value, total, what, unit, log, extra }) {
+  function drawToTarget(chart, options) {
+    if (byArmAndSeed(runs)) return drawGroupsToTarget(chart, options);
+    const { value, total, what, unit, log, extra } = options;
     const sorted = [...runs].sort((a, b) => a.batchSize - b.batchSize);
     const reached = sorted.filter((r) => r[value] != null && r[value] > 0);
     // A stopped run had no chance to reach the target: it is left out here (the runs table lists it).
@@ -146,6 +174,96 @@ export function createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget
     // Markers "at the top" are at the top even when no run reached the target: the axis then
     // reaches down a decade below them (a log axis) or to 0.
     fitBatchY(chart, reached.length || theirs.length || !misses ? [] : [log ? top / 10 : 0]);
+  }
+
+  /**
+   * A sweep with several seeds or arms (`seeds`, `baseline`), on an across-batch-size chart: per
+   * arm, a line through the mean over seeds of the batch sizes whose every ended seed reached the
+   * target, in a band from the seeds' minimum to their maximum; batch sizes that some seed did not
+   * reach are drawn at the top (a cross when most seeds diverged). `extra` gets the last arm's
+   * (the lrpolicy arm's) means as runs.
+   */
+  function drawGroupsToTarget(chart, { value, total, what, log, extra }) {
+    const groups = seedGroups(runs);
+    const arms = [...new Set(groups.map((g) => g.lrPolicy))];
+    const means = groups.filter((g) => g.runs.every((r) => r[value] != null && r[value] > 0)).map((g) => {
+      const ys = g.runs.map((r) => r[value]);
+      return { ...g, mean: ys.reduce((a, b) => a + b, 0) / ys.length, min: Math.min(...ys), max: Math.max(...ys) };
+    });
+    const missed = groups.filter((g) => !means.includes(g) && !means.some((m) => m.lrPolicy === g.lrPolicy && m.batchSize === g.batchSize));
+    const ys = means.flatMap((m) => [m.max]);
+    if (!ys.length) ys.push(...groups.flatMap((g) => g.runs.map((r) => r[total])).filter((t) => t > 0));
+    const highest = ys.length ? Math.max(...ys) : (log ? 10 : 1);
+    const top = log ? niceAbove(1.3 * highest) : 1.15 * highest;
+    const datasets = [];
+    arms.forEach((arm, k) => {
+      const c = k === arms.length - 1 ? REACHED : ARM_COLOURS[k % ARM_COLOURS.length];
+      const of = means.filter((m) => m.lrPolicy === arm);
+      const n = Math.max(0, ...groups.filter((g) => g.lrPolicy === arm).map((g) => g.runs.length));
+      const name = `${arm} lr`;
+      const point = (m, y, text) => ({ x: Math.log2(m.batchSize), y, name: `Batch size ${count(m.batchSize)} (${name})`, text });
+      datasets.push({
+        label: `${name}: reached ${targetText}, mean of ${n} seed${n === 1 ? '' : 's'}`,
+        data: of.map((m) => point(m, m.mean, `${amount(m.mean, what)} ${what} (mean; ${amount(m.min, what)}–${amount(m.max, what)} over ${m.runs.length} seeds)`)),
+        borderColor: c,
+        backgroundColor: c,
+        pointRadius: 4,
+        pointHoverRadius: 6,
+        tension: 0,
+      });
+      if (n > 1) {
+        // The band: the seeds' minimum, then their maximum filled down to it.
+        const edge = (y, label) => ({
+          label, data: of.map((m) => point(m, m[y], `${amount(m[y], what)} ${what} (${y} over seeds)`)),
+          borderColor: 'transparent', backgroundColor: `${c}33`, pointRadius: 0, pointHitRadius: 0, tension: 0, band: true,
+        });
+        datasets.push(edge('min', `${name}: min–max over seeds`), { ...edge('max', `${name}: band`), fill: '-1', hideInLegend: true });
+      }
+      const misses = missed.filter((g) => g.lrPolicy === arm);
+      if (misses.length) {
+        datasets.push({
+          label: `${name}: not reached by every seed, or diverged (at the top)`,
+          data: misses.map((g) => {
+            const diverged = g.runs.filter((r) => r.status === 'diverged').length;
+            const reached = g.runs.filter((r) => r[value] != null).length;
+            return { ...point(g, top, `${reached} of ${g.runs.length} seeds reached it; ${diverged} diverged`), diverged: 2 * diverged > g.runs.length };
+          }),
+          showLine: false,
+          borderColor: (ctx) => (ctx.raw?.diverged ? DIVERGED : c),
+          backgroundColor: 'transparent',
+          pointStyle: (ctx) => (ctx.raw?.diverged ? 'crossRot' : 'circle'),
+          pointRadius: 7,
+          pointBorderWidth: 2,
+          clip: false,
+        });
+      }
+    });
+    if (extra) {
+      const main = means.filter((m) => m.lrPolicy === arms.at(-1)).map((m) => ({ ...m.runs[0], series: `${m.batchSize} (${m.lrPolicy} lr, mean)`, [value]: m.mean }));
+      datasets.push(...extra(main));
+    }
+    chart.data.datasets = datasets;
+    fitBatchY(chart, means.length ? [] : [log ? top / 10 : 0]);
+  }
+
+  /** Several seeds or arms: per arm, the mean final test accuracy over the seeds that did not diverge, in a min–max band. */
+  function finalByArm() {
+    const groups = seedGroups(runs);
+    const arms = [...new Set(groups.map((g) => g.lrPolicy))];
+    return arms.flatMap((arm, k) => {
+      const c = k === arms.length - 1 ? REACHED : ARM_COLOURS[k % ARM_COLOURS.length];
+      const points = groups.filter((g) => g.lrPolicy === arm).map((g) => {
+        const ys = g.runs.filter((r) => r.status !== 'diverged' && r.finalTestAccuracy != null).map((r) => 100 * r.finalTestAccuracy);
+        return ys.length ? { b: g.batchSize, n: ys.length, mean: ys.reduce((a, x) => a + x, 0) / ys.length, min: Math.min(...ys), max: Math.max(...ys) } : null;
+      }).filter(Boolean);
+      const point = (p, y, text) => ({ x: Math.log2(p.b), y, name: `Batch size ${count(p.b)} (${arm} lr)`, text });
+      const edge = (y) => ({ data: points.map((p) => point(p, p[y], `${fmt(p[y], 2)} % (${y} over seeds)`)), borderColor: 'transparent', backgroundColor: `${c}33`, pointRadius: 0, pointHitRadius: 0, tension: 0 });
+      return [
+        { label: `${arm} lr: final test accuracy, mean over seeds (diverged seeds left out)`, data: points.map((p) => point(p, p.mean, `${fmt(p.mean, 2)} % (mean of ${p.n}; ${fmt(p.min, 2)}–${fmt(p.max, 2)} %)`)), borderColor: c, backgroundColor: c, pointRadius: 4, tension: 0, clip: false },
+        { ...edge('min'), label: `${arm} lr: min–max over seeds` },
+        { ...edge('max'), label: `${arm} lr: band`, fill: '-1', hideInLegend: true },
+      ];
+    });
   }
 
   /** The imported sweep's line on an across-batch-size chart: dashed, hollow diamonds. */
@@ -250,7 +368,7 @@ export function createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget
       // Markers near 100 %, the axis's end, are drawn whole.
       clip: false,
     });
-    finalChart.data.datasets = [
+    finalChart.data.datasets = byArmAndSeed(runs) ? finalByArm() : [
       accuracyLine('finalTestAccuracy', 'final test accuracy', REACHED, 'circle'),
       { ...accuracyLine('bestTestAccuracy', 'best test accuracy', BEST, 'rect'), borderDash: [5, 4], backgroundColor: 'transparent', pointBorderWidth: 2 },
     ];

@@ -48,7 +48,8 @@ export function update(chart) {
 /**
  * Options every chart shares: no animation, sized by its container, data given as {x, y}; a
  * title that wraps (see `retitle`); no legend entry for a series without a point unless it
- * says `legendOnly` (a line drawn by a plugin).
+ * says `legendOnly` (a line drawn by a plugin), and none for one that says `hideInLegend` (the
+ * second edge of a band).
  */
 export const baseOptions = ({ title, legend, tooltip }) => ({
   animation: false,
@@ -66,6 +67,7 @@ export const baseOptions = ({ title, legend, tooltip }) => ({
         ...legend?.labels,
         filter: (item, data) => {
           const dataset = data.datasets[item.datasetIndex];
+          if (dataset?.hideInLegend) return false;
           return Boolean(dataset?.legendOnly || dataset?.data.length);
         },
       },

@@ -20,6 +20,15 @@ const CHANCE = 10;
  * network's loss over 10 classes (the trainer's `DIVERGENCE_LOSS`, src/summary.rs).
  */
 const DIVERGENCE_LOSS = 10 * Math.LN10;
+/**
+ * The line group of a record: its series without the seed (`"64 (fixed lr, seed 43)"` →
+ * `"64 (fixed lr)"`, `"64 (seed 43)"` → 64), so that the seeds of a batch size and arm share a colour.
+ */
+const groupOf = (r) => {
+  if (r.series == null) return r.batchSize;
+  const group = r.series.replace(/,? ?seed \d+/, '').replace(' ()', '');
+  return group === String(r.batchSize) ? r.batchSize : group;
+};
 /** A record's accuracy as drawn, in %: on the validation images, or on the test images when none were held out. */
 const accuracyOf = (r) => 100 * (r.valAccuracy ?? r.testAccuracy);
 
@@ -141,7 +150,8 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
   }
   /** An imported line takes its batch size's colour (dashed), so live lines keep theirs. */
   function colourOf(record) {
-    const key = record.imported ? record.batchSize : keyOf(record);
+    // The seeds of one batch size and arm share a colour (their series without the seed).
+    const key = record.imported ? record.batchSize : groupOf(record);
     if (!slots.has(key)) slots.set(key, slots.size);
     return colour(slots.get(key));
   }

@@ -26,6 +26,11 @@ function logAxis(title, label) {
   };
 }
 
+/** A run key's batch size: the key itself, or the number a series starts with (`"64 (seed 43)"`). */
+const batchOf = (key) => (typeof key === 'number' ? key : Number.parseInt(key, 10));
+/** Run keys by batch size, then as written. */
+const byBatch = (a, b) => batchOf(a) - batchOf(b) || String(a).localeCompare(String(b));
+
 /** Creates the two tuning charts on the given canvases: `{ charts(), reset(), setTuning(map) }`. */
 export function createTuningCharts({ outcome, chosen }) {
   const tooltip = {
@@ -54,16 +59,19 @@ export function createTuningCharts({ outcome, chosen }) {
   let tunings = new Map();
 
   function drawOutcome() {
-    const sizes = [...tunings.keys()].sort((a, b) => a - b);
+    const sizes = [...tunings.keys()].sort(byBatch);
     const reachedSteps = sizes.flatMap((b) => tunings.get(b).trials.filter((t) => t.outcome === 'reached').map((t) => t.targetSteps));
     const top = reachedSteps.length ? niceAbove(1.5 * Math.max(...reachedSteps)) : 10;
     const datasets = [];
-    sizes.forEach((b, i) => {
-      const c = colour(i);
-      const trials = tunings.get(b).trials;
+    const batches = [...new Set(sizes.map(batchOf))];
+    sizes.forEach((key) => {
+      const b = batchOf(key);
+      // Seeds of a batch size share its colour.
+      const c = colour(batches.indexOf(b));
+      const trials = tunings.get(key).trials;
       const reached = trials.filter((t) => t.outcome === 'reached');
       datasets.push({
-        label: `batch size ${count(b)}`,
+        label: `batch size ${typeof key === 'number' ? count(b) : key}`,
         data: reached.map((t) => ({ x: t.learningRate, y: t.targetSteps, text: `${count(t.targetSteps)} steps at learning rate ${rate(t.learningRate)}` })),
         borderColor: c,
         backgroundColor: c,
@@ -73,7 +81,7 @@ export function createTuningCharts({ outcome, chosen }) {
       const missed = trials.filter((t) => t.outcome !== 'reached');
       if (missed.length) {
         datasets.push({
-          label: `batch size ${count(b)}: not reached or diverged (at the top)`,
+          label: `batch size ${typeof key === 'number' ? count(b) : key}: not reached or diverged (at the top)`,
           data: missed.map((t) => ({
             x: t.learningRate,
             y: top,
@@ -95,7 +103,7 @@ export function createTuningCharts({ outcome, chosen }) {
   }
 
   function drawChosen() {
-    const points = [...tunings.entries()].filter(([, t]) => t.chosen != null).sort((a, b) => a[0] - b[0]);
+    const points = [...tunings.entries()].filter(([, t]) => t.chosen != null).sort((a, b) => byBatch(a[0], b[0])).map(([k, t]) => [batchOf(k), t]);
     const datasets = [{
       label: 'chosen learning rate',
       data: points.map(([b, t]) => ({ x: Math.log2(b), y: t.chosen, text: `${rate(t.chosen)} at batch size ${count(b)}` })),
@@ -134,7 +142,10 @@ export function createTuningCharts({ outcome, chosen }) {
       drawOutcome();
       drawChosen();
     },
-    /** `map`: batch size → tuning (`{ trialEpochs, trials, chosen, reason }`); redraws both charts. */
+    /**
+     * `map`: run key → tuning (`{ trialEpochs, trials, chosen, reason }`); the key is the batch
+     * size, or the run's series (`"64 (tuned lr, seed 43)"`) with several seeds or arms. Redraws both charts.
+     */
     setTuning(map) {
       tunings = new Map(map);
       drawOutcome();

@@ -19,7 +19,9 @@ export function createChartsView(store) {
   function drawTuning(state) {
     tuningSection.hidden = state.tuning.size === 0;
     charts.setTuning(state.tuning);
-    const done = [...state.tuning.entries()].filter(([, t]) => t.chosen != null || t.reason).sort((a, b) => a[0] - b[0]);
+    const batchOf = (k) => (typeof k === 'number' ? k : Number.parseInt(k, 10));
+    const done = [...state.tuning.entries()].filter(([, t]) => t.chosen != null || t.reason)
+      .sort((a, b) => batchOf(a[0]) - batchOf(b[0]) || String(a[0]).localeCompare(String(b[0])));
     tuningList.replaceChildren(...done.map(([b, t]) => Object.assign(document.createElement('li'), { textContent: tuningText(b, t) })));
   }
 

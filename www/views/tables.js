@@ -38,7 +38,7 @@ export function createTables(store) {
     // The imported sweep's runs are listed after the page's.
     if (all || changes.has('runs') || changes.has('comparison')) renderRuns(runs, [...state.runs, ...(state.comparison?.runs ?? [])]);
     if (all || changes.has('findings')) {
-      renderFindings(findings, state.findings);
+      renderFindings(findings, state.findings, state.arms ?? []);
       findingsEmpty.hidden = state.findings.length > 0;
     }
   });
