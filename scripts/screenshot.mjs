@@ -37,6 +37,27 @@ try {
         `${(100 * r.bestTestAccuracy).toFixed(2)} % | ${(100 * r.finalTestAccuracy).toFixed(2)} % | ${cell(r.samplesPerSecond, 0)} | ${cell(r.noiseScale, 0)} |`);
     }
     for (const f of findings) console.log(`${f.number}. [${f.shown}] ${f.title} ${f.text}`);
+    console.log(`sweep finished ${((Date.now() - opened) / 1000).toFixed(0)} s after opening the page`);
+    // Several seeds or arms (preset=fair): the mean and spread per batch size and arm, the
+    // tuned rates, the findings per arm, and the export beside the screenshot.
+    const { arms, spread } = await page.evaluate(() => ({ arms: window.batchlab.arms, spread: window.batchlab.seedSummaries }));
+    if (arms.length > 1 || spread.some((s) => s.seeds.length > 1)) {
+      const ms = (s, digits = 0) => (s == null ? '—' : `${cell(s.mean, digits)} (${cell(s.min, digits)}–${cell(s.max, digits)})`);
+      console.log('| arm | batch size | seeds reached / diverged | learning rate (geometric range) | steps to target, mean (min–max) | time to target (s) | final test accuracy % |');
+      console.log('|---|---:|---|---|---:|---:|---:|');
+      const pct = (s) => s && { ...s, mean: 100 * s.mean, min: 100 * s.min, max: 100 * s.max };
+      for (const s of spread) {
+        const lr = s.learningRate ? `${s.learningRate.min.toPrecision(2)}–${s.learningRate.max.toPrecision(2)}` : '—';
+        console.log(`| ${s.lrPolicy} | ${cell(s.batchSize, 0)} | ${s.reached} / ${s.diverged} of ${s.seeds.length} | ${lr} | ${ms(s.targetSteps)} | ${ms(s.targetSeconds, 1)} | ${ms(pct(s.finalTestAccuracy), 2)} |`);
+      }
+      for (const arm of arms) {
+        console.log(`arm ${arm.lrPolicy}, seeds ${arm.seeds.join(', ')}:`);
+        for (const f of arm.findings) console.log(`  ${f.number}. [${f.shown}] seeds ${JSON.stringify(f.seeds)} ${f.text}`);
+      }
+      const file = output.replace(/\.png$/, '') + '.json';
+      (await import('node:fs')).writeFileSync(file, await page.evaluate(() => window.batchlab.exportSweep('json')));
+      console.log(`wrote ${file}`);
+    }
   }
 } finally {
   await browser.close();

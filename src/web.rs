@@ -659,7 +659,8 @@ pub fn seed_summaries(runs: JsValue) -> Result<JsValue, JsError> {
 }
 
 /// The critical batch size fitted to the runs that reached the target (see [`crate::scaling`];
-/// with a `baseline`, those of the `lrpolicy` arm): `runs` as for [`findings`]. Returns `{ minSteps, criticalBatch, points: [[batchSize, steps]],
+/// with a `baseline`, those of the `lrpolicy` arm; with several seeds, the runs of the means over
+/// the seeds, [`crate::seeds::mean_run`]): `runs` as for [`findings`]. Returns `{ minSteps, criticalBatch, points: [[batchSize, steps]],
 /// rmsRelativeError, verdict }`, `verdict` one of `"fitted"`, `"aboveRange"`, `"belowRange"`,
 /// `"tooFewPoints"` (`minSteps` and `criticalBatch` are `null` unless `"fitted"`).
 ///
@@ -676,8 +677,13 @@ pub fn scaling_fit(runs: JsValue) -> Result<JsValue, JsError> {
         }
     }
     let main = arms.last().copied();
-    let runs: Vec<RunSummary> = runs.into_iter().filter(|r| Some(r.lr_policy) == main).collect();
-    Ok(to_js(&crate::scaling::fit_runs(&runs))?)
+    // With several seeds, fitted to the runs of the means over the seeds (as the findings are).
+    let means: Vec<RunSummary> = crate::seeds::groups(&runs)
+        .into_iter()
+        .filter(|g| Some(g.0) == main)
+        .map(|g| crate::seeds::mean_run(&g.2))
+        .collect();
+    Ok(to_js(&crate::scaling::fit_runs(&means))?)
 }
 
 /// This build's version (`Cargo.toml`'s `package.version`, e.g. `"0.1.0"`).

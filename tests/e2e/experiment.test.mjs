@@ -2,7 +2,7 @@
 // Chromium: a reduced Quick look (2,000 images, the full batch included) with its charts across
 // batch sizes, run summaries and findings; a preset's duration estimate; a sweep forced to
 // diverge; a sweep side by side against one after another; a learning rate tuned per batch
-// size (lrpolicy=tuned). Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
+// size (lrpolicy=tuned); a reduced Fair comparison (two arms, two seeds). Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, waitForStatus } from './harness.mjs';
@@ -223,5 +223,59 @@ test('a learning rate tuned per batch size: every trial kept, the rates chosen, 
   const rates = await page.$$eval('#runs tbody tr', (trs) => trs.map((tr) => tr.cells[1].textContent));
   for (const rate of rates) assert.match(rate, /\(tuned\)$/);
   assert.match(await page.textContent('#measured-text'), /measured on 1,000 validation images/);
+  assert.deepEqual(errors, []);
+});
+
+test('a reduced Fair comparison: the naive and the tuned arm over two seeds, findings side by side, charts per arm in a band', { timeout: 15 * 60_000 }, async () => {
+  // preset=fair made small: batch sizes 16 and 250 of 1,000 images, 2 seeds, 2 epochs, three
+  // rates per tuned batch size; the naive arm at the preset's fixed 0.1.
+  const { page, errors } = await open(fixture.browser.context,
+    `${fixture.server.url}?preset=fair&batch=16,250&train=1000&val=300&test=200&epochs=2&lrgrid=0.01,1,3&seeds=2&target=0.8&backend=cpu&autorun=1`);
+  assert.equal(await waitForStatus(page, ['done', 'error', 'stopped'], 13 * 60_000), 'done', await page.evaluate(() => window.batchlab.error));
+  const runs = await page.evaluate(() => window.batchlab.runs);
+  // Every batch size of both arms, once per seed, each labelled.
+  const key = (r) => `${r.lrPolicy} ${r.batchSize} ${r.seed}`;
+  assert.deepEqual(runs.map(key).sort(), ['fixed 16 42', 'fixed 16 43', 'fixed 250 42', 'fixed 250 43', 'tuned 16 42', 'tuned 16 43', 'tuned 250 42', 'tuned 250 43']);
+  for (const r of runs) {
+    assert.equal(r.series, `${r.batchSize} (${r.lrPolicy} lr, seed ${r.seed})`);
+    assert.ok(r.status === 'done' || r.status === 'diverged', JSON.stringify(r));
+    if (r.lrPolicy === 'fixed') assert.equal(r.learningRate, 0.1);
+    else assert.equal(r.tuning.trials.length, 3);
+  }
+  // The two seeds trained differently (their own weights and shuffles).
+  const results = await page.evaluate(() => window.batchlab.results);
+  const first = (seed) => results.find((r) => r.seed === seed && r.batchSize === 16 && r.series.includes('fixed') && r.epoch === 1);
+  assert.notEqual(first(42).trainLoss, first(43).trainLoss);
+  // Findings per arm (they arrive after the sweep ends), each with both seeds' verdicts; the
+  // panel shows both arms side by side.
+  await page.waitForFunction(() => window.batchlab.arms.length === 2, null, { timeout: 60_000 });
+  const arms = await page.evaluate(() => window.batchlab.arms);
+  assert.deepEqual(arms.map((a) => a.lrPolicy), ['fixed', 'tuned']);
+  for (const arm of arms) {
+    assert.deepEqual(arm.seeds, [42, 43]);
+    assert.equal(arm.findings.length, 6);
+    for (const f of arm.findings) {
+      assert.equal(f.seeds.length, 2, JSON.stringify(f));
+      const agreed = f.seeds.every((v) => v === f.seeds[0]) && f.seeds[0] !== null ? f.seeds[0] : null;
+      assert.equal(f.shown, agreed, JSON.stringify(f));
+      assert.match(f.text, /^Means over 2 seeds/);
+    }
+  }
+  const panel = await page.$$eval('#findings li', (lis) => lis.map((li) => [...li.querySelectorAll('.arm')].map((d) => d.dataset.lrPolicy)));
+  assert.equal(panel.length, 6);
+  for (const row of panel) assert.deepEqual(row, ['fixed', 'tuned']);
+  // Mean and spread per batch size and arm.
+  const spread = await page.evaluate(() => window.batchlab.seedSummaries);
+  assert.equal(spread.length, 4);
+  for (const s of spread) assert.deepEqual(s.seeds, [42, 43]);
+  // The final-accuracy chart: per arm a mean line and its min–max band.
+  const [final] = await page.evaluate(chartState, ['chart-final']);
+  assert.deepEqual(final.datasets.map((d) => d.label).filter((l) => /mean over seeds/.test(l)).length, 2, JSON.stringify(final.datasets.map((d) => d.label)));
+  assert.ok(final.inked > 500);
+  // The export carries every seed's records and the findings per arm.
+  const exported = JSON.parse(await page.evaluate(() => window.batchlab.exportSweep('json')));
+  assert.equal(exported.runs.length, 8);
+  assert.deepEqual([...new Set(exported.results.map((r) => r.seed))].sort(), [42, 43]);
+  assert.equal(exported.arms.length, 2);
   assert.deepEqual(errors, []);
 });

@@ -139,8 +139,9 @@ const BAD_SETTINGS = [
   ['lr', 'Infinity', /finite number above 0/], ['lr', 'NaN', /finite number above 0/],
   ['optimizer', 'lbfgs', /sgd, momentum, nesterov, rmsprop, adagrad, adam or rprop/], ['seed', '1.5', /whole number from 0/],
   ['train', '70000', /from 1 to 60000/], ['test', '0', /from 1 to 10000/], ['backend', 'gpu', /auto, webgpu or cpu/],
-  ['preset', 'slow', /quick, replica or custom/], ['model', 'vgg', /lenet5 or theano/], ['lrpolicy', 'cubic', /fixed, linear, sqrt or tuned/],
+  ['preset', 'slow', /quick, replica, fair or custom/], ['model', 'vgg', /lenet5 or theano/], ['lrpolicy', 'cubic', /fixed, linear, sqrt or tuned/],
   ['target', '1.5', /above 0 and at most 1/], ['budget', '-5', /from 0 \(no limit\) to 86400 seconds/], ['endattarget', 'maybe', /1 \(end each run at the target\) or 0/],
+  ['seeds', '11', /from 1 to 10/], ['baseline', 'tuned', /lrpolicy=tuned/],
 ];
 
 test('each bad setting is refused before any work, naming the parameter and the allowed range', { timeout: 600_000 }, async () => {

@@ -46,7 +46,7 @@ test('every setting travels in the link and comes back; the same seed gives the 
   const values = {
     batch: '8,32,full', epochs: '7', lr: '0.02', optimizer: 'nesterov', lrpolicy: 'sqrt', lrref: '32', warmup: '2',
     model: 'theano', target: '0.9', budget: '45', seed: '1234', train: '3000', test: '500', backend: 'cpu',
-    val: '2000', lrgrid: '0.001,1,4', lrtrial: '2', evalpoints: '4',
+    val: '2000', lrgrid: '0.001,1,4', lrtrial: '2', evalpoints: '4', seeds: '2', baseline: 'fixed',
   };
   for (const [name, value] of Object.entries(values)) {
     const control = page.locator(`#controls [name="${name}"]`);
