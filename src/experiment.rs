@@ -225,6 +225,24 @@ impl Sweep {
         self
     }
 
+    /// Trains only the runs of the plan ([`Settings::plan`]) at `indices` (a shard of the sweep,
+    /// e.g. every n-th run for an array job on a cluster), in the plan's order. Each run trains
+    /// exactly as in the whole sweep: its weights and orders come from its own seed.
+    ///
+    /// # Panics
+    /// If an index is outside the plan.
+    pub fn with_runs(mut self, indices: &[usize]) -> Self {
+        let plan = std::mem::take(&mut self.plan);
+        let mut indices = indices.to_vec();
+        indices.sort_unstable();
+        indices.dedup();
+        self.plan = indices
+            .into_iter()
+            .map(|i| plan.get(i).cloned().expect("a run of the plan"))
+            .collect();
+        self
+    }
+
     /// Uploads the training images to the device once, for every run of the sweep: batches are
     /// then gathered on the device instead of uploaded each step. Takes
     /// [`crate::data::device_split_bytes`]`(train_size)` bytes of device memory.

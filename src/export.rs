@@ -85,6 +85,22 @@ pub struct SweepExport {
     /// stated when exported; absent in files written before arms existed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arms: Vec<ArmFindings>,
+    /// A shard of the sweep (the command line's `--shard i/n`): which one, and the indices of
+    /// the plan's runs it trained ([`Settings::plan`]); absent for a whole sweep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardOf>,
+}
+
+/// Which part of a sweep's plan an export holds (`camelCase` in JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShardOf {
+    /// The shard, from 0.
+    pub index: usize,
+    /// How many shards the sweep was split into.
+    pub count: usize,
+    /// The indices in [`Settings::plan`] of the runs this shard trained.
+    pub runs: Vec<usize>,
 }
 
 /// Why an export could not be written or read, in words for the reader.
@@ -226,9 +242,31 @@ impl SweepExport {
                 ));
             }
         }
+        // A seed or arm the sweep's plan does not hold ("record 3", "run 2").
+        let arms: Vec<crate::schedule::LrPolicy> =
+            settings.baseline.into_iter().chain([settings.lr_policy]).collect();
+        let seeds = settings.seed..settings.seed + settings.seeds as u64;
+        let of_plan = |what: &str, seed: Option<u64>| match seed {
+            Some(seed) if !seeds.contains(&seed) => damaged(format!(
+                "{what} has seed {seed}, but the sweep's seeds run from {} to {}",
+                seeds.start,
+                seeds.end - 1
+            )),
+            _ => Ok(()),
+        };
+        for (i, r) in self.results.iter().enumerate() {
+            of_plan(&format!("record {}", i + 1), r.record.seed)?;
+        }
         for (i, r) in self.runs.iter().enumerate() {
             let (n, run) = (i + 1, &r.summary);
             of_sweep(&format!("run {n}"), run.batch_size)?;
+            of_plan(&format!("run {n}"), run.seed)?;
+            if !arms.contains(&run.lr_policy) {
+                return damaged(format!(
+                    "run {n} trained under the learning-rate policy {}, which is not one of the sweep's",
+                    crate::settings::policy_name(run.lr_policy)
+                ));
+            }
             if run.epochs > settings.epochs {
                 return damaged(format!(
                     "run {n} has {} epochs, more than the sweep's {}",

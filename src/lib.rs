@@ -18,6 +18,8 @@
 //! on WebGPU or on the same CPU backend compiled to wasm.
 
 pub mod backend;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod bench;
 pub mod data;
 pub mod estimate;

@@ -75,6 +75,7 @@ fn exported() -> SweepExport {
         adapter: None,
         findings: findings(&summaries, settings.test_size),
         arms: batchlab::findings::findings_by_arm(&summaries, settings.test_size),
+        shard: None,
         settings,
         results,
         runs,
@@ -213,6 +214,14 @@ fn files_that_are_not_exports_are_refused_with_a_reason() {
     );
 
     // Contents that do not add up.
+    let mut export = exported();
+    export.results[1].record.seed = Some(7);
+    let message = refused(&export.to_json().unwrap()).to_string();
+    assert!(message.contains("record 2 has seed 7, but the sweep's seeds run from 42 to 42"), "{message}");
+    let mut export = exported();
+    export.runs[0].summary.lr_policy = batchlab::settings::LrPolicy::Sqrt;
+    let message = refused(&export.to_json().unwrap()).to_string();
+    assert!(message.contains("run 1 trained under the learning-rate policy sqrt"), "{message}");
     let mut export = exported();
     export.results[0].record.batch_size = 64;
     let message = refused(&export.to_json().unwrap()).to_string();

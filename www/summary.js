@@ -70,6 +70,36 @@ export function renderRuns(tbody, runs) {
   tbody.replaceChildren(...rows);
 }
 
+/** A measure over seeds (`{ n, mean, min, max }` or null) as "mean (min–max)", each written by `write`. */
+const spreadText = (s, write) => (s == null ? '—' : s.n > 1 ? `${write(s.mean)} (${write(s.min)}–${write(s.max)})` : write(s.mean));
+
+/**
+ * Fills `tbody` with one row per batch size and arm over its seeds (the trainer's seedSummaries:
+ * `{ batchSize, lrPolicy, seeds, reached, diverged, learningRate, targetSteps, … }`, each measure
+ * `{ n, mean, sd, min, max }` or null), replacing what was there.
+ */
+export function renderSeedSummaries(tbody, summaries) {
+  const rows = summaries.map((s) => {
+    const row = document.createElement('tr');
+    const cells = [
+      s.lrPolicy,
+      count(s.batchSize),
+      s.seeds.join(', '),
+      `${s.reached} of ${s.seeds.length}`,
+      `${s.diverged} of ${s.seeds.length}`,
+      spreadText(s.learningRate, (x) => significant(x, 3)),
+      spreadText(s.targetSteps, (x) => count(Math.round(x))),
+      spreadText(s.targetSeconds, (x) => number(x, 1)),
+      spreadText(s.finalValAccuracy, percent),
+      spreadText(s.finalTestAccuracy, percent),
+      spreadText(s.samplesPerSecond, (x) => count(Math.round(x))),
+    ];
+    for (const text of cells) row.insertCell().textContent = text;
+    return row;
+  });
+  tbody.replaceChildren(...rows);
+}
+
 const BADGES = new Map([[true, ['shown', 'shown']], [false, ['not-shown', 'not shown in this sweep']], [null, ['unknown', 'cannot tell']]]);
 
 /** An arm of a sweep by its learning-rate policy, as the findings panel names it. */

@@ -92,6 +92,11 @@ export const HANDLERS = {
     if (!state.sweep) return;
     state.scaling = m.scaling ?? null;
     changes.set('scaling', true);
+    // The spread over seeds is the trainer's, from the runs (a saved sweep does not keep it).
+    if (m.seedSummaries) {
+      state.seedSummaries = m.seedSummaries;
+      changes.set('findings', true);
+    }
   },
   runStarted: (state, m, changes) => upsertRun(state, changes, m.summary),
   backend(state, m, changes) {

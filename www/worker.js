@@ -5,7 +5,8 @@
 //        {type: 'start', params}   parse, choose the backend, load what is missing, then train
 //        {type: 'estimate', params}   like start, but only measure a few steps per batch size
 //        {type: 'findings', runs, testSize}   state the six findings from run summaries
-//        {type: 'scaling', runs}              the critical batch size fit alone (scalingFit)
+//        {type: 'scaling', runs}              the critical batch size fit alone (scalingFit), with
+//                                             the spread over seeds (seedSummaries)
 //        {type: 'export', id, sweep, format}   write a sweep as a file ('json', 'epochs.csv', 'runs.csv')
 //        {type: 'import', id, text}    read and check a JSON export
 //        {type: 'stop'}            end the sweep at the next chunk (a fraction of a second)
@@ -292,7 +293,7 @@ self.onmessage = async ({ data: message }) => {
     case 'scaling':
       try {
         await ready;
-        post({ type: 'scaling', scaling: scalingFit(message.runs) });
+        post({ type: 'scaling', scaling: scalingFit(message.runs), seedSummaries: seedSummaries(message.runs) });
       } catch (e) {
         post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
       }

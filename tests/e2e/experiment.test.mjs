@@ -272,6 +272,15 @@ test('a reduced Fair comparison: the naive and the tuned arm over two seeds, fin
   const [final] = await page.evaluate(chartState, ['chart-final']);
   assert.deepEqual(final.datasets.map((d) => d.label).filter((l) => /mean over seeds/.test(l)).length, 2, JSON.stringify(final.datasets.map((d) => d.label)));
   assert.ok(final.inked > 500);
+  // Against the epoch: per batch size and arm, the mean of both seeds (each point the mean of the
+  // seeds' points) and its band.
+  const [accuracy] = await page.evaluate(chartState, ['chart-accuracy']);
+  const meanLines = accuracy.datasets.filter((d) => /mean of 2 seeds/.test(d.label));
+  assert.equal(meanLines.length, 4, JSON.stringify(accuracy.datasets.map((d) => d.label)));
+  const line = meanLines.find((d) => d.label.startsWith('batch size 16 (fixed lr)'));
+  const ofSeed = (seed) => results.find((r) => r.seed === seed && r.batchSize === 16 && r.series.includes('fixed') && r.epoch === 1);
+  const mean = (100 * (ofSeed(42).valAccuracy + ofSeed(43).valAccuracy)) / 2;
+  assert.ok(Math.abs(line.data[0].y - mean) < 1e-9, `${line.data[0].y} vs ${mean}`);
   // The export carries every seed's records and the findings per arm.
   const exported = JSON.parse(await page.evaluate(() => window.batchlab.exportSweep('json')));
   assert.equal(exported.runs.length, 8);

@@ -1,9 +1,10 @@
 // The per-epoch charts: validation accuracy (test accuracy for a sweep with no validation set)
 // and training loss against the epoch, that accuracy against training time and against
 // normalised training time, and validation accuracy against the steps from the checks within
-// the epochs. One coloured line per batch size (and per `series`: a run restarted after a lost
-// GPU device); an imported sweep's lines dashed, in their batch size's colour; a diverged run
-// ends in a cross at chance accuracy.
+// the epochs. One coloured line per batch size (and per `series`: another seed or arm, or a run
+// restarted after a lost GPU device; the seeds of a batch size and arm share a colour, and on the
+// charts against the epoch their mean is drawn bold in a min–max band); an imported sweep's lines
+// dashed, in their batch size's colour; a diverged run ends in a cross at chance accuracy.
 // Owns: the per-epoch records, the lines and their colours, and these five charts. Must NOT: draw
 // the charts across batch sizes, or keep the run summaries (it reads them through `summaries`).
 
@@ -83,12 +84,14 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
       chart: lineChart(accuracy, { title: 'Validation accuracy per epoch', x: 'Epoch', y: 'Validation accuracy (%)', yMax: 100, xIntegers: true }),
       point: (r) => ({ x: r.epoch, y: accuracyOf(r) }),
       title: (set) => `${set} per epoch`,
+      byEpoch: true,
     },
     {
       chart: lineChart(loss, { title: 'Training loss per epoch (log scale)', x: 'Epoch', y: 'Mean cross-entropy (nats)', yType: 'logarithmic', xIntegers: true }),
       // A loss past the divergence bound is not drawn (the run is marked diverged instead), so
       // that one exploded run does not stretch the axis to 10²².
       point: (r) => ({ x: r.epoch, y: r.trainLoss > DIVERGENCE_LOSS ? NaN : r.trainLoss }),
+      byEpoch: true,
     },
     {
       chart: lineChart(time, { title: 'Validation accuracy against training time', x: 'Training time (s)', y: 'Validation accuracy (%)', yMax: 100 }),
@@ -139,9 +142,53 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
   let records = [];
   /** Redraws a per-epoch chart, its axes fitted to its points. */
   const redraw = (chart) => {
+    const epochChart = perEpoch.find((c) => c.chart === chart && c.byEpoch);
+    if (epochChart) drawSeedBands(epochChart);
     fitPerEpoch(chart);
     update(chart);
   };
+
+  /**
+   * With several seeds (`seeds`): on a chart against the epoch, each batch size and arm whose
+   * seeds have drawn an epoch gets its mean over those seeds as a bold line, in a band from the
+   * seeds' minimum to their maximum (the seeds' own lines stay, thin and faint). Nothing with one
+   * seed per line group.
+   */
+  function drawSeedBands({ chart, point }) {
+    chart.data.datasets = chart.data.datasets.filter((d) => !d.seedBand);
+    const groups = new Map();
+    for (const r of records) {
+      if (r.imported || r.seed == null) continue;
+      const group = groupOf(r);
+      if (!groups.has(group)) groups.set(group, { first: r, seeds: new Set(), byEpoch: new Map() });
+      const g = groups.get(group);
+      g.seeds.add(r.seed);
+      const p = point(r);
+      if (!Number.isFinite(p.y)) continue;
+      if (!g.byEpoch.has(p.x)) g.byEpoch.set(p.x, new Map());
+      // Of a seed's epoch drawn twice (a restart), the later point.
+      g.byEpoch.get(p.x).set(r.seed, p.y);
+    }
+    for (const [group, g] of groups) {
+      if (g.seeds.size < 2) continue;
+      const c = colourOf(g.first);
+      for (const d of chart.data.datasets) {
+        if (d.data.length && groupOf(d.record ?? {}) === group) Object.assign(d, { borderWidth: 1, pointRadius: 1.5, borderColor: `${c}66`, backgroundColor: `${c}66` });
+      }
+      const epochs = [...g.byEpoch.keys()].sort((a, b) => a - b);
+      const stats = epochs.map((x) => {
+        const ys = [...g.byEpoch.get(x).values()];
+        return { x, n: ys.length, mean: ys.reduce((a, y) => a + y, 0) / ys.length, min: Math.min(...ys), max: Math.max(...ys) };
+      });
+      const name = typeof group === 'number' ? `batch size ${group}` : `batch size ${group}`;
+      const edge = (y) => ({ data: stats.map((s) => ({ x: s.x, y: s[y] })), borderColor: 'transparent', backgroundColor: `${c}26`, pointRadius: 0, pointHitRadius: 0, tension: 0, seedBand: true, hideInLegend: true });
+      chart.data.datasets.push(
+        { label: `${name}: mean of ${g.seeds.size} seeds (band: min–max)`, data: stats.map((s) => ({ x: s.x, y: s.mean })), borderColor: c, backgroundColor: c, borderWidth: 3, pointRadius: 3, tension: 0, seedBand: true, clip: false },
+        edge('min'),
+        { ...edge('max'), fill: '-1' },
+      );
+    }
+  }
 
   const keyOf = (r) => r.series ?? r.batchSize;
   function indexOf(key) {
@@ -167,6 +214,8 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
         label: labelFor(record),
         key,
         batchSize: record.batchSize,
+        // The line's first record: its series and seed (the seed bands group lines by them).
+        record: { batchSize: record.batchSize, series: record.series, seed: record.seed },
         data: [],
         borderColor: c,
         backgroundColor: c,
@@ -184,7 +233,9 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
       };
       // Keep the lines in the order their runs started, whichever chart saw them first.
       chart.data.datasets.push(dataset);
-      chart.data.datasets.sort((a, b) => lines.get(a.key) - lines.get(b.key));
+      // (The seeds' bands stay last, in the order drawn: a band's edges must be neighbours.)
+      const order = (d) => (d.seedBand ? Infinity : lines.get(d.key));
+      chart.data.datasets.sort((a, b) => order(a) - order(b) || 0);
     }
     return dataset;
   }

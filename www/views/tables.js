@@ -1,7 +1,7 @@
 // The per-epoch results table, the runs table (summary.js draws its rows) and the findings
 // panel. Renders from the sweep store: a finished epoch adds one row; a new sweep redraws all.
 // Must NOT: change the store, or post to the worker.
-import { renderRuns, renderFindings } from '../summary.js';
+import { renderRuns, renderFindings, renderSeedSummaries } from '../summary.js';
 import { measuredOn, percent } from '../wording.js';
 import { count, number } from '../format.js';
 import { $ } from './dom.js';
@@ -22,6 +22,8 @@ export function createTables(store) {
   const runs = document.querySelector('#runs tbody');
   const findings = $('findings');
   const findingsEmpty = $('findings-empty');
+  const spread = $('spread');
+  const spreadRows = document.querySelector('#seed-summaries tbody');
   const measured = $('measured-text');
 
   store.subscribe((state, changes) => {
@@ -39,6 +41,11 @@ export function createTables(store) {
     if (all || changes.has('runs') || changes.has('comparison')) renderRuns(runs, [...state.runs, ...(state.comparison?.runs ?? [])]);
     if (all || changes.has('findings')) {
       renderFindings(findings, state.findings, state.arms ?? []);
+      // The table over seeds: for a sweep with several seeds or arms.
+      const summaries = state.seedSummaries ?? [];
+      const several = summaries.some((s) => s.seeds.length > 1) || new Set(summaries.map((s) => s.lrPolicy)).size > 1;
+      spread.hidden = !several;
+      renderSeedSummaries(spreadRows, several ? summaries : []);
       findingsEmpty.hidden = state.findings.length > 0;
     }
   });

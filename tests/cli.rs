@@ -1,0 +1,140 @@
+//! The command line (`batchlab`): its flags are the page's URL parameters, read by the same
+//! parser; a sweep split into shards and merged back equals the sweep trained whole; merging
+//! refuses shards that do not make one sweep.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use batchlab::cli::{Shard, command, merge_exports, params_of, parameters};
+use batchlab::export::SweepExport;
+use batchlab::settings::Settings;
+
+#[test]
+fn every_url_parameter_is_a_flag_read_by_the_pages_parser_with_its_refusals() {
+    let names: Vec<String> = parameters().into_iter().map(|p| p.name).collect();
+    for wanted in ["preset", "batch", "epochs", "lr", "optimizer", "lrpolicy", "baseline", "seeds", "val", "race"] {
+        assert!(names.iter().any(|n| n == wanted), "{wanted} in {names:?}");
+    }
+    assert!(!names.iter().any(|n| n == "autorun" || n == "embed"), "page-only parameters have no flag");
+    for name in &names {
+        // The page's parser knows the parameter: a value it cannot take is refused, naming it.
+        let params = BTreeMap::from([(name.clone(), "\u{1}bad".to_string())]);
+        let page = Settings::from_params(&params).expect_err(name);
+        assert_eq!(page.parameter, name.as_str());
+        // The flag of the same name gives the same refusal, word for word.
+        let matches = command().try_get_matches_from(["batchlab", "sweep", &format!("--{name}"), "\u{1}bad"]).unwrap();
+        let (_, sweep) = matches.subcommand().unwrap();
+        assert_eq!(params_of(sweep), params);
+        assert_eq!(Settings::from_params(&params_of(sweep)).unwrap_err(), page);
+        // Its help is docs/url.md's row.
+        let help = command().find_subcommand("sweep").unwrap().get_arguments().find(|a| a.get_id() == name.as_str()).unwrap().get_help().unwrap().to_string();
+        assert!(help.len() > 10 && !help.contains('`'), "{name}: {help}");
+    }
+}
+
+#[test]
+fn shards_split_the_plan_so_that_every_run_is_in_exactly_one() {
+    for runs in 0..40 {
+        for count in 1..=8 {
+            let mut seen = vec![0; runs];
+            for index in 0..count {
+                for r in (Shard { index, count }).runs(runs) {
+                    seen[r] += 1;
+                }
+            }
+            assert!(seen.iter().all(|&n| n == 1), "{runs} runs in {count} shards: {seen:?}");
+        }
+    }
+    assert_eq!(Shard::parse("1/4"), Ok(Shard { index: 1, count: 4 }));
+    for bad in ["4/4", "1", "a/4", "0/0", "-1/4"] {
+        assert!(Shard::parse(bad).unwrap_err().contains("0 ≤ i < n"), "{bad}");
+    }
+}
+
+/// Runs the `batchlab` binary with `args`; returns its standard output (panics unless it succeeded).
+fn batchlab(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_batchlab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "batchlab {args:?}: {stderr}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn read(path: &Path) -> SweepExport {
+    SweepExport::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A sweep's records without times (which differ between runs of the same arithmetic), by line and epoch.
+fn numbers(export: &SweepExport) -> Vec<String> {
+    let mut rows: Vec<String> = export
+        .results
+        .iter()
+        .map(|r| {
+            let mut rec = r.record.clone();
+            rec.train_seconds = 0.0;
+            rec.samples_per_second = 0.0;
+            serde_json::to_string(&rec).unwrap()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_sweep_trained_in_shards_and_merged_equals_the_sweep_trained_whole() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-shards");
+    std::fs::create_dir_all(&dir).unwrap();
+    let at = |name: &str| dir.join(name).display().to_string();
+    let sweep = ["sweep", "--batch", "50,100", "--seeds", "2", "--train", "500", "--val", "100", "--test", "100", "--epochs", "1", "--optimizer", "sgd", "--lr", "0.05", "--progress", "none"];
+    let whole = batchlab(&[&sweep[..], &["--out", &at("whole.json")]].concat());
+    assert!(whole.contains("Findings"), "{whole}");
+    for i in 0..3 {
+        batchlab(&[&sweep[..], &["--shard", &format!("{i}/3"), "--out", &at(&format!("part{i}.json"))]].concat());
+    }
+    let report = batchlab(&["merge", &at("part0.json"), &at("part1.json"), &at("part2.json"), "--out", &at("merged.json")]);
+    assert!(report.contains("50 (seed 43)"), "{report}");
+    let (whole, merged) = (read(&dir.join("whole.json")), read(&dir.join("merged.json")));
+    assert_eq!(merged.runs.len(), 4);
+    assert!(merged.shard.is_none());
+    assert_eq!(merged.settings, whole.settings);
+    // The same records to the bit: each run's weights and orders come from its own seed.
+    assert_eq!(numbers(&merged), numbers(&whole));
+    // The CSV tables are written beside the export.
+    assert!(dir.join("merged.epochs.csv").exists() && dir.join("merged.runs.csv").exists());
+    // `report` reads an export back.
+    let printed = batchlab(&["report", &at("merged.json")]);
+    assert!(printed.contains("Findings, fixed learning rate (seeds [42, 43])"), "{printed}");
+
+    // Shards that do not make one sweep are refused, saying why.
+    let part = |i: usize| (format!("part{i}.json"), read(&dir.join(format!("part{i}.json"))));
+    let missing = merge_exports(vec![part(0), part(2)]).unwrap_err();
+    assert!(missing.contains("runs [1] of 4 are missing"), "{missing}");
+    let twice = merge_exports(vec![part(0), part(1), part(1), part(2)]).unwrap_err();
+    assert!(twice.contains("run 1 of the plan is in both part1.json and part1.json"), "{twice}");
+    let mut other = part(2);
+    other.1.settings.epochs = 2;
+    let other = merge_exports(vec![part(0), part(1), other]).unwrap_err();
+    assert!(other.contains("part2.json is a shard of another sweep"), "{other}");
+    let whole = merge_exports(vec![part(0), ("whole.json".into(), read(&dir.join("whole.json")))]).unwrap_err();
+    assert!(whole.contains("whole.json is a whole sweep, not a shard"), "{whole}");
+}
+
+#[test]
+fn a_refused_flag_is_said_in_the_pages_words_and_exits_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_batchlab"))
+        .args(["sweep", "--epochs", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("batchlab: --epochs: the number of epochs must be from 1 to 1000"), "{stderr}");
+    let help = Command::new(env!("CARGO_BIN_EXE_batchlab")).args(["sweep", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--lrpolicy") && help.contains("--baseline") && help.contains("[default: 16,64,256]"), "{help}");
+}
