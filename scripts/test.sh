@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: native unit/integration tests (CPU backend), the in-browser WebGPU test
-# (wasm-pack test in headless Chromium), and the end-to-end page tests (playwright-core).
+# Runs every test: native unit/integration tests (CPU backend; the command line's included), a
+# sharded sweep on a single-node Slurm cluster (scripts/slurm-test.sh), the in-browser WebGPU
+# test (wasm-pack test in headless Chromium), and the end-to-end page tests (playwright-core).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_prerequisites
 
@@ -10,16 +11,19 @@ ensure_wasm_bindgen
 ensure_wasm_pack
 ensure_npm_packages
 
-log "1/3 native tests (cargo test, CPU backend)"
+log "1/4 native tests (cargo test, CPU backend)"
 use_target_dir native
 (cd "$ROOT" && cargo test)
 
-log "2/3 in-browser WebGPU test (wasm-pack test --headless --chrome)"
+log "2/4 a sharded sweep on a single-node Slurm cluster (scripts/slurm-test.sh)"
+"$ROOT/scripts/slurm-test.sh"
+
+log "3/4 in-browser WebGPU test (wasm-pack test --headless --chrome)"
 # Same target directory and profile as scripts/build.sh, so burn is built once for wasm.
 use_target_dir wasm --target wasm32-unknown-unknown
 (cd "$ROOT" && WASM_BINDGEN_TEST_TIMEOUT=900 \
   wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver --release -- --test webgpu)
 
-log "3/3 end-to-end page tests (headless Chromium)"
+log "4/4 end-to-end page tests (headless Chromium)"
 "$ROOT/scripts/build.sh"
 (cd "$ROOT" && node --test --test-concurrency=1 tests/e2e/*.test.mjs)
