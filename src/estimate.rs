@@ -107,7 +107,8 @@ async fn measure(
 
 /// Measures training throughput at every batch size of `settings` (each at most `micro_batch`)
 /// on `train` (the sweep's training images) and estimates the sweep's duration: per run,
-/// `epochs × (train_size / throughput + probe + (test_size + val_size) / (3 × throughput))`,
+/// `epochs × (train_size / throughput + probe + val_size / (3 × throughput))` plus
+/// `test_size / (3 × throughput)` per epoch of the run itself (trials are not tested),
 /// the training part capped by the time budget per run, plus the validation checks within the
 /// epochs (`eval_points × log2(steps / FIRST_CHECK_STEP)` of [`crate::train::EVAL_SUBSET`]
 /// images each); under `lrpolicy=tuned` the epochs include every trial's budget.
@@ -137,8 +138,10 @@ pub async fn estimate(
     let fastest = measured.values().copied().fold(0.0, f64::max).max(1e-9);
     let probe_rate = rate(PROBE_SMALL_BATCH.min(train.len())).max(1e-9);
     let probe_seconds = PROBE_BIG_BATCH.min(train.len()) as f64 / probe_rate;
-    let eval_seconds =
-        (settings.test_size + settings.val_size) as f64 / (EVAL_SPEEDUP * fastest);
+    // Validation after every epoch (trials' included); the test images after the run's own
+    // epochs only (a learning-rate trial is judged on validation alone).
+    let val_seconds = settings.val_size as f64 / (EVAL_SPEEDUP * fastest);
+    let test_seconds = settings.test_size as f64 / (EVAL_SPEEDUP * fastest);
     let plan = settings.plan();
     let run_seconds = |b: usize, policy: crate::schedule::LrPolicy| {
         let samples_per_second = rate(b);
@@ -167,7 +170,8 @@ pub async fn estimate(
         };
         let check_seconds = checks * crate::train::EVAL_SUBSET.min(settings.val_size) as f64
             / (EVAL_SPEEDUP * fastest);
-        training + epochs_run * (probe_seconds + eval_seconds) + check_seconds
+        let tested = epochs_run.min(settings.epochs as f64);
+        training + epochs_run * (probe_seconds + val_seconds) + tested * test_seconds + check_seconds
     };
     // One estimate per batch size: its runs of every seed and arm together.
     let runs: Vec<RunEstimate> = settings

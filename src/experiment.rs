@@ -148,6 +148,8 @@ pub struct Sweep {
     /// The validation images (empty when the sweep holds none out).
     validation: Split,
     test: Split,
+    /// No test images: what a learning-rate trial is evaluated on besides validation.
+    no_test: Split,
     device: Device,
     /// The runs to train, in order ([`Settings::plan`]).
     plan: Vec<PlannedRun>,
@@ -203,6 +205,7 @@ impl Sweep {
             validation,
             train_on_device: None,
             test: data.test.take(settings.test_size),
+            no_test: Split::empty(),
             plan: settings.plan(),
             settings,
             device,
@@ -433,15 +436,16 @@ impl Sweep {
         let racer = &mut self.racers[index];
         let run = racer.run.as_mut().expect("the run whose turn it is is set up");
         let start = Instant::now();
+        // A learning-rate trial is judged on the validation images alone: the test images are
+        // not evaluated (they choose nothing).
+        let test = if racer.trial.is_some() {
+            &self.no_test
+        } else {
+            &self.test
+        };
         let event = match &self.train_on_device {
-            Some(train) => {
-                run.advance(train, &self.validation, &self.test, budget)
-                    .await?
-            }
-            None => {
-                run.advance(&self.train, &self.validation, &self.test, budget)
-                    .await?
-            }
+            Some(train) => run.advance(train, &self.validation, test, budget).await?,
+            None => run.advance(&self.train, &self.validation, test, budget).await?,
         };
         racer.wall_seconds += start.elapsed().as_secs_f64();
         racer.advanced = true;

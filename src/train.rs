@@ -494,6 +494,11 @@ impl Run {
         if self.phase == Phase::Validate && validation.is_empty() {
             self.start_phase(Phase::Test);
         }
+        // No test images (a learning-rate trial, judged on validation alone): the epoch ends.
+        if self.phase == Phase::Test && test.is_empty() {
+            let epoch = self.epochs_done + 1;
+            return Ok(self.end_epoch(epoch, f64::NAN, f64::NAN));
+        }
         let phase = self.phase;
         if self.cursor == 0 && phase == Phase::Train {
             self.order = (0..train.len()).collect();
@@ -636,6 +641,12 @@ impl Run {
                 self.progress(epoch, "test", done, total, None, None),
             ));
         }
+        Ok(self.end_epoch(epoch, loss_sum / done as f64, correct / done as f64))
+    }
+
+    /// Ends epoch `epoch` with its test metrics (NaN when no test image was evaluated: a
+    /// learning-rate trial's): its record, the summary's update, and whether the run ends.
+    fn end_epoch(&mut self, epoch: usize, test_loss: f64, test_accuracy: f64) -> RunEvent {
         let record = EpochRecord {
             batch_size: self.config.batch_size,
             epoch,
@@ -643,8 +654,8 @@ impl Run {
             samples: self.samples,
             train_loss: self.train_metrics.0,
             train_accuracy: self.train_metrics.1,
-            test_loss: loss_sum / done as f64,
-            test_accuracy: correct / done as f64,
+            test_loss,
+            test_accuracy,
             val_loss: self.val_metrics.map(|m| m.0),
             val_accuracy: self.val_metrics.map(|m| m.1),
             train_seconds: self.train_seconds,
@@ -680,7 +691,7 @@ impl Run {
             self.summary.end(by);
             self.finished = true;
         }
-        Ok(RunEvent::Epoch(record, self.summary.clone()))
+        RunEvent::Epoch(record, self.summary.clone())
     }
 
     /// Starts `phase` from its first image, with fresh sums and a one-unit first chunk.
