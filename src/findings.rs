@@ -342,7 +342,10 @@ fn throughput(runs: &[&RunSummary]) -> Finding {
         .iter()
         .max_by(|a, b| a.samples_per_second.total_cmp(&b.samples_per_second))
         .expect("two runs");
-    let text = if shown && peak.batch_size == last.batch_size {
+    // A peak before the largest batch is named only when throughput fell by more than 10 %
+    // after it (a smaller fall is within timing noise: it levelled off).
+    let fell = peak.samples_per_second > 1.1 * last.samples_per_second;
+    let text = if shown && (peak.batch_size == last.batch_size || !fell) {
         format!(
             "Throughput rose {ratio:.1}× from {} to {} (samples/s per batch size — {list}).",
             batch(first.batch_size),
