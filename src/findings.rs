@@ -174,7 +174,7 @@ pub fn findings_by_arm(runs: &[RunSummary], test_size: usize) -> Vec<ArmFindings
                     let verdicts: Vec<Option<bool>> = per_seed.iter().map(|fs| fs[i].shown).collect();
                     f.shown = agreed(&verdicts);
                     f.text = format!(
-                        "Means over {} seeds (a batch size counts as reaching the target only when every seed did): {} {}",
+                        "Means over {} seeds (a target counts as reached when every seed reached it): {} {}",
                         seeds.len(),
                         f.text,
                         seeds_sentence(&seeds, &verdicts)
@@ -201,40 +201,41 @@ pub fn agreed(verdicts: &[Option<bool>]) -> Option<bool> {
     }
 }
 
-/// "Seed by seed it holds for 42 and 43, not for 44: cannot tell within the seeds' spread."
+/// The seeds' verdicts in a sentence: "It holds for every seed (42, 43 and 44).", "It holds for
+/// no seed (…).", "No seed can tell (…).", or, when they differ, "Seed by seed, it holds for 42
+/// and 43; it does not hold for 44: cannot tell within the seeds' spread."
 fn seeds_sentence(seeds: &[u64], verdicts: &[Option<bool>]) -> String {
-    let list = |wanted: Option<bool>| {
-        let of: Vec<String> = seeds
-            .iter()
-            .zip(verdicts)
-            .filter(|(_, v)| **v == wanted)
-            .map(|(s, _)| s.to_string())
-            .collect();
-        match of.len() {
-            0 => None,
-            1 => Some(of[0].clone()),
-            n => Some(format!("{} and {}", of[..n - 1].join(", "), of[n - 1])),
-        }
+    let join = |of: Vec<String>| match of.len() {
+        0 => String::new(),
+        1 => of[0].clone(),
+        n => format!("{} and {}", of[..n - 1].join(", "), of[n - 1]),
     };
+    let all = join(seeds.iter().map(u64::to_string).collect());
+    if verdicts.iter().all(Option::is_none) {
+        return format!("No seed can tell ({all}).");
+    }
+    match agreed(verdicts) {
+        Some(true) => return format!("It holds for every seed ({all})."),
+        Some(false) => return format!("It holds for no seed ({all})."),
+        None => {}
+    }
     let parts: Vec<String> = [
-        (Some(true), "it holds for seed"),
-        (Some(false), "it does not hold for seed"),
-        (None, "it cannot tell for seed"),
+        (Some(true), "it holds for"),
+        (Some(false), "it does not hold for"),
+        (None, "it cannot tell for"),
     ]
     .into_iter()
     .filter_map(|(v, words)| {
-        list(v).map(|l| {
-            let plural = verdicts.iter().filter(|x| **x == v).count() > 1;
-            format!("{words}{} {l}", if plural { "s" } else { "" })
-        })
+        let of: Vec<String> = seeds
+            .iter()
+            .zip(verdicts)
+            .filter(|(_, x)| **x == v)
+            .map(|(s, _)| s.to_string())
+            .collect();
+        (!of.is_empty()).then(|| format!("{words} {}", join(of)))
     })
     .collect();
-    let verdict = match agreed(verdicts) {
-        Some(true) => "it holds for every seed",
-        Some(false) => "it holds for no seed",
-        None => "cannot tell within the seeds' spread",
-    };
-    format!("Seed by seed, {}: {verdict}.", parts.join("; "))
+    format!("Seed by seed, {}: cannot tell within the seeds' spread.", parts.join("; "))
 }
 
 /// The six findings for a sweep's runs. `runs` may come in any order and may repeat a batch size

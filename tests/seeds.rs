@@ -107,10 +107,10 @@ fn a_finding_holds_only_when_every_seed_agrees_else_it_cannot_tell() {
     assert_eq!(f[1].seeds, vec![Some(true), Some(true)]);
     assert_eq!(f[1].shown, Some(true), "{}", f[1].text);
     assert!(f[1].text.starts_with("Means over 2 seeds"), "{}", f[1].text);
-    assert!(f[1].text.ends_with("it holds for every seed."), "{}", f[1].text);
+    assert!(f[1].text.ends_with("It holds for every seed (1 and 2)."), "{}", f[1].text);
     assert_eq!(f[3].seeds, vec![Some(true), Some(false)], "{:?}", f[3]);
     assert_eq!(f[3].shown, None);
-    assert!(f[3].text.contains("it holds for seed 1; it does not hold for seed 2: cannot tell within the seeds' spread"), "{}", f[3].text);
+    assert!(f[3].text.contains("Seed by seed, it holds for 1; it does not hold for 2: cannot tell within the seeds' spread."), "{}", f[3].text);
 }
 
 #[test]

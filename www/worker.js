@@ -27,7 +27,8 @@
 //                                  valAccuracy, images}). With `race` the runs take turns, chunk
 //                                  by chunk: every runStarted comes first, records interleave.
 //        {type: 'epoch', record, summary} | {type: 'diverged', batchSize, epoch, summary}
-//        {type: 'trialStarted', batchSize, trial} | {type: 'trial', batchSize, trial, tuning}
+//        {type: 'trialStarted', batchSize, series, trial} | {type: 'trial', batchSize, series, trial, tuning}
+//                                  series: the run's line label with several seeds or arms (else absent)
 //                                  learning-rate trials (lrpolicy=tuned): trial {number, count,
 //                                  learningRate}; then the trial's outcome and the tuning so far
 //        {type: 'estimate', estimate} | {type: 'findings', findings, arms, seedSummaries, scaling}
@@ -223,8 +224,8 @@ async function train(params) {
           post({ type: 'epoch', record: event.record, summary: event.summary });
           post({ type: 'memory', batchSize: event.record.batchSize, epoch: event.record.epoch, usage: memorySample() });
         } else if (event.kind === 'diverged') post({ type: 'diverged', batchSize: event.batchSize, epoch: event.epoch, summary: event.summary });
-        else if (event.kind === 'trialStarted') post({ type: 'trialStarted', batchSize: event.batchSize, trial: event.trial });
-        else if (event.kind === 'trial') post({ type: 'trial', batchSize: event.batchSize, trial: event.trial, tuning: event.tuning });
+        else if (event.kind === 'trialStarted') post({ type: 'trialStarted', batchSize: event.batchSize, series: event.series, trial: event.trial });
+        else if (event.kind === 'trial') post({ type: 'trial', batchSize: event.batchSize, series: event.series, trial: event.trial, tuning: event.tuning });
         // Let the Stop message in: a chunk on the CPU side may not have yielded.
         await new Promise((resolve) => setTimeout(resolve, 0));
       }

@@ -172,18 +172,19 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
     for (const [group, g] of groups) {
       if (g.seeds.size < 2) continue;
       const c = colourOf(g.first);
+      // The seeds' own lines: thin, faint, and out of the legend (the mean's entry names them).
       for (const d of chart.data.datasets) {
-        if (d.data.length && groupOf(d.record ?? {}) === group) Object.assign(d, { borderWidth: 1, pointRadius: 1.5, borderColor: `${c}66`, backgroundColor: `${c}66` });
+        if (d.data.length && groupOf(d.record ?? {}) === group) Object.assign(d, { borderWidth: 1, pointRadius: 1.5, borderColor: `${c}66`, backgroundColor: `${c}66`, hideInLegend: true });
       }
       const epochs = [...g.byEpoch.keys()].sort((a, b) => a - b);
       const stats = epochs.map((x) => {
         const ys = [...g.byEpoch.get(x).values()];
         return { x, n: ys.length, mean: ys.reduce((a, y) => a + y, 0) / ys.length, min: Math.min(...ys), max: Math.max(...ys) };
       });
-      const name = typeof group === 'number' ? `batch size ${group}` : `batch size ${group}`;
+      const name = `batch size ${group}`;
       const edge = (y) => ({ data: stats.map((s) => ({ x: s.x, y: s[y] })), borderColor: 'transparent', backgroundColor: `${c}26`, pointRadius: 0, pointHitRadius: 0, tension: 0, seedBand: true, hideInLegend: true });
       chart.data.datasets.push(
-        { label: `${name}: mean of ${g.seeds.size} seeds (band: min–max)`, data: stats.map((s) => ({ x: s.x, y: s.mean })), borderColor: c, backgroundColor: c, borderWidth: 3, pointRadius: 3, tension: 0, seedBand: true, clip: false },
+        { label: `${name}: mean of ${g.seeds.size} seeds, band min–max`, data: stats.map((s) => ({ x: s.x, y: s.mean })), borderColor: c, backgroundColor: c, borderWidth: 3, pointRadius: 3, tension: 0, seedBand: true, clip: false },
         edge('min'),
         { ...edge('max'), fill: '-1' },
       );
@@ -231,6 +232,11 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
         // Markers at an axis's end (100 %, say) are drawn whole.
         clip: false,
       };
+      // A further seed of a batch size and arm already in the legend: its colour says which.
+      const group = groupOf(record);
+      if (record.series != null && chart.data.datasets.some((d) => !d.seedBand && d.record && d.key !== key && groupOf(d.record) === group)) {
+        dataset.hideInLegend = true;
+      }
       // Keep the lines in the order their runs started, whichever chart saw them first.
       chart.data.datasets.push(dataset);
       // (The seeds' bands stay last, in the order drawn: a band's edges must be neighbours.)

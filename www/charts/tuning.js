@@ -104,8 +104,11 @@ export function createTuningCharts({ outcome, chosen }) {
 
   function drawChosen() {
     const points = [...tunings.entries()].filter(([, t]) => t.chosen != null).sort((a, b) => byBatch(a[0], b[0])).map(([k, t]) => [batchOf(k), t]);
+    // Several seeds: a point per seed, not joined (a line would run up and down at one batch size).
+    const onePerBatch = new Set(points.map(([b]) => b)).size === points.length;
     const datasets = [{
-      label: 'chosen learning rate',
+      label: onePerBatch ? 'chosen learning rate' : 'chosen learning rate (a point per seed)',
+      showLine: onePerBatch,
       data: points.map(([b, t]) => ({ x: Math.log2(b), y: t.chosen, text: `${rate(t.chosen)} at batch size ${count(b)}` })),
       borderColor: NOT_REACHED,
       backgroundColor: NOT_REACHED,
