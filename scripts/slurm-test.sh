@@ -59,6 +59,7 @@ cleanup() {
   [ -f "$WORK/slurmd.pid" ] && as_root kill "$(cat "$WORK/slurmd.pid")" 2>/dev/null
   [ -f "$WORK/slurmctld.pid" ] && as_root kill "$(cat "$WORK/slurmctld.pid")" 2>/dev/null
   [ -f "$WORK/munge/munged.pid" ] && as_root kill "$(cat "$WORK/munge/munged.pid")" 2>/dev/null
+  as_root rm -rf "$WORK"
   true
 }
 trap cleanup EXIT
@@ -74,7 +75,7 @@ start_slurm() {
   as_root env SLURM_CONF="$CONF" slurmd || return 1
   local i
   for i in $(seq 1 60); do
-    sinfo -h -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)' && return 0
+    sinfo -h -o '%t' 2>/dev/null | grep -qE '^(idle|mix|alloc)$' && return 0
     sleep 1
   done
   return 1
@@ -83,7 +84,7 @@ start_slurm() {
 if start_slurm; then
   log "Slurm: a 4-task job array of the sweep (examples/slurm/sweep.sbatch)"
   (cd "$WORK" && BATCHLAB="$BIN" BATCHLAB_OUT="$WORK/shards" \
-    sbatch --wait --array=0-3 --output="$WORK/task-%a.log" "$ROOT/examples/slurm/sweep.sbatch" "${SWEEP[@]}") \
+    timeout 600 sbatch --wait --array=0-3 --output="$WORK/task-%a.log" "$ROOT/examples/slurm/sweep.sbatch" "${SWEEP[@]}") \
     || { cat "$WORK"/task-*.log "$WORK/slurmctld.log" >&2 || true; die "the Slurm job array failed"; }
   WHO="Slurm $(sinfo -V | awk '{print $2}')"
 else

@@ -494,7 +494,7 @@ fn export_of(
 ) -> Result<SweepExport, CliError> {
     let summaries: Vec<_> = runs.iter().map(|r| r.summary.clone()).collect();
     let arms = findings_by_arm(&summaries, settings.test_size);
-    let main = arms.last().map_or_else(|| findings(&[], settings.test_size), |a| a.findings.clone());
+    let main = main_findings(&arms, &settings);
     Ok(SweepExport {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
@@ -540,6 +540,13 @@ fn now_iso8601() -> String {
         rest % 3600 / 60,
         rest % 60
     )
+}
+
+/// The findings of the `lrpolicy` arm (the sweep's own; a baseline's are in `arms`).
+fn main_findings(arms: &[crate::findings::ArmFindings], settings: &Settings) -> Vec<crate::findings::Finding> {
+    arms.iter()
+        .find(|a| a.lr_policy == settings.lr_policy)
+        .map_or_else(|| findings(&[], settings.test_size), |a| a.findings.clone())
 }
 
 /// Writes `export` as JSON to `out`, and its CSV tables beside it.
@@ -653,6 +660,28 @@ pub fn merge_exports(parts: Vec<(String, SweepExport)>) -> Result<SweepExport, S
     if !missing.is_empty() {
         return Err(format!("the shards do not hold every run of the plan: runs {missing:?} of {} are missing", plan.len()));
     }
+    // Every run of the plan ended (done or diverged) in its shard: a shard stopped by Ctrl-C
+    // holds stopped runs or none, and findings on a partial sweep would say what it did not test.
+    for (name, part) in &parts {
+        for &i in &part.shard.as_ref().expect("checked above").runs {
+            let p = &plan[i];
+            let ended = part.runs.iter().any(|r| {
+                let s = &r.summary;
+                s.batch_size == p.batch_size
+                    && s.lr_policy == p.lr_policy
+                    && s.seed == Some(p.seed)
+                    && matches!(s.status, RunStatus::Done | RunStatus::Diverged)
+            });
+            if !ended {
+                return Err(format!(
+                    "{name} did not finish run {i} of the plan (batch size {}, {} learning rate, seed {}): train that shard again",
+                    p.batch_size,
+                    crate::settings::policy_name(p.lr_policy),
+                    p.seed
+                ));
+            }
+        }
+    }
     // Records and runs in the order of the plan (a run is known by its batch size, arm and seed).
     let index_of = |batch_size: usize, lr_policy, seed: Option<u64>| {
         plan.iter().position(|p| p.batch_size == batch_size && p.lr_policy == lr_policy && Some(p.seed) == seed)
@@ -666,7 +695,7 @@ pub fn merge_exports(parts: Vec<(String, SweepExport)>) -> Result<SweepExport, S
     results.sort_by_key(|r| (series_index(r), r.record.epoch));
     let summaries: Vec<_> = runs.iter().map(|r| r.summary.clone()).collect();
     let arms = findings_by_arm(&summaries, first.settings.test_size);
-    let main = arms.last().map_or_else(|| findings(&[], first.settings.test_size), |a| a.findings.clone());
+    let main = main_findings(&arms, &first.settings);
     Ok(SweepExport {
         exported_at: now_iso8601(),
         findings: main,

@@ -154,23 +154,34 @@ pub async fn estimate(
         };
         let epochs = (settings.epochs + trials) as f64;
         let mut training = epochs * settings.train_size as f64 / samples_per_second.max(1e-9);
-        let mut epochs_run = epochs;
+        // The share of the epochs trained within the time budget (trials first, then the run).
+        let mut share = 1.0;
         if settings.run_budget_seconds > 0.0 && training > settings.run_budget_seconds {
-            epochs_run = (epochs * settings.run_budget_seconds / training).ceil();
+            share = settings.run_budget_seconds / training;
             training = settings.run_budget_seconds;
         }
+        let epochs_run = (epochs * share).ceil();
+        // The test images after the run's own epochs only (trials come first, untested).
+        let tested = (epochs_run - trials as f64).clamp(0.0, settings.epochs as f64);
         // The validation checks within the epochs: `evalpoints` per doubling of the steps
-        // from `FIRST_CHECK_STEP` on, each on `EVAL_SUBSET` images.
-        let steps = epochs_run * settings.train_size.div_ceil(b) as f64;
+        // from `FIRST_CHECK_STEP` on, each on `EVAL_SUBSET` images; every trial and the run
+        // start their schedule afresh.
+        let steps_per_epoch = settings.train_size.div_ceil(b) as f64;
         let first = crate::train::FIRST_CHECK_STEP as f64;
-        let checks = if settings.val_size > 0 && steps > first {
-            settings.eval_points as f64 * (steps / first).log2()
-        } else {
-            0.0
+        let checks_of = |epochs: f64| {
+            let steps = epochs * steps_per_epoch;
+            if settings.val_size > 0 && steps > first {
+                settings.eval_points as f64 * (steps / first).log2()
+            } else {
+                0.0
+            }
         };
+        let trial_count = if trials > 0 { settings.lr_grid().count as f64 } else { 0.0 };
+        let checks = share
+            * (checks_of(settings.epochs as f64)
+                + trial_count * checks_of(settings.lr_trial_epochs as f64));
         let check_seconds = checks * crate::train::EVAL_SUBSET.min(settings.val_size) as f64
             / (EVAL_SPEEDUP * fastest);
-        let tested = epochs_run.min(settings.epochs as f64);
         training + epochs_run * (probe_seconds + val_seconds) + tested * test_seconds + check_seconds
     };
     // One estimate per batch size: its runs of every seed and arm together.

@@ -172,9 +172,17 @@ pub fn findings_by_arm(runs: &[RunSummary], test_size: usize) -> Vec<ArmFindings
                 .enumerate()
                 .map(|(i, mut f)| {
                     let verdicts: Vec<Option<bool>> = per_seed.iter().map(|fs| fs[i].shown).collect();
+                    let on_means = f.shown;
                     f.shown = agreed(&verdicts);
+                    // The seeds agree, but the means (a target reached only when every seed
+                    // reached it) say otherwise: the sweep cannot tell.
+                    let mut also = String::new();
+                    if f.shown.is_some() && on_means != f.shown {
+                        f.shown = None;
+                        also = " On the means over the seeds it does not read the same: cannot tell.".into();
+                    }
                     f.text = format!(
-                        "Means over {} seeds (a target counts as reached when every seed reached it): {} {}",
+                        "Means over {} seeds (a target counts as reached when every seed reached it): {} {}{also}",
                         seeds.len(),
                         f.text,
                         seeds_sentence(&seeds, &verdicts)

@@ -778,7 +778,10 @@ impl Settings {
                 format!("the number of seeds must be from 1 to {MAX_SEEDS}, not {}", self.seeds),
             ));
         }
-        if self.seed + self.seeds as u64 - 1 > MAX_SEED {
+        if self.seeds > 1
+            && self.seed <= MAX_SEED
+            && self.seed.checked_add(self.seeds as u64 - 1).is_none_or(|last| last > MAX_SEED)
+        {
             return Err(refuse(
                 "seed",
                 format!("the seeds run from seed to seed + seeds − 1, at most {MAX_SEED}"),

@@ -427,15 +427,42 @@ impl Trainer {
     /// # Errors
     /// Throws `{ parameter, message }` for invalid settings, or an `Error` when no backend was
     /// chosen.
+    ///
+    /// `finished`: `null`, or the keys of runs already finished (a continuation): each a batch
+    /// size (a run that is its batch size's only one) or a run's `series`; the sweep then trains
+    /// only the runs of its plan not listed.
     #[wasm_bindgen(constructor)]
-    pub fn new(data: &MnistData, settings: JsValue) -> Result<Trainer, JsValue> {
+    pub fn new(data: &MnistData, settings: JsValue, finished: JsValue) -> Result<Trainer, JsValue> {
         let settings: Settings = serde_wasm_bindgen::from_value(settings)?;
+        // A run key: a batch size (a number) or a series (a string).
+        #[derive(serde::Deserialize, PartialEq)]
+        #[serde(untagged)]
+        enum Key {
+            Batch(usize),
+            Series(String),
+        }
+        let finished: Option<Vec<Key>> = serde_wasm_bindgen::from_value(finished)?;
+        let left: Option<Vec<usize>> = finished.map(|done| {
+            let plan = settings.plan();
+            (0..plan.len())
+                .filter(|&i| {
+                    let key = match &plan[i].series {
+                        Some(series) => Key::Series(series.clone()),
+                        None => Key::Batch(plan[i].batch_size),
+                    };
+                    !done.contains(&key)
+                })
+                .collect()
+        });
         let (device, micro_batch) = active(&settings)?;
         let on_device =
             backend::training_set_on_device(active_limits().as_ref(), settings.train_size);
         let mut sweep = Sweep::new(settings, &data.inner, device)
             .map_err(|e| refusal(&e))?
             .with_micro_batch(micro_batch);
+        if let Some(left) = left {
+            sweep = sweep.with_runs(&left);
+        }
         if on_device {
             sweep = sweep.with_training_set_on_device();
         }

@@ -70,15 +70,17 @@ export function createActions({ store, client, controls, persist, embed, autorun
   /**
    * Asks the worker to start a sweep of `params`; `keep` keeps the results so far (a
    * continuation; `why` ends the label of a run that restarts). Nothing is cleared until the
-   * worker has accepted the settings (`started`): a refused Start loses nothing.
+   * worker has accepted the settings (`started`): a refused Start loses nothing. `finished`:
+   * the keys of runs already finished (a continuation of a sweep with several seeds or arms:
+   * the trainer skips them).
    */
-  function run(params, { keep, why }) {
+  function run(params, { keep, why, finished }) {
     if (busy() || !store.state.ready) return;
     // A worker that has started WebGPU gets replaced: its device may have been lost since (a GPU
     // reset while idle), and burn cannot start a second device in one worker.
     if (client.triedWebGpu) client.renew();
     store.apply({ type: 'startRequested', params, keep, why });
-    client.post({ type: 'start', params });
+    client.post({ type: 'start', params, finished });
   }
 
   function start() {
@@ -92,7 +94,10 @@ export function createActions({ store, client, controls, persist, embed, autorun
   function continueRuns(backend, why) {
     const left = unfinished(store.state);
     if (left.length === 0) return false;
-    run({ ...store.state.sweep.params, batch: left.join(','), backend }, { keep: true, why });
+    const { settings, params, finished } = store.state.sweep;
+    // Several seeds or arms: every batch size's plan again, less the runs that finished.
+    if ((settings.seeds ?? 1) > 1 || settings.baseline) run({ ...params, backend }, { keep: true, why, finished: [...finished] });
+    else run({ ...params, batch: left.join(','), backend }, { keep: true, why });
     return true;
   }
 

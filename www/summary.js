@@ -117,8 +117,8 @@ const ARM_NAMES = {
  * findingsByArm, e.g. a baseline beside lrpolicy=tuned), each <li> holds one <div class="arm">
  * per arm, side by side: its name, its badge and its text; the <li>'s class is the last arm's.
  */
-export function renderFindings(element, findings, arms = []) {
-  if (arms.length > 1) {
+export function renderFindings(element, findings, arms = [], named = false) {
+  if (arms.length > 1 || (named && arms.length === 1)) {
     const items = arms[0].findings.map((first, i) => {
       const li = document.createElement('li');
       if (Number.isInteger(first.number)) li.value = first.number;

@@ -80,8 +80,10 @@ export const HANDLERS = {
   findings(state, m, changes) {
     // Findings that arrive after Clear saved results belong to nothing on the page.
     if (!state.sweep) return;
-    state.findings = m.findings;
     state.arms = m.arms ?? [];
+    // The sweep's own findings are its lrpolicy arm's (a baseline's are in `arms`).
+    const policy = state.sweep.settings?.lrPolicy;
+    state.findings = state.arms.find((a) => a.lrPolicy === policy)?.findings ?? m.findings;
     state.seedSummaries = m.seedSummaries ?? [];
     state.scaling = m.scaling ?? null;
     changes.set('findings', true).set('scaling', true);
@@ -213,8 +215,12 @@ export const HANDLERS = {
     }
     const trained = state.results.length;
     state.saved = { savedAt: saved.savedAt, epochs: trained, left };
-    // The latest attempt at each unfinished batch size that got somewhere.
-    const cut = left.map((b) => state.runs.filter((r) => r.batchSize === b).at(-1)).filter((r) => r?.epochs > 0);
+    // The latest attempt at each unfinished batch size that got somewhere; with several seeds or
+    // arms, every run of theirs cut short.
+    const settings = state.sweep.settings;
+    const cut = (settings.seeds ?? 1) > 1 || settings.baseline
+      ? state.runs.filter((r) => left.includes(r.batchSize) && (r.status === 'stopped' || r.status === 'running') && r.epochs > 0)
+      : left.map((b) => state.runs.filter((r) => r.batchSize === b).at(-1)).filter((r) => r?.epochs > 0);
     state.savedText = savedText({ savedAt: saved.savedAt, trained, sizes: state.sweep.settings.batchSizes, left, cut });
     changes.set('saved', true);
     setStatus(state, changes, saved.status === 'done' && !left.length ? 'done' : 'stopped', `Restored from this browser: ${epochs(trained)}.`);

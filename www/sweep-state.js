@@ -83,8 +83,10 @@ export function resetSweep(state, changes, sweep) {
 
 /** A sweep kept or imported (`{ params, settings, results, runs, findings, … }`) becomes the page's. */
 export function showSweep(state, changes, sweep, imported = false) {
-  state.results = sweep.results.map((r) => ({ ...r }));
-  state.runs = sweep.runs.map((r) => ({ ...r }));
+  // Runs and records saved before seeds were recorded trained with the settings' seed.
+  const seed = sweep.settings?.seed;
+  state.results = sweep.results.map((r) => ({ ...r, seed: r.seed ?? seed }));
+  state.runs = sweep.runs.map((r) => ({ ...r, seed: r.seed ?? seed }));
   // Learning-rate trials (lrpolicy=tuned) are kept in the run summaries.
   state.tuning = new Map(state.runs.filter((r) => r.tuning).map((r) => [keyOf(r), r.tuning]));
   state.memory = (sweep.memory ?? []).map((m) => ({ ...m }));

@@ -63,7 +63,7 @@ export const stoppedText = (n) => (n === 0 ? 'Stopped before any epoch finished.
 
 /** The notice line of a run that diverged; `goesOn`: what the sweep does next, if anything. */
 export function divergedText(batchSize, epoch, goesOn) {
-  const next = { next: ' The sweep goes on with the next batch size.', others: ' The other batch sizes go on.' }[goesOn] ?? '';
+  const next = { next: ' The sweep goes on with the next run.', others: ' The other runs go on.' }[goesOn] ?? '';
   return `Batch size ${batchSize} diverged in epoch ${epoch}: its training loss became infinite or NaN, or passed 23 nats, ten times an untrained network's (try a smaller learning rate).${next}`;
 }
 
@@ -89,7 +89,7 @@ export function savedText({ savedAt, trained, sizes, left, cut }) {
   text += ` Resume trains batch size${left.length === 1 ? '' : 's'} ${list(left)} on the backend chosen in the controls`;
   if (!cut.length) return `${text}.`;
   const one = cut.length === 1;
-  return `${text}; batch size${one ? '' : 's'} ${list(cut.map((r) => r.batchSize))} stopped after epoch${one ? '' : 's'} ${cut.map((r) => r.epochs).join(', ')} ` +
+  return `${text}; batch size${one ? '' : 's'} ${list(cut.map((r) => r.series ?? r.batchSize))} stopped after epoch${one ? '' : 's'} ${cut.map((r) => r.epochs).join(', ')} ` +
     (one
       ? 'and restarts from its first epoch (a run cannot continue mid-way: its finished epochs stay, drawn as a line of their own).'
       : 'and restart from their first epochs (a run cannot continue mid-way: their finished epochs stay, drawn as lines of their own).');

@@ -2,7 +2,8 @@
 // so the page never freezes. It talks to main.js with plain messages:
 //   in:  {type: 'parse', params, estimate}   params: URL parameters as an object of strings;
 //                                  estimate: echoed back (the page then estimates the duration)
-//        {type: 'start', params}   parse, choose the backend, load what is missing, then train
+//        {type: 'start', params, finished}   parse, choose the backend, load what is missing, then
+//                                  train (`finished`: keys of runs to skip, a continuation's)
 //        {type: 'estimate', params}   like start, but only measure a few steps per batch size
 //        {type: 'findings', runs, testSize}   state the six findings from run summaries
 //        {type: 'scaling', runs}              the critical batch size fit alone (scalingFit), with
@@ -201,14 +202,14 @@ function report(e) {
   else post({ type: 'error', message: e instanceof Error ? e.message : (e?.message ?? String(e)) });
 }
 
-async function train(params) {
+async function train(params, finished) {
   running = true;
   stopRequested = false;
   try {
     const prepared = await prepare(params);
     if (!prepared) return;
     const { settings, data, backend } = prepared;
-    const trainer = new Trainer(data, settings);
+    const trainer = new Trainer(data, settings, finished ?? null);
     post({ type: 'loading', message: backend === 'webgpu' ? 'Preparing the GPU kernels (the first step takes longest)…' : 'Training on the CPU…', fraction: 0 });
     try {
       for (;;) {
@@ -272,7 +273,7 @@ self.onmessage = async ({ data: message }) => {
       }
       break;
     case 'start':
-      if (!running) train(message.params);
+      if (!running) train(message.params, message.finished);
       break;
     case 'estimate':
       if (!running) estimate(message.params);

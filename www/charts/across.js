@@ -242,6 +242,12 @@ export function createAcrossCharts({ epochsToTarget, stepsToTarget, timeToTarget
       const main = means.filter((m) => m.lrPolicy === arms.at(-1)).map((m) => ({ ...m.runs[0], series: `${m.batchSize} (${m.lrPolicy} lr, mean)`, [value]: m.mean }));
       datasets.push(...extra(main));
     }
+    // An imported sweep, dashed, as for a sweep of one seed and arm.
+    const theirs = comparison.filter((r) => r[value] != null && r[value] > 0).sort((a, b) => a.batchSize - b.batchSize);
+    if (theirs.length) {
+      datasets.push(importedLine(`reached ${targetText} (imported sweep)`,
+        theirs.map((r) => at(r, r[value], `${amount(r[value], what)} ${what} (imported)`))));
+    }
     chart.data.datasets = datasets;
     fitBatchY(chart, means.length ? [] : [log ? top / 10 : 0]);
   }

@@ -40,7 +40,8 @@ export function createTables(store) {
     // The imported sweep's runs are listed after the page's.
     if (all || changes.has('runs') || changes.has('comparison')) renderRuns(runs, [...state.runs, ...(state.comparison?.runs ?? [])]);
     if (all || changes.has('findings')) {
-      renderFindings(findings, state.findings, state.arms ?? []);
+      // With a baseline every arm is named, even while only one has ended.
+      renderFindings(findings, state.findings, state.arms ?? [], Boolean(state.sweep?.settings?.baseline));
       // The table over seeds: for a sweep with several seeds or arms.
       const summaries = state.seedSummaries ?? [];
       const several = summaries.some((s) => s.seeds.length > 1) || new Set(summaries.map((s) => s.lrPolicy)).size > 1;
