@@ -138,6 +138,9 @@ test('without WebGPU the page trains on the CPU and its banner says why', { time
     assert.equal(results.length, 1);
     assert.ok(results[0].testAccuracy > 0.7, `${results[0].testAccuracy}`);
     assert.deepEqual(errors, []);
+    // Closed first: a page left open may still save its sweep (its findings arrive after
+    // "done"), and a saved sweep holds the next page's autorun.
+    await page.close();
 
     // Forcing WebGPU where there is none is refused in words, and nothing is lost.
     const forced = await open(plain.context, `${fixture.server.url}?batch=64&epochs=1&train=500&test=100&val=300&backend=webgpu&autorun=1`);

@@ -135,9 +135,10 @@ test('CSV and JSON exports hold what the tables show; a JSON import draws the sa
   assert.match(epochs.text, /\n# backend: CPU \(WebAssembly\)\n/);
   assert.ok(epochs.text.includes(`# user agent: ${live.userAgent}`));
   const e = csvRows(epochs.text);
-  // Columns added since the first format come last (valLoss, valAccuracy).
+  // Columns added since the first format come last (valLoss, valAccuracy, seed).
   assert.deepEqual(e.header, ['batchSize', 'series', 'epoch', 'steps', 'samples', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy',
-    'trainSeconds', 'samplesPerSecond', 'learningRate', 'backend', 'valLoss', 'valAccuracy']);
+    'trainSeconds', 'samplesPerSecond', 'learningRate', 'backend', 'valLoss', 'valAccuracy', 'seed']);
+  for (const c of e.rows) assert.equal(c[15], '42', 'each record names its seed');
   assert.equal(e.rows.length, resultsTable.length);
   const n = (x, d) => Number(x).toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d });
   const pc = (x) => `${(100 * Number(x)).toFixed(2)} %`;
