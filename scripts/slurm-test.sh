@@ -56,11 +56,22 @@ CONF
 mkdir -p "$WORK/state" "$WORK/spool" "$WORK/munge" "$WORK/shards"
 export SLURM_CONF="$CONF"
 cleanup() {
-  [ -f "$WORK/slurmd.pid" ] && as_root kill "$(cat "$WORK/slurmd.pid")" 2>/dev/null
-  [ -f "$WORK/slurmctld.pid" ] && as_root kill "$(cat "$WORK/slurmctld.pid")" 2>/dev/null
-  [ -f "$WORK/munge/munged.pid" ] && as_root kill "$(cat "$WORK/munge/munged.pid")" 2>/dev/null
-  as_root rm -rf "$WORK"
-  true
+  # Stop the daemons and wait for them to exit (slurmctld writes its state as it stops),
+  # then remove their files. Cleaning up never changes the test's verdict.
+  local pids="" f
+  for f in "$WORK/slurmd.pid" "$WORK/slurmctld.pid" "$WORK/munge/munged.pid"; do
+    [ -f "$f" ] && pids="$pids $(cat "$f")"
+  done
+  for p in $pids; do as_root kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    local alive=""
+    for p in $pids; do as_root kill -0 "$p" 2>/dev/null && alive=1; done
+    [ -z "$alive" ] && break
+    sleep 0.2
+  done
+  for p in $pids; do as_root kill -9 "$p" 2>/dev/null || true; done
+  as_root rm -rf "$WORK" 2>/dev/null || { sleep 1; as_root rm -rf "$WORK" 2>/dev/null; } || true
+  return 0
 }
 trap cleanup EXIT
 
