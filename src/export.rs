@@ -16,6 +16,46 @@ use crate::settings::Settings;
 use crate::summary::RunSummary;
 use crate::record::EpochRecord;
 
+/// The longest training time an export may hold for a run or record, in seconds (about 116
+/// days: a Source replica at batch size 1 on a slow CPU takes hours, not months).
+pub const MAX_SECONDS: f64 = 1e7;
+/// The highest throughput an export may hold, in samples per second (LeNet-5 on the fastest GPU
+/// is orders of magnitude below).
+pub const MAX_THROUGHPUT: f64 = 1e9;
+/// The largest learning rate an export may hold (the settings refuse larger ones too).
+pub const MAX_LEARNING_RATE: f64 = 1e3;
+/// The largest gradient noise scale an export may hold, in samples.
+pub const MAX_NOISE_SCALE: f64 = 1e12;
+/// The longest link an export may hold, in characters.
+const MAX_LINK: usize = 10_000;
+
+/// Whether `text` is the label the page adds to a restarted run: “(restarted WHY)” or
+/// “(restart N, WHY)”, WHY one of the page's reasons (www/actions.js).
+fn is_restart_label(text: &str) -> bool {
+    const WHY: [&str; 4] = ["on the CPU", "on a new GPU device", "after a reload", "after a stop"];
+    let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) else {
+        return false;
+    };
+    if let Some(why) = inner.strip_prefix("restarted ") {
+        return WHY.contains(&why);
+    }
+    inner
+        .strip_prefix("restart ")
+        .and_then(|t| t.split_once(", "))
+        .is_some_and(|(n, why)| {
+            n.len() <= 4 && n.parse::<u32>().is_ok_and(|n| n >= 2) && WHY.contains(&why)
+        })
+}
+
+/// At most 60 characters of `text`, for an error message.
+fn clip(text: &str) -> String {
+    let mut clipped: String = text.chars().take(60).collect();
+    if clipped.len() < text.len() {
+        clipped.push('…');
+    }
+    clipped
+}
+
 /// The value of an export's `format` field.
 pub const FORMAT: &str = "batchlab-sweep";
 /// The newest export format this build writes and reads. Version 1: this module's first layout.
@@ -292,6 +332,161 @@ impl SweepExport {
                 return damaged(format!(
                     "run {n} has a negative or non-finite time or throughput"
                 ));
+            }
+        }
+        self.check_bounds()
+    }
+
+    /// The second half of [`SweepExport::check`]: every number within what the settings make
+    /// possible, and every text short and of the sweep. A run of `epochs` epochs over
+    /// `train_size` images at batch size B takes at most `epochs × ⌈train_size / B⌉` steps and
+    /// `epochs × train_size` samples; times stay under [`MAX_SECONDS`], throughputs under
+    /// [`MAX_THROUGHPUT`]; a run's series label is its plan's (or its batch size), optionally
+    /// followed by the page's restart label — never free text.
+    fn check_bounds(&self) -> Result<(), ExportError> {
+        let damaged = |what: String| Err(ExportError::Damaged(what));
+        let settings = &self.settings;
+        let texts = [
+            ("exportedAt", self.exported_at.as_str(), 64),
+            ("link", self.link.as_str(), MAX_LINK),
+            ("userAgent", self.user_agent.as_str(), 1_000),
+            ("adapter", self.adapter.as_deref().unwrap_or(""), 300),
+        ];
+        for (field, text, most) in texts {
+            if text.chars().count() > most {
+                return damaged(format!(
+                    "its “{field}” is {} characters long (at most {most})",
+                    text.chars().count()
+                ));
+            }
+        }
+        if let Some(backend) = self.backend.as_deref()
+            && !["webgpu", "cpu"].contains(&backend)
+        {
+            return damaged(format!(
+                "its backend is “{}”, neither “webgpu” nor “cpu”",
+                clip(backend)
+            ));
+        }
+        let plan = settings.plan();
+        let steps_per_epoch = |b: usize| settings.train_size.div_ceil(b.max(1));
+        let seconds = |x: f64| x.is_finite() && (0.0..=MAX_SECONDS).contains(&x);
+        let throughput = |x: f64| x.is_finite() && (0.0..=MAX_THROUGHPUT).contains(&x);
+        let rate = |x: f64| x.is_finite() && (0.0..=MAX_LEARNING_RATE).contains(&x);
+        // Steps and samples after `epochs` epochs at batch size `b`: within the epochs' images,
+        // each step at least one image and at most `b`.
+        let trained = |epochs: usize, b: usize, steps: usize, samples: usize| {
+            steps <= epochs * steps_per_epoch(b)
+                && samples <= epochs * settings.train_size
+                && steps <= samples
+                && samples <= steps.saturating_mul(b)
+        };
+        let series_ok = |b: usize, series: Option<&str>| match series {
+            None => true,
+            Some(text) => plan
+                .iter()
+                .filter(|p| p.batch_size == b)
+                .map(|p| p.series.clone().unwrap_or_else(|| b.to_string()))
+                .any(|base| {
+                    text == base
+                        || text
+                            .strip_prefix(&base)
+                            .and_then(|rest| rest.strip_prefix(' '))
+                            .is_some_and(is_restart_label)
+                }),
+        };
+        for (i, r) in self.results.iter().enumerate() {
+            let (n, rec) = (i + 1, &r.record);
+            if !series_ok(rec.batch_size, rec.series.as_deref()) {
+                return damaged(format!(
+                    "record {n} is labelled “{}”, which is none of the sweep's runs",
+                    clip(rec.series.as_deref().unwrap_or_default())
+                ));
+            }
+            if !trained(rec.epoch, rec.batch_size, rec.steps, rec.samples) {
+                return damaged(format!(
+                    "record {n} has {} steps over {} samples, which epoch {} at batch size {} cannot take",
+                    rec.steps, rec.samples, rec.epoch, rec.batch_size
+                ));
+            }
+            if !(seconds(rec.train_seconds)
+                && throughput(rec.samples_per_second)
+                && rate(rec.learning_rate))
+            {
+                return damaged(format!(
+                    "record {n} has a time, throughput or learning rate out of range"
+                ));
+            }
+            if let Some(backend) = r.backend.as_deref()
+                && !["webgpu", "cpu"].contains(&backend)
+            {
+                return damaged(format!("record {n} has the backend “{}”", clip(backend)));
+            }
+        }
+        let grid = settings.lr_grid().rates().len();
+        for (i, r) in self.runs.iter().enumerate() {
+            let (n, run) = (i + 1, &r.summary);
+            let out = |what: &str| damaged(format!("run {n} has {what} out of range"));
+            if !series_ok(run.batch_size, run.series.as_deref()) {
+                return damaged(format!(
+                    "run {n} is labelled “{}”, which is none of the sweep's runs",
+                    clip(run.series.as_deref().unwrap_or_default())
+                ));
+            }
+            if !trained(run.epochs, run.batch_size, run.steps, run.samples) {
+                return out("steps or samples");
+            }
+            let reached_within = run.target_epoch.is_none_or(|e| e <= run.epochs.max(1))
+                && run.target_steps.is_none_or(|s| s <= run.steps)
+                && run.target_samples.is_none_or(|s| s <= run.samples);
+            if !reached_within {
+                return out("a target reached past its own end");
+            }
+            if !(seconds(run.train_seconds)
+                && throughput(run.samples_per_second)
+                && run.target_seconds.is_none_or(seconds)
+                && rate(run.learning_rate))
+            {
+                return out("a time, throughput or learning rate");
+            }
+            if run.noise_scale.is_some_and(|b| !(b.is_finite() && (0.0..=MAX_NOISE_SCALE).contains(&b)))
+                || run.diverged_epoch.is_some_and(|e| e == 0 || e > settings.epochs)
+                || run.diverged_loss.is_some_and(|l| !l.is_finite())
+            {
+                return out("a noise scale or divergence");
+            }
+            let val = |x: f64| (0.0..=1.0).contains(&x);
+            for point in &run.evals {
+                if point.steps > run.steps.max(1) * 2
+                    || point.images > settings.val_size.max(1)
+                    || !val(point.val_accuracy)
+                    || !(point.val_loss.is_finite() && point.val_loss >= 0.0)
+                    || !seconds(point.train_seconds)
+                {
+                    return out("a validation point");
+                }
+            }
+            if let Some(tuning) = &run.tuning {
+                let trial_steps = tuning.trial_epochs * steps_per_epoch(run.batch_size);
+                if tuning.trial_epochs == 0
+                    || tuning.trial_epochs > settings.lr_trial_epochs.max(1)
+                    || tuning.trials.len() > grid
+                    || tuning.chosen.is_some_and(|c| !rate(c))
+                    || tuning.reason.as_deref().is_some_and(|r| r.chars().count() > 200)
+                {
+                    return out("its learning-rate tuning");
+                }
+                for t in &tuning.trials {
+                    if !rate(t.learning_rate)
+                        || t.epochs > tuning.trial_epochs
+                        || t.target_steps.is_some_and(|s| s > trial_steps)
+                        || t.val_accuracy.is_some_and(|a| !val(a))
+                        || t.val_loss.is_some_and(|l| !l.is_finite())
+                        || !seconds(t.train_seconds)
+                    {
+                        return out("a learning-rate trial");
+                    }
+                }
             }
         }
         Ok(())

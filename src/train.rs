@@ -543,7 +543,8 @@ impl Run {
             }
         }
         if phase == Phase::Probe {
-            return self.finish_probe_chunk(units, start, budget).await;
+            let event = self.finish_probe_chunk(units, start, budget).await?;
+            return Ok(self.naming_the_next_phase(event, validation, test));
         }
         let sums = read(self.sums.clone().expect("a chunk does at least one unit")).await?;
         let elapsed = start.elapsed();
@@ -574,6 +575,15 @@ impl Run {
                 self.train_seconds += self.epoch_seconds;
                 self.epoch_samples = done;
                 self.start_probe(train);
+                // The status line names the phase under way: the noise probe, from its start.
+                return Ok(RunEvent::Progress(self.progress(
+                    epoch,
+                    "probe",
+                    0,
+                    self.probe_order.len(),
+                    None,
+                    None,
+                )));
             } else if check_due {
                 self.paused_train = Some((self.cursor, self.sums.take(), self.chunk));
                 self.start_phase(Phase::Check);
@@ -623,18 +633,20 @@ impl Run {
             )));
         }
         if phase == Phase::Validate {
-            if done == total {
-                self.val_metrics = Some((mean_loss, correct / done as f64, done));
-                self.start_phase(Phase::Test);
-            }
-            return Ok(RunEvent::Progress(self.progress(
+            let event = RunEvent::Progress(self.progress(
                 epoch,
                 "validation",
                 done,
                 total,
                 None,
                 None,
-            )));
+            ));
+            if done == total {
+                self.val_metrics = Some((mean_loss, correct / done as f64, done));
+                self.start_phase(Phase::Test);
+                return Ok(self.naming_the_next_phase(event, validation, test));
+            }
+            return Ok(event);
         }
         if done < total {
             return Ok(RunEvent::Progress(
@@ -759,6 +771,21 @@ impl Run {
             None,
             None,
         )))
+    }
+
+    /// `event` (the end of a phase) as the start of the next one, when that one is evaluation:
+    /// a progress at 0 of its images, so that the status line names the phase under way while
+    /// its first chunk runs (evaluating 10,000 test images can take seconds on a software GPU).
+    fn naming_the_next_phase(&self, event: RunEvent, validation: &Split, test: &Split) -> RunEvent {
+        let RunEvent::Progress(progress) = &event else {
+            return event;
+        };
+        let (name, total) = match self.phase {
+            Phase::Validate if !validation.is_empty() => ("validation", validation.len()),
+            Phase::Validate | Phase::Test if !test.is_empty() => ("test", test.len()),
+            _ => return event,
+        };
+        RunEvent::Progress(self.progress(progress.epoch, name, 0, total, None, None))
     }
 
     /// Aim for `budget` per chunk from the measured time per unit, growing at most 2x a chunk

@@ -7,6 +7,8 @@
 import { isBusy, unfinished } from './sweep-store.js';
 import { linkFor, reflect } from './share.js';
 import { aboutImport } from './wording.js';
+import { tooLarge } from './files.js';
+import { newSweepId } from './store.js';
 
 /** How long Stop waits for the worker to finish its chunk before ending the worker outright. */
 const STOP_GRACE_MS = 1000;
@@ -24,6 +26,13 @@ export function createActions({ store, client, controls, persist, embed, autorun
     if (!isBusy(state.status) && stopTimer) {
       clearTimeout(stopTimer);
       stopTimer = null;
+    }
+    // A Start pressed while the stop completed: the stop is done, the sweep starts now.
+    if (changes.has('status') && !isBusy(state.status) && state.queuedStart) {
+      const params = state.queuedStart;
+      store.apply({ type: 'startDequeued' });
+      if (!embed) reflect(params);
+      run(params, { keep: false });
     }
     if (changes.has('findingsWanted')) requestFindings(state);
     if (changes.has('scalingWanted') && state.runs.length) client.post({ type: 'scaling', runs: state.runs });
@@ -46,7 +55,7 @@ export function createActions({ store, client, controls, persist, embed, autorun
         // `autorun=1` is honoured once, for the URL's settings (the first answer) — unless a
         // saved sweep is on the page: a reload or a second visit must not replace it unasked.
         if (!autoran && autorun) {
-          persist.restored.then(() => (store.state.saved ? store.apply({ type: 'held', settings: m.settings }) : start()));
+          persist.restored.then(() => (store.state.saved || store.state.follower ? store.apply({ type: 'held', settings: m.settings }) : start()));
         } else if (m.estimate) {
           // A preset was picked: the address bar follows the controls it filled.
           controls.changed();
@@ -79,12 +88,18 @@ export function createActions({ store, client, controls, persist, embed, autorun
     // A worker that has started WebGPU gets replaced: its device may have been lost since (a GPU
     // reset while idle), and burn cannot start a second device in one worker.
     if (client.triedWebGpu) client.renew();
-    store.apply({ type: 'startRequested', params, keep, why });
+    // A new sweep gets a new saved id (a continuation keeps its sweep's).
+    store.apply({ type: 'startRequested', params, keep, why, id: keep ? undefined : newSweepId() });
     client.post({ type: 'start', params, finished });
   }
 
+  /** Starts the controls' sweep; pressed while a stop completes, once it has (queued). */
   function start() {
     const params = controls.params();
+    if (busy() && store.state.stopping) {
+      store.apply({ type: 'startQueued', params });
+      return;
+    }
     // An embed keeps the address it was given: it names the embed's saved sweep.
     if (!embed) reflect(params);
     run(params, { keep: false });
@@ -112,7 +127,8 @@ export function createActions({ store, client, controls, persist, embed, autorun
   /** Trains the page's sweep's unfinished runs (restored after a reload, or stopped). */
   function resume() {
     const { state } = store;
-    if (busy() || !state.ready || !state.sweep || state.sweep.imported) return false;
+    // A sweep another tab writes is resumed there (or here, once that tab is gone).
+    if (busy() || !state.ready || !state.sweep || state.sweep.imported || state.follower) return false;
     // The backend is the reader's choice now (the saved one may be a GPU that was lost).
     return continueRuns(controls.backend, state.saved ? 'after a reload' : 'after a stop');
   }
@@ -121,6 +137,7 @@ export function createActions({ store, client, controls, persist, embed, autorun
   function stop() {
     if (!busy() || stopTimer) return;
     const generation = client.generation;
+    store.apply({ type: 'stopRequested' });
     client.post({ type: 'stop' });
     // A step can take longer than the grace period (a large batch on a slow GPU): then end the
     // worker outright and start a fresh one for the next sweep.
@@ -170,6 +187,8 @@ export function createActions({ store, client, controls, persist, embed, autorun
   /** Reads a JSON export: the page's sweep when it has none ('shown'), else drawn to compare ('compared'). */
   async function importSweep(text, name = 'the file') {
     if (store.state.estimating) throw new Error('an estimate is being measured: import the file when it has finished');
+    const why = tooLarge(String(text).length);
+    if (why) throw new Error(why);
     // A byte-order mark is not part of the JSON.
     const sweep = await client.request({ type: 'import', text: String(text).replace(/^\uFEFF/, '') });
     const about = aboutImport(name, sweep);
@@ -179,9 +198,33 @@ export function createActions({ store, client, controls, persist, embed, autorun
     }
     // The link is rebuilt from the checked settings (the file's own `link` is not trusted).
     controls.fill(sweep.settings);
+    persist.forget();
     store.apply({ type: 'imported', sweep, params: controls.params(), about });
     controls.changed(); // the address bar and the share box show its settings
     return 'shown';
+  }
+
+  /** Shows saved sweep `id` (from `window.batchlab.history`) on the page. False while busy. */
+  async function openSaved(id) {
+    if (busy() || store.state.estimating) return false;
+    await persist.open(id);
+    return true;
+  }
+
+  /** Draws saved sweep `id` beside the page's (dashed), as an imported file would be. */
+  async function compareSaved(id) {
+    const saved = await persist.compare(id);
+    if (!store.state.sweep) return openSaved(id);
+    const when = new Date(saved.savedAt).toLocaleString();
+    store.apply({ type: 'compared', name: `saved ${when}`, sweep: saved, about: `saved in this browser on ${when}` });
+    return true;
+  }
+
+  /** Deletes saved sweep `id`; rejects while another tab shows or trains it. False while it trains here. */
+  async function deleteSaved(id) {
+    if (busy() && store.state.sweep?.id === id) return false;
+    await persist.remove(id);
+    return true;
   }
 
   /** Forgets the saved sweep and clears the page (not while a sweep runs). */
@@ -203,6 +246,9 @@ export function createActions({ store, client, controls, persist, embed, autorun
     exportSweep,
     importSweep,
     clearSaved,
+    openSaved,
+    compareSaved,
+    deleteSaved,
     removeImported: () => store.apply({ type: 'comparisonRemoved' }),
     /** Says `text` on the keep line (a file that could not be written or read). */
     say: (text) => store.apply({ type: 'said', text }),

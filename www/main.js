@@ -40,6 +40,13 @@
 //   window.batchlab.storageError  why results could not be saved in this browser, or null
 //   window.batchlab.resume() train the saved sweep's unfinished runs; returns false when none
 //   window.batchlab.clearSaved()  forget the saved sweep and clear the page (resolves when done)
+//   window.batchlab.history  the sweeps saved in this browser for this page, newest first
+//                            ([{ id, savedAt, params, status, epochs, runs, bytes }])
+//   window.batchlab.openSaved(id)     show saved sweep `id` on the page (resolves false while busy)
+//   window.batchlab.compareSaved(id)  draw saved sweep `id` dashed beside the page's
+//   window.batchlab.deleteSaved(id)   forget saved sweep `id`; rejects while another tab shows it
+//   window.batchlab.readOnly true while another tab of this page writes the sweep shown (it is
+//                            followed live here; Start trains a new sweep in this tab)
 //   window.batchlab.timings  start-up figures, in ms since the page was opened (performance.now()):
 //                            { trainerReady, firstStep } — the trainer module compiled and running; the
 //                            first sweep's first training chunk done (null until then)
@@ -54,6 +61,7 @@ import { createBanners } from './views/banners.js';
 import { createTables } from './views/tables.js';
 import { createChartsView } from './views/charts-view.js';
 import { createSharePanel } from './views/share-panel.js';
+import { createHistory } from './views/history.js';
 
 /** The URL the page was opened with; `autorun=1` is taken out of the address bar at once (a
  * reload then shows what was computed instead of starting over). */
@@ -80,6 +88,7 @@ createTables(store);
 createStatusView(store, actions);
 createBanners(store, actions);
 createSharePanel(store, actions, controls);
+createHistory(store, actions);
 controls.bind({ submit: actions.start, presetPicked: actions.presetPicked, busy: actions.busy });
 
 const { state } = store;
@@ -110,6 +119,11 @@ window.batchlab = {
   get storageError() { return state.storageError; },
   resume: actions.resume,
   clearSaved: actions.clearSaved,
+  get history() { return state.history.map((h) => ({ ...h, params: { ...h.params } })); },
+  openSaved: actions.openSaved,
+  compareSaved: actions.compareSaved,
+  deleteSaved: actions.deleteSaved,
+  get readOnly() { return state.follower; },
   get timings() { return { ...state.timings }; },
   simulate: actions.simulate,
 };

@@ -1,14 +1,17 @@
-// Keeping the page's sweep in this browser: saves it (through store.js, IndexedDB) whenever the
-// sweep store says a change should be kept, restores it on load, forgets it on Clear. A storage
-// failure becomes a `storage` event (the page says so and goes on); a save that works again
-// clears it.
+// Keeping the page's sweeps in this browser: saves the sweep on the page (through store.js,
+// IndexedDB) whenever the sweep store says a change should be kept — only in the tab that writes
+// it (tabs.js: one writer per saved sweep) — restores the newest on load, lists the saved
+// history, opens, compares and deletes saved sweeps, and follows a sweep another tab writes. A
+// storage failure becomes a `storage` event (the page says so and goes on); a save that works
+// again clears it.
 // Must NOT: touch the DOM, post to the worker, or change the page's state other than through
-// store events (`restored`, `storage`).
+// store events (`restored`, `followed`, `history`, `storage`, `cleared`).
 import * as db from './store.js';
 import { PAGE_PARAMETERS } from './share.js';
 import { isBusy } from './sweep-store.js';
+import { createTabs } from './tabs.js';
 
-/** Where a page opened with `search` keeps its sweep: the full page has one; each embedded link its own. */
+/** Where a page opened with `search` keeps its sweeps: the full page has one list; each embedded link its own. */
 export function saveKeyFor(search) {
   const opened = new URLSearchParams(search);
   if (opened.get('embed') !== '1') return 'page';
@@ -35,18 +38,62 @@ function snapshot(state) {
   };
 }
 
-/** Saves `store`'s sweep under `key` as it changes; returns `{ restore(), restored, clear() }`. */
+/**
+ * Saves `store`'s sweeps under page key `key` as they change; returns `{ restore(), restored,
+ * clear(), open(id), compare(id), remove(id), refresh() }`.
+ */
 export function createPersistence(store, key) {
   const problem = (e) => store.apply({ type: 'storage', error: db.describeStorageError(e) });
   let restored = Promise.resolve();
+  /** The id of the saved sweep on the page (whose lock this tab holds or awaits), or null. */
+  let shown = null;
+
+  /** Reads the saved history again (a `history` event). */
+  async function refresh() {
+    try {
+      store.apply({ type: 'history', list: await db.list(key) });
+    } catch (e) {
+      problem(e);
+    }
+  }
+
+  const tabs = createTabs({
+    // The tab that writes the sweep this one follows saved it: shown again, as saved.
+    async onSaved(id) {
+      const saved = await db.load(key, id).catch(() => null);
+      if (saved && shown === id && store.state.sweep?.id === id && !isBusy(store.state.status)) store.apply({ type: 'followed', saved });
+    },
+    // That tab is gone: this one writes the sweep now (and may resume it).
+    async onTakeOver(id) {
+      const saved = await db.load(key, id).catch(() => null);
+      if (saved && shown === id && !isBusy(store.state.status)) store.apply({ type: 'restored', saved, follower: false, takenOver: true });
+    },
+    onListChanged: refresh,
+  });
 
   store.subscribe((state, changes) => {
+    const sweep = state.sweep;
+    // A sweep started here: a new id, written by this tab.
+    if (changes.has('sweep') && sweep?.fresh && sweep.id !== shown) {
+      shown = sweep.id;
+      tabs.show(sweep.id, { fresh: true });
+    }
     // An imported sweep is not this browser's to keep: the file keeps it.
-    if (!changes.has('save') || !state.sweep || state.sweep.imported) return;
-    db.save(key, snapshot(state)).then(() => {
+    if (!changes.has('save') || !sweep || sweep.imported || !tabs.writes(sweep.id)) return;
+    db.save(key, sweep.id, snapshot(state)).then(() => {
       if (store.state.storageError) store.apply({ type: 'storage', error: null });
+      tabs.announce('saved', key, sweep.id);
+      refresh();
     }, problem);
   });
+
+  /** Shows saved sweep `saved` on the page: written by this tab, or followed (another tab writes it). */
+  async function show(saved) {
+    shown = saved.id;
+    const role = await tabs.show(saved.id);
+    if (shown !== saved.id) return; // another sweep was shown meanwhile
+    store.apply({ type: 'restored', saved, follower: role === 'follower' });
+  }
 
   async function restore() {
     let saved;
@@ -56,23 +103,69 @@ export function createPersistence(store, key) {
       problem(e);
       return;
     }
+    refresh();
     const { state } = store;
     // Nothing saved, or a sweep started meanwhile.
     if (!saved || !(saved.results?.length || saved.runs?.length) || state.sweep || isBusy(state.status)) return;
-    store.apply({ type: 'restored', saved });
+    await show(saved);
   }
 
   return {
-    /** Shows the sweep saved in this browser, if any (a `restored` event). */
+    /** Shows the newest sweep saved in this browser, if any (a `restored` event). */
     restore() {
       restored = restore();
       return restored;
     },
     /** Resolves once the saved sweep (if any) is on the page. */
     get restored() { return restored; },
-    /** Forgets the saved sweep; resolves when done (a failure becomes a `storage` event). */
-    clear() {
-      return db.clear(key).catch(problem);
+    /** Reads the saved history again. */
+    refresh,
+    /** Shows saved sweep `id` on the page. Rejects when it is not saved (any more). */
+    async open(id) {
+      const saved = await db.load(key, id);
+      if (!saved) throw new Error('that sweep is no longer saved in this browser');
+      await show(saved);
+    },
+    /** Resolves to saved sweep `id` as saved (to draw beside the page's). */
+    async compare(id) {
+      const saved = await db.load(key, id);
+      if (!saved) throw new Error('that sweep is no longer saved in this browser');
+      return saved;
+    },
+    /**
+     * Deletes saved sweep `id`; the page is cleared when it showed it. Rejects, deleting
+     * nothing, while another tab shows or trains it.
+     */
+    async remove(id) {
+      if (await tabs.heldElsewhere(id)) throw new Error('another tab of this page shows or trains that sweep: close it there first');
+      await db.remove(key, id);
+      tabs.announce('deleted', key, id);
+      if (shown === id) {
+        shown = null;
+        tabs.hide();
+        store.apply({ type: 'cleared' });
+      }
+      await refresh();
+    },
+    /** Forgets the sweep on the page (if this tab writes it) and clears the page; resolves when done. */
+    async clear() {
+      const id = store.state.sweep?.id;
+      const mine = id != null && tabs.writes(id);
+      shown = null;
+      tabs.hide();
+      if (!mine) return;
+      try {
+        await db.remove(key, id);
+        tabs.announce('deleted', key, id);
+      } catch (e) {
+        problem(e);
+      }
+      await refresh();
+    },
+    /** The page shows a sweep that is not saved (an imported one): no lock held or awaited. */
+    forget() {
+      shown = null;
+      tabs.hide();
     },
   };
 }

@@ -1,8 +1,11 @@
-// Saved results: the sweep on the page, kept in the browser's IndexedDB (through idb-keyval)
-// after every finished epoch, so that a reload, a crash or a closed tab loses nothing. One
-// record per page key: the full page's, and one per embedded link (several embeds on a blog
-// post keep their own sweeps).
-import { createStore, get, set, del } from './vendor/idb-keyval.js';
+// Saved results: every sweep run on the page, kept in the browser's IndexedDB (through
+// idb-keyval) after every finished epoch, so that a reload, a crash or a closed tab loses
+// nothing, and earlier sweeps stay listed (the saved history). Sweeps are kept per page key: the
+// full page's, and one per embedded link (several embeds on a blog post keep their own); each
+// sweep under its own id, as two records written together: the sweep (`<key>#<id>`) and a small
+// description for the list (`meta:<key>#<id>`).
+// Must NOT: decide what is saved or when (persist.js does), or touch the DOM.
+import { createStore, get, getMany, setMany, delMany, keys, del } from './vendor/idb-keyval.js';
 
 /** Version of the saved record's layout; a record of another version is ignored (and kept). */
 export const SAVE_VERSION = 1;
@@ -13,6 +16,11 @@ const sweeps = () => (store ??= createStore('batchlab', 'sweeps'));
 
 /** Saves run one after another, so that an older snapshot never overwrites a newer one. */
 let queue = Promise.resolve();
+const queued = (work) => {
+  const done = queue.then(work);
+  queue = done.catch(() => {});
+  return done;
+};
 
 /** A storage failure in words, e.g. "the browser's storage is full (QuotaExceededError)". */
 export function describeStorageError(e) {
@@ -23,35 +31,90 @@ export function describeStorageError(e) {
   return `${e?.message || String(e)}${name && !String(e?.message).includes(name) ? ` (${name})` : ''}`;
 }
 
-/**
- * The sweep saved under `key`, `{ version, savedAt, … }` as given to `save`, or null when none
- * (or one of another layout version). Rejects when the storage cannot be read.
- */
-export async function load(key) {
+const available = () => {
   if (typeof indexedDB === 'undefined') throw new Error(describeStorageError(null));
-  const saved = await get(key, sweeps());
-  return saved?.version === SAVE_VERSION ? saved : null;
+};
+const recordKey = (key, id) => `${key}#${id}`;
+const metaKey = (key, id) => `meta:${key}#${id}`;
+
+/** A fresh sweep id: its start time and a random part, e.g. `20261202T031504Z-3f9a1c`. */
+export function newSweepId(now = new Date()) {
+  const stamp = now.toISOString().replace(/[-:]|\.\d+/g, '');
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${stamp}-${random}`;
 }
 
 /**
- * Saves `snapshot` (a structured-cloneable object) under `key`, after any save under way.
- * Resolves when written; rejects with the storage's error (quota, private mode).
+ * A sweep saved before the history existed (one record under the page key itself) becomes the
+ * history's first entry.
  */
-export function save(key, snapshot) {
-  const write = queue.then(() => {
-    if (typeof indexedDB === 'undefined') throw new Error(describeStorageError(null));
-    return set(key, { ...snapshot, version: SAVE_VERSION, savedAt: new Date().toISOString() }, sweeps());
-  });
-  queue = write.catch(() => {});
-  return write;
+async function migrate(key) {
+  const old = await get(key, sweeps());
+  if (!old || old.version !== SAVE_VERSION) return;
+  const id = newSweepId(new Date(old.savedAt ?? Date.now()));
+  await setMany([[recordKey(key, id), { ...old, id }], [metaKey(key, id), describe(old, id)]], sweeps());
+  await del(key, sweeps());
 }
 
-/** Deletes what is saved under `key` (after any save under way). */
-export function clear(key) {
-  const removal = queue.then(() => {
-    if (typeof indexedDB === 'undefined') return undefined;
-    return del(key, sweeps());
+/** The list's description of a saved sweep: `{ id, savedAt, params, status, epochs, runs, bytes }`. */
+function describe(saved, id) {
+  return {
+    id,
+    savedAt: saved.savedAt,
+    params: saved.params ?? {},
+    status: saved.status,
+    epochs: saved.results?.length ?? 0,
+    runs: saved.runs?.length ?? 0,
+    bytes: saved.bytes ?? 0,
+  };
+}
+
+/**
+ * The sweeps saved under page key `key`, newest first: `[{ id, savedAt, params, status, epochs,
+ * runs, bytes }]` (`bytes`: the saved record's size as JSON text). Rejects when the storage
+ * cannot be read.
+ */
+export async function list(key) {
+  available();
+  await queued(() => migrate(key));
+  const prefix = `meta:${key}#`;
+  const found = (await keys(sweeps())).filter((k) => typeof k === 'string' && k.startsWith(prefix));
+  const metas = (await getMany(found, sweeps())).filter(Boolean);
+  return metas.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0));
+}
+
+/**
+ * The sweep `id` saved under `key` (the newest when `id` is omitted), `{ version, id, savedAt, … }`
+ * as given to `save`, or null when none (or one of another layout version). Rejects when the
+ * storage cannot be read.
+ */
+export async function load(key, id) {
+  available();
+  const wanted = id ?? (await list(key))[0]?.id;
+  if (wanted == null) return null;
+  const saved = await get(recordKey(key, wanted), sweeps());
+  return saved?.version === SAVE_VERSION ? { ...saved, id: wanted } : null;
+}
+
+/**
+ * Saves `snapshot` (a structured-cloneable object) as sweep `id` under `key`, after any save
+ * under way; resolves to its description in the list. Rejects with the storage's error (quota,
+ * private mode).
+ */
+export function save(key, id, snapshot) {
+  return queued(() => {
+    available();
+    const record = { ...snapshot, id, version: SAVE_VERSION, savedAt: new Date().toISOString() };
+    record.bytes = JSON.stringify(record).length;
+    const meta = describe(record, id);
+    return setMany([[recordKey(key, id), record], [metaKey(key, id), meta]], sweeps()).then(() => meta);
   });
-  queue = removal.catch(() => {});
-  return removal;
+}
+
+/** Deletes sweep `id` saved under `key` (after any save under way). */
+export function remove(key, id) {
+  return queued(() => {
+    if (typeof indexedDB === 'undefined') return undefined;
+    return delMany([recordKey(key, id), metaKey(key, id)], sweeps());
+  });
 }

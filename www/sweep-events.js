@@ -3,7 +3,7 @@
 // Must NOT: touch the DOM, post to the worker, read the controls or storage, or import a view.
 import {
   epochs, finishedText, progressText, progressFraction, doneText, stoppedText, divergedText, deviceLostText,
-  panicText, savedText, heldText, estimateText,
+  panicText, savedText, heldText, estimateText, followerText,
 } from './wording.js';
 import {
   isBusy, unfinished, sameSweep, setStatus, setNotice, keyOf, seriesOf, upsertRun, stopRunning, resetSweep, showSweep, fail, endEstimate, running,
@@ -55,13 +55,15 @@ export const HANDLERS = {
   started(state, m, changes) {
     // An estimate's settings are not a sweep's.
     if (state.estimating) return;
-    const { params, keep } = state.pending ?? { params: {}, keep: false };
+    const { params, keep, id } = state.pending ?? { params: {}, keep: false };
     state.pending = null;
     if (keep) {
       // The sweep keeps its full settings (for export and the next resume); these are the runs left.
       state.sweep.running = m.settings;
     } else {
-      resetSweep(state, changes, { params, settings: m.settings, finished: new Set() });
+      resetSweep(state, changes, { id, params, settings: m.settings, finished: new Set(), fresh: true });
+      state.follower = false;
+      changes.set('follower', true);
       state.keepText = null;
       changes.set('keep', true);
     }
@@ -177,7 +179,7 @@ export const HANDLERS = {
     changes.set('save', true);
   },
 
-  startRequested(state, { params, keep, why }, changes) {
+  startRequested(state, { params, keep, why, id }, changes) {
     if (why) {
       // Epochs of a run cut short stay in the results; each restart is drawn as a line of its own.
       for (const b of unfinished(state)) {
@@ -190,10 +192,22 @@ export const HANDLERS = {
         }
       }
     }
-    state.pending = { params, keep };
+    state.pending = { params, keep, id };
     setStatus(state, changes, 'loading', 'Starting…');
     state.progress = 0;
     changes.set('progress', true);
+  },
+  stopRequested(state, m, changes) {
+    state.stopping = true;
+    setStatus(state, changes, state.status, state.statusText);
+  },
+  /** Start pressed while a stop completes: it starts once the stop is done (actions.js). */
+  startQueued(state, { params }, changes) {
+    state.queuedStart = params;
+    setStatus(state, changes, state.status, state.statusText);
+  },
+  startDequeued(state) {
+    state.queuedStart = null;
   },
   estimateRequested(state, m, changes) {
     state.estimating = { status: state.status, text: state.statusText };
@@ -201,10 +215,10 @@ export const HANDLERS = {
     state.estimateText = 'Measuring a few training steps at each batch size…';
     changes.set('estimate', true);
   },
-  restored(state, { saved }, changes) {
+  restored(state, { saved, follower = false, takenOver = false }, changes) {
     let left;
     try {
-      showSweep(state, changes, saved);
+      showSweep(state, changes, saved, false, follower);
       left = unfinished(state);
     } catch (e) {
       // A damaged record (another version, a bug): left as it is, the page starts empty.
@@ -214,6 +228,16 @@ export const HANDLERS = {
       return;
     }
     const trained = state.results.length;
+    state.follower = follower;
+    changes.set('follower', true);
+    if (follower) {
+      // Another tab writes this sweep: shown read-only, and live (`followed`); nothing to resume here.
+      state.saved = { savedAt: saved.savedAt, epochs: trained, left: [] };
+      state.savedText = followerText(saved.status, trained);
+      changes.set('saved', true);
+      setStatus(state, changes, saved.status === 'done' ? 'done' : 'idle', followerText(saved.status, trained));
+      return;
+    }
     state.saved = { savedAt: saved.savedAt, epochs: trained, left };
     // The latest attempt at each unfinished batch size that got somewhere; with several seeds or
     // arms, every run of theirs cut short.
@@ -221,15 +245,37 @@ export const HANDLERS = {
     const cut = (settings.seeds ?? 1) > 1 || settings.baseline
       ? state.runs.filter((r) => left.includes(r.batchSize) && (r.status === 'stopped' || r.status === 'running') && r.epochs > 0)
       : left.map((b) => state.runs.filter((r) => r.batchSize === b).at(-1)).filter((r) => r?.epochs > 0);
-    state.savedText = savedText({ savedAt: saved.savedAt, trained, sizes: state.sweep.settings.batchSizes, left, cut });
+    state.savedText = (takenOver ? 'The tab that wrote this sweep was closed: this tab keeps it now. ' : '')
+      + savedText({ savedAt: saved.savedAt, trained, sizes: state.sweep.settings.batchSizes, left, cut });
     changes.set('saved', true);
     setStatus(state, changes, saved.status === 'done' && !left.length ? 'done' : 'stopped', `Restored from this browser: ${epochs(trained)}.`);
   },
+  /** The tab that writes the sweep shown (this tab follows it) saved it: shown again. */
+  followed(state, { saved }, changes) {
+    if (!state.follower || state.sweep?.id !== saved.id) return;
+    showSweep(state, changes, saved, false, true);
+    const trained = state.results.length;
+    state.saved = { savedAt: saved.savedAt, epochs: trained, left: [] };
+    state.savedText = followerText(saved.status, trained);
+    changes.set('saved', true);
+    setStatus(state, changes, saved.status === 'done' ? 'done' : 'idle', followerText(saved.status, trained));
+    changes.set('scalingWanted', true);
+  },
+  history(state, { list }, changes) {
+    state.history = list;
+    changes.set('history', true);
+  },
   held(state, { settings }, changes) {
-    setStatus(state, changes, state.status, heldText(sameSweep(state.sweep?.settings, settings), state.saved?.left.length > 0));
+    setStatus(state, changes, state.status, heldText(sameSweep(state.sweep?.settings, settings), state.saved?.left.length > 0, state.follower));
   },
   imported(state, { sweep, params, about }, changes) {
     showSweep(state, changes, { ...sweep, params }, true);
+    state.follower = false;
+    changes.set('follower', true);
+    // The findings are stated again by this trainer from the file's runs (never the file's text).
+    state.findings = [];
+    state.arms = [];
+    changes.set('findingsWanted', true);
     setStatus(state, changes, 'idle', `Showing the imported sweep ${about}. Start trains these settings again.`);
     state.keepText = `Showing the imported sweep ${about}; it is not saved in this browser (the file keeps it).`;
     changes.set('keep', true);
@@ -254,7 +300,8 @@ export const HANDLERS = {
     changes.set('comparison', true).set('keep', true);
   },
   cleared(state, m, changes) {
-    Object.assign(state, { comparison: null, saved: null, error: null, lostDevice: false });
+    Object.assign(state, { comparison: null, saved: null, error: null, lostDevice: false, follower: false });
+    changes.set('follower', true);
     setNotice(state, changes, null);
     resetSweep(state, changes, null);
     state.keepText = 'Saved results cleared: nothing is kept in this browser until the next sweep.';

@@ -6,6 +6,11 @@
 
 export const isBusy = (status) => status === 'loading' || status === 'training';
 
+/** The status line while a stop completes. */
+const stoppingText = (state) => (state.queuedStart
+  ? 'Stopping… the next sweep starts as soon as the stop has finished.'
+  : 'Stopping… the step under way finishes first (at most a few seconds).');
+
 /**
  * A run's key: its series from the trainer (another seed or arm, `"64 (fixed lr, seed 43)"`) or,
  * for a batch size's only run, its batch size. `state.sweep.finished` and `state.tuning` use it.
@@ -32,6 +37,9 @@ export function sameSweep(a, b) {
 
 export function setStatus(state, changes, status, text) {
   state.status = status;
+  // While a stop completes, the status line says so (and whether a Start waits for it).
+  if (!isBusy(status)) state.stopping = false;
+  else if (state.stopping) text = stoppingText(state);
   state.statusText = text;
   // A new status line is what the trainer's download progress gives back when it ends.
   state.loadingText = null;
@@ -81,8 +89,11 @@ export function resetSweep(state, changes, sweep) {
   changes.set('sweep', true);
 }
 
-/** A sweep kept or imported (`{ params, settings, results, runs, findings, … }`) becomes the page's. */
-export function showSweep(state, changes, sweep, imported = false) {
+/**
+ * A sweep kept or imported (`{ id?, params, settings, results, runs, findings, … }`) becomes the
+ * page's; `following`: another tab trains it (its runs under way stay so).
+ */
+export function showSweep(state, changes, sweep, imported = false, following = false) {
   // Runs and records saved before seeds were recorded trained with the settings' seed.
   const seed = sweep.settings?.seed;
   state.results = sweep.results.map((r) => ({ ...r, seed: r.seed ?? seed }));
@@ -93,14 +104,15 @@ export function showSweep(state, changes, sweep, imported = false) {
   state.reruns = new Map(sweep.reruns ?? []);
   state.restarts = new Map(sweep.restarts ?? []);
   const finished = sweep.finished ?? state.runs.filter((r) => r.status === 'done' || r.status === 'diverged').map(keyOf);
-  state.sweep = { params: sweep.params, settings: sweep.settings, finished: new Set(finished), imported };
+  state.sweep = { id: imported ? null : sweep.id ?? null, params: sweep.params, settings: sweep.settings, finished: new Set(finished), imported };
   // An imported sweep was trained elsewhere: its export says where, and by which version.
   if (imported) state.sweep.origin = { userAgent: sweep.userAgent, batchlabVersion: sweep.batchlabVersion };
   state.backend = sweep.backend ?? null;
   state.adapter = sweep.adapter ?? null;
   state.backendReason = sweep.backendReason ?? null;
-  // A run that was training when the page closed was cut short.
-  for (const run of state.runs) if (run.status === 'running') run.status = 'stopped';
+  // A run that was training when the page closed was cut short (unless another tab trains it:
+  // `following`).
+  if (!following) for (const run of state.runs) if (run.status === 'running') run.status = 'stopped';
   state.findings = sweep.findings ?? [];
   state.arms = sweep.arms ?? [];
   state.seedSummaries = sweep.seedSummaries ?? [];

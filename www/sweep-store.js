@@ -8,11 +8,14 @@
 //   save (the sweep should be saved), findingsWanted (ask the trainer for findings), scaling
 //   (the critical batch size fit), scalingWanted (ask the trainer for the fit alone), tuning
 //   (learning-rate trials of lrpolicy=tuned), check → { batchSize, series, point } (a validation
-//   check within an epoch).
-// The page's events: startRequested {params, keep, why?}, estimateRequested, stopped (also the
+//   check within an epoch), history (the saved sweeps' list), follower (another tab writes the
+//   sweep shown).
+// The page's events: startRequested {params, keep, why?}, stopRequested, startQueued {params},
+// startDequeued, estimateRequested, stopped (also the
 // worker's), workerFailed {message}, restored {saved}, imported {sweep, params, about},
 // compared {name, sweep, about}, comparisonRemoved, cleared, storage {error}, said {text},
-// held {settings} (autorun met a saved sweep).
+// held {settings} (autorun met a saved sweep), followed {saved} (the tab that writes the sweep
+// shown saved it), history {list}.
 // Must NOT: touch the DOM, post to the worker, read the controls or storage, or import a view.
 import { HANDLERS } from './sweep-events.js';
 
@@ -33,10 +36,22 @@ function initialState(backendBanner) {
     estimating: false,
     /** Whether the trainer has answered once (autorun=1 is honoured only for that answer). */
     autoran: false,
-    /** The sweep under way or last run: `{ params, settings, finished: Set, running?, imported?, origin? }`. */
+    /**
+     * The sweep under way or last run: `{ id, params, settings, finished: Set, running?,
+     * imported?, origin?, fresh? }`; `id`: its saved id (null when imported); `fresh`: started
+     * in this tab.
+     */
     sweep: null,
     /** A start sent to the worker and not yet accepted: `{ params, keep }`. */
     pending: null,
+    /** Another tab writes the sweep shown (tabs.js): it is shown live and read-only here. */
+    follower: false,
+    /** The sweeps saved in this browser, newest first (store.js `list`). */
+    history: [],
+    /** Stop was pressed and the worker has not stopped yet. */
+    stopping: false,
+    /** Start pressed while stopping: the controls' URL parameters, started once the stop is done. */
+    queuedStart: null,
     /** Batch size → label suffix of its latest restart; and restart counts. */
     reruns: new Map(), restarts: new Map(),
     lostDevice: false, ready: false, version: null,

@@ -95,9 +95,16 @@ export function savedText({ savedAt, trained, sizes, left, cut }) {
       : 'and restart from their first epochs (a run cannot continue mid-way: their finished epochs stay, drawn as lines of their own).');
 }
 
-/** The status line when `autorun=1` meets a saved sweep, which is never replaced unasked. */
-export function heldText(same, unfinished) {
-  if (!same) return 'This link starts a new sweep, but the sweep saved in this browser is shown so as not to replace it unasked: press Start to run the link’s sweep (download the saved one first to keep it).';
+/**
+ * The status line when `autorun=1` meets a saved sweep, which is never replaced unasked;
+ * `follower`: another tab writes it (tabs.js).
+ */
+export function heldText(same, unfinished, follower = false) {
+  if (follower) {
+    return `${same ? 'This link’s sweep' : 'This link starts a new sweep, but the sweep saved in this browser'} is shown read-only: another tab of this page ` +
+      'writes it. Start trains the link’s sweep anew in this tab (the other stays saved).';
+  }
+  if (!same) return 'This link starts a new sweep, but the sweep saved in this browser is shown so as not to replace it unasked: press Start to run the link’s sweep (the saved one stays listed under “Saved in this browser”).';
   return unfinished
     ? 'This link’s sweep is saved in this browser, unfinished: Resume the sweep continues it; Start trains it again from the beginning.'
     : 'This link’s sweep is saved in this browser and had finished: it is shown below. Start trains it again.';
@@ -133,4 +140,15 @@ export function measuredOn(settings) {
   }
   const why = 'this sweep holds no validation images out (val=0, or it was saved before the validation split existed)';
   return `Each run's ${target.replace(/^the /, '')} is measured on the ${test}: ${why}.`;
+}
+
+/**
+ * The status line of a tab that follows a sweep another tab of this page writes (tabs.js):
+ * `status`, that tab's status as saved; `n`, the epochs saved so far.
+ */
+export function followerText(status, n) {
+  const what = status === 'training' || status === 'loading'
+    ? `Another tab of this page is training this sweep (${epochs(n)} so far): shown here live, read-only.`
+    : `Another tab of this page shows this sweep (${epochs(n)}): shown here read-only.`;
+  return `${what} Start trains a new sweep in this tab; this one can be resumed here once that tab is closed.`;
 }

@@ -39,10 +39,30 @@ function retitle(chart, text = chart.$title, width = chart.width) {
   title.text = lines.length === 1 ? lines[0] : lines;
 }
 
-/** Redraws a chart, its title wrapped to its width first. */
+/** Legend height (px) the figure's CSS height already allows for: about two rows of entries. */
+const LEGEND_ALLOWANCE = 44;
+
+/**
+ * A legend taller than two rows (16 batch sizes, or a narrow screen) makes the chart's figure
+ * taller by the difference, so that the plot keeps its height instead of being squeezed.
+ */
+function roomForLegend(chart) {
+  const figure = chart.canvas.parentElement;
+  if (!figure || !chart.legend) return;
+  if (!figure.dataset.height) {
+    if (!figure.clientHeight) return; // hidden: measured once shown
+    figure.dataset.height = String(figure.clientHeight);
+  }
+  const extra = Math.max(0, Math.ceil(chart.legend.height) - LEGEND_ALLOWANCE);
+  const height = extra > 0 ? `${Number(figure.dataset.height) + extra}px` : '';
+  if (figure.style.height !== height) figure.style.height = height;
+}
+
+/** Redraws a chart, its title wrapped to its width first, its figure as tall as its legend needs. */
 export function update(chart) {
   retitle(chart);
   chart.update();
+  roomForLegend(chart);
 }
 
 /**
@@ -56,7 +76,11 @@ export const baseOptions = ({ title, legend, tooltip }) => ({
   responsive: true,
   maintainAspectRatio: false,
   parsing: false,
-  onResize: (chart, size) => retitle(chart, chart.$title, size.width),
+  onResize: (chart, size) => {
+    retitle(chart, chart.$title, size.width);
+    // The legend rows change with the width: after this resize's layout, the figure follows.
+    requestAnimationFrame(() => roomForLegend(chart));
+  },
   layout: { padding: { top: 2, right: 6 } },
   plugins: {
     title: { display: true, text: title, font: { size: 12, weight: 'bold' } },

@@ -9,7 +9,7 @@
 // the charts across batch sizes, or keep the run summaries (it reads them through `summaries`).
 
 import { countTick, tick } from '../format.js';
-import { colour } from './palette.js';
+import { colour, dash, pointStyle } from './palette.js';
 import { fitPerEpoch, logTicks, tidyLogTicks, wholeTicks } from './axes.js';
 import { baseOptions, chartOn, update } from './frame.js';
 import { fmt, lineLabel, percent } from './text.js';
@@ -198,10 +198,14 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
   }
   /** An imported line takes its batch size's colour (dashed), so live lines keep theirs. */
   function colourOf(record) {
-    // The seeds of one batch size and arm share a colour (their series without the seed).
+    return colour(slotOf(record));
+  }
+  /** The palette slot of `record`'s line: the seeds of one batch size and arm share one (their
+   * series without the seed); an imported line takes its batch size's. */
+  function slotOf(record) {
     const key = record.imported ? record.batchSize : groupOf(record);
     if (!slots.has(key)) slots.set(key, slots.size);
-    return colour(slots.get(key));
+    return slots.get(key);
   }
   const labelFor = (r) => lineLabel(r) + (divergedIn.has(keyOf(r)) ? ' (diverged)' : '');
 
@@ -221,13 +225,14 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
         borderColor: c,
         backgroundColor: c,
         // The divergence cross (a point with `diverged: true`) is large; the line to it is dashed.
-        pointStyle: (ctx) => (ctx.raw?.diverged ? 'crossRot' : 'circle'),
+        pointStyle: (ctx) => (ctx.raw?.diverged ? 'crossRot' : pointStyle(slotOf(record))),
         pointRadius: (ctx) => (ctx.raw?.diverged ? 8 : 3),
         pointHoverRadius: (ctx) => (ctx.raw?.diverged ? 10 : 4),
         pointBorderWidth: (ctx) => (ctx.raw?.diverged ? 3 : 1),
         segment: { borderDash: (ctx) => (dataset.data[ctx.p1DataIndex]?.diverged ? [4, 4] : undefined) },
         // An imported sweep's lines are dashed.
-        borderDash: record.imported ? [7, 4] : undefined,
+        // Past 8 lines, colours come round again with another dash (palette.js).
+        borderDash: record.imported ? [7, 4] : dash(slotOf(record)),
         tension: 0,
         // Markers at an axis's end (100 %, say) are drawn whole.
         clip: false,

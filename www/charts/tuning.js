@@ -9,7 +9,7 @@
 // trainer does: src/tuning.rs), or draw the other charts.
 
 import { count, countTick, tick } from '../format.js';
-import { colour, DIVERGED, NOT_REACHED } from './palette.js';
+import { colour, dash, pointStyle, DIVERGED, NOT_REACHED } from './palette.js';
 import { batchSizeAxis, logTicks, niceAbove, tidyLogTicks } from './axes.js';
 import { baseOptions, chartOn, update } from './frame.js';
 import { fmt } from './text.js';
@@ -68,6 +68,8 @@ export function createTuningCharts({ outcome, chosen }) {
       const b = batchOf(key);
       // Seeds of a batch size share its colour.
       const c = colour(batches.indexOf(b));
+      const lineDash = dash(batches.indexOf(b));
+      const points = pointStyle(batches.indexOf(b));
       const trials = tunings.get(key).trials;
       const reached = trials.filter((t) => t.outcome === 'reached');
       datasets.push({
@@ -75,6 +77,8 @@ export function createTuningCharts({ outcome, chosen }) {
         data: reached.map((t) => ({ x: t.learningRate, y: t.targetSteps, text: `${count(t.targetSteps)} steps at learning rate ${rate(t.learningRate)}` })),
         borderColor: c,
         backgroundColor: c,
+        borderDash: lineDash,
+        pointStyle: points,
         pointRadius: 4,
         tension: 0,
       });

@@ -28,7 +28,7 @@ export function createBanners(store, actions) {
   $('continue-gpu').addEventListener('click', () => actions.continueSweep('webgpu'));
 
   /** The aspects of the store (see sweep-store.js) these banners show. */
-  const SHOWN = ['notice', 'saved', 'status', 'storage', 'banner', 'estimate', 'keep'];
+  const SHOWN = ['notice', 'saved', 'status', 'storage', 'banner', 'estimate', 'keep', 'follower'];
 
   function render(state) {
     // Text only: nothing from the URL is ever parsed as HTML.
@@ -43,6 +43,8 @@ export function createBanners(store, actions) {
     const busy = isBusy(state.status);
     resume.disabled = busy || !state.ready;
     clearSaved.disabled = busy;
+    // Another tab writes the sweep shown: not this tab's to clear.
+    setHidden(clearSaved, state.follower);
     setText(storage, state.storageError ? storageText(state.storageError) : '');
     setHidden(storage, !state.storageError);
     if (state.backendBanner) setText(backend, state.backendBanner);

@@ -25,12 +25,20 @@ export function createSharePanel(store, actions, controls) {
     embedSnippet.value = iframeSnippet(params);
     fullLink.href = linkFor(params);
   }
+  const next = $('share-next');
+  /** While a sweep trains, the link and the address bar are the running sweep's (not the controls'). */
+  const running = () => (isBusy(store.state.status) && store.state.sweep && !store.state.sweep.imported ? store.state.sweep.params : null);
   controls.onChange((params, { edited }) => {
+    // Edits during a sweep describe the next one: the running sweep's link stays (and the page says so).
+    if (running()) {
+      next.hidden = !edited && next.hidden;
+      return;
+    }
     // The reader's edits show in the address bar (without a history entry).
     if (edited) reflect(params);
     update(params);
   });
-  shareAutorun.addEventListener('change', () => update(controls.params()));
+  shareAutorun.addEventListener('change', () => update(running() ?? controls.params()));
   update(controls.params());
 
   /** Copies `field`'s text, or selects it for the reader to copy where the browser refuses. */
@@ -54,19 +62,34 @@ export function createSharePanel(store, actions, controls) {
     });
   }
   importInput.addEventListener('change', async () => {
-    const file = await chosenText(importInput);
-    if (!file) return;
+    let name = importInput.files?.[0]?.name ?? 'the file';
     try {
+      const file = await chosenText(importInput);
+      if (!file) return;
+      name = file.name;
       await actions.importSweep(file.text, file.name);
     } catch (e) {
-      actions.say(`Could not import ${file.name}: ${e.message}`);
+      actions.say(`Could not import ${name}: ${e.message}`);
     }
   });
   removeImported.addEventListener('click', () => actions.removeImported());
   clearSaved.addEventListener('click', () => actions.clearSaved());
   addPngButtons(document);
 
+  let wasBusy = false;
   store.subscribe((state, changes) => {
+    if (changes.has('status') && isBusy(state.status) !== wasBusy) {
+      wasBusy = isBusy(state.status);
+      if (wasBusy) {
+        // A sweep started: its link is the one shown (the address bar got it from `start`).
+        if (running()) update(running());
+      } else if (!next.hidden) {
+        // It ended: the settings edited meanwhile are the page's link again.
+        next.hidden = true;
+        reflect(controls.params());
+        update(controls.params());
+      }
+    }
     if (!['status', 'sweep', 'runs', 'record', 'comparison'].some((aspect) => changes.has(aspect))) return;
     // Export is possible once a sweep has a run.
     const none = !state.sweep || (state.results.length === 0 && state.runs.length === 0);
