@@ -108,7 +108,8 @@ async fn measure(
 /// Measures training throughput at every batch size of `settings` (each at most `micro_batch`)
 /// on `train` (the sweep's training images) and estimates the sweep's duration: per run,
 /// `epochs × (train_size / throughput + probe + val_size / (3 × throughput))` plus
-/// `test_size / (3 × throughput)` per epoch of the run itself (trials are not tested),
+/// `test_size / (3 × throughput)` per epoch of the run itself (trials are not tested, nor
+/// probed: their probe is left out),
 /// the training part capped by the time budget per run, plus the validation checks within the
 /// epochs (`eval_points × log2(steps / FIRST_CHECK_STEP)` of [`crate::train::EVAL_SUBSET`]
 /// images each); under `lrpolicy=tuned` the epochs include every trial's budget.
@@ -182,7 +183,13 @@ pub async fn estimate(
                 + trial_count * checks_of(settings.lr_trial_epochs as f64));
         let check_seconds = checks * crate::train::EVAL_SUBSET.min(settings.val_size) as f64
             / (EVAL_SPEEDUP * fastest);
-        training + epochs_run * (probe_seconds + val_seconds) + tested * test_seconds + check_seconds
+        // Trials skip the noise probe (their noise scale is never used).
+        let probed = (epochs_run - trials as f64).clamp(0.0, settings.epochs as f64);
+        training
+            + probed * probe_seconds
+            + epochs_run * val_seconds
+            + tested * test_seconds
+            + check_seconds
     };
     // One estimate per batch size: its runs of every seed and arm together.
     let runs: Vec<RunEstimate> = settings

@@ -292,6 +292,7 @@ impl Sweep {
             running_loss: None,
             trial,
             check: None,
+            next: None,
         }
     }
 

@@ -22,10 +22,10 @@ pub const MAX_SECONDS: f64 = 1e7;
 /// The highest throughput an export may hold, in samples per second (LeNet-5 on the fastest GPU
 /// is orders of magnitude below).
 pub const MAX_THROUGHPUT: f64 = 1e9;
-/// The largest learning rate an export may hold (the settings refuse larger ones too).
-pub const MAX_LEARNING_RATE: f64 = 1e3;
 /// The largest gradient noise scale an export may hold, in samples.
 pub const MAX_NOISE_SCALE: f64 = 1e12;
+/// The most restarts of one run an export may label ("(restart 100, after a stop)").
+const MAX_RESTARTS: u32 = 100;
 /// The longest link an export may hold, in characters.
 const MAX_LINK: usize = 10_000;
 
@@ -43,7 +43,9 @@ fn is_restart_label(text: &str) -> bool {
         .strip_prefix("restart ")
         .and_then(|t| t.split_once(", "))
         .is_some_and(|(n, why)| {
-            n.len() <= 4 && n.parse::<u32>().is_ok_and(|n| n >= 2) && WHY.contains(&why)
+            n.parse::<u32>().is_ok_and(|n| (2..=MAX_RESTARTS).contains(&n))
+                && n.len() <= 3
+                && WHY.contains(&why)
         })
 }
 
@@ -347,6 +349,7 @@ impl SweepExport {
         let damaged = |what: String| Err(ExportError::Damaged(what));
         let settings = &self.settings;
         let texts = [
+            ("batchlabVersion", self.batchlab_version.as_str(), 64),
             ("exportedAt", self.exported_at.as_str(), 64),
             ("link", self.link.as_str(), MAX_LINK),
             ("userAgent", self.user_agent.as_str(), 1_000),
@@ -372,7 +375,11 @@ impl SweepExport {
         let steps_per_epoch = |b: usize| settings.train_size.div_ceil(b.max(1));
         let seconds = |x: f64| x.is_finite() && (0.0..=MAX_SECONDS).contains(&x);
         let throughput = |x: f64| x.is_finite() && (0.0..=MAX_THROUGHPUT).contains(&x);
-        let rate = |x: f64| x.is_finite() && (0.0..=MAX_LEARNING_RATE).contains(&x);
+        // The largest rate the settings can give a step: the larger of `lr` and the grid's top,
+        // scaled (linear policy) up to the training set's size over `lrref`.
+        let peak = settings.learning_rate.max(settings.lr_grid().max)
+            * (settings.train_size as f64 / settings.lr_reference_batch.max(1) as f64).max(1.0);
+        let rate = |x: f64| x.is_finite() && x >= 0.0 && x <= peak * (1.0 + 1e-9);
         // Steps and samples after `epochs` epochs at batch size `b`: within the epochs' images,
         // each step at least one image and at most `b`.
         let trained = |epochs: usize, b: usize, steps: usize, samples: usize| {
@@ -423,6 +430,24 @@ impl SweepExport {
                 return damaged(format!("record {n} has the backend “{}”", clip(backend)));
             }
         }
+        // Every run of the plan, each restarted at most MAX_RESTARTS times: no more runs, no
+        // run twice, and no more records than their epochs.
+        let most_runs = plan.len() * (1 + MAX_RESTARTS as usize);
+        if self.runs.len() > most_runs || self.results.len() > most_runs * settings.epochs {
+            return damaged(format!(
+                "it holds {} runs and {} records, more than its settings' {} runs can make",
+                self.runs.len(),
+                self.results.len(),
+                plan.len()
+            ));
+        }
+        let mut keys = std::collections::HashSet::new();
+        for (i, r) in self.runs.iter().enumerate() {
+            let s = &r.summary;
+            if !keys.insert((s.batch_size, s.series.clone(), s.seed, crate::settings::policy_name(s.lr_policy))) {
+                return damaged(format!("run {} repeats an earlier run", i + 1));
+            }
+        }
         let grid = settings.lr_grid().rates().len();
         for (i, r) in self.runs.iter().enumerate() {
             let (n, run) = (i + 1, &r.summary);
@@ -436,9 +461,14 @@ impl SweepExport {
             if !trained(run.epochs, run.batch_size, run.steps, run.samples) {
                 return out("steps or samples");
             }
-            let reached_within = run.target_epoch.is_none_or(|e| e <= run.epochs.max(1))
-                && run.target_steps.is_none_or(|s| s <= run.steps)
-                && run.target_samples.is_none_or(|s| s <= run.samples);
+            // A run that diverged in epoch k may have checked validation (and reached the
+            // target) within epoch k, past its last finished epoch: bounded by epoch k's end.
+            let last = run.epochs.max(run.diverged_epoch.unwrap_or(0)).max(1);
+            let most_steps = run.steps.max(last * steps_per_epoch(run.batch_size));
+            let most_samples = run.samples.max(last * settings.train_size);
+            let reached_within = run.target_epoch.is_none_or(|e| e <= last)
+                && run.target_steps.is_none_or(|s| s <= most_steps)
+                && run.target_samples.is_none_or(|s| s <= most_samples);
             if !reached_within {
                 return out("a target reached past its own end");
             }
@@ -457,7 +487,7 @@ impl SweepExport {
             }
             let val = |x: f64| (0.0..=1.0).contains(&x);
             for point in &run.evals {
-                if point.steps > run.steps.max(1) * 2
+                if point.steps > most_steps
                     || point.images > settings.val_size.max(1)
                     || !val(point.val_accuracy)
                     || !(point.val_loss.is_finite() && point.val_loss >= 0.0)

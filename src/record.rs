@@ -98,6 +98,21 @@ pub struct Progress {
     /// draw it at once; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<EvalPoint>,
+    /// When this chunk ended its phase: the phase that starts next, whose first chunk runs
+    /// while this progress is shown (so that the status line names it from its start: one
+    /// chunk of 10,000 test images can take seconds); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<NextPhase>,
+}
+
+/// The phase a run starts after the one that a [`Progress`] ended (`camelCase` in JavaScript).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextPhase {
+    /// `"probe"`, `"validation"` or `"test"` (as [`Progress::phase`]).
+    pub phase: &'static str,
+    /// Images in it.
+    pub total: usize,
 }
 
 /// Which trial of a batch size's learning-rate grid a run is (`camelCase` in JavaScript).

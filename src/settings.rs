@@ -53,7 +53,7 @@ pub const MAX_EVAL_POINTS: usize = 16;
 /// Most validation images: the last part of the training file (images 50,000–59,999).
 pub const MAX_VAL_SIZE: usize = 10_000;
 /// Training images of the *Fair comparison* preset ([`Preset::Fair`]).
-pub const FAIR_TRAIN_SIZE: usize = 4_000;
+pub const FAIR_TRAIN_SIZE: usize = 3_000;
 /// Most seeds per run (`seeds`).
 pub const MAX_SEEDS: usize = 10;
 /// Longest time budget per run: one day, in seconds.
@@ -76,7 +76,7 @@ pub enum Preset {
     /// first 50,000 images and validates on the last 10,000 of the training file.
     Replica,
     /// The naive and the fair experiment side by side, sized for 20 minutes on the CPU backend
-    /// of a 2-core machine: batch sizes 1, 8, 64, 512 and the full batch of 4,000 training
+    /// of a 2-core machine: batch sizes 1, 8, 64, 512 and the full batch of 3,000 training
     /// images, 3 seeds each, 3 epochs of plain SGD to 94 % on 1,000 validation images (checked
     /// 4 times per doubling of the steps; 1,000 test images), once at the source's fixed
     /// learning rate 0.1 (`baseline=fixed`) and once at a rate tuned per batch size

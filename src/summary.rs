@@ -202,7 +202,7 @@ impl RunSummary {
         self.steps = record.steps;
         self.samples = record.samples;
         self.train_seconds = record.train_seconds;
-        self.samples_per_second = record.samples as f64 / record.train_seconds.max(1e-9);
+        self.samples_per_second = record.samples as f64 / record.train_seconds.max(1e-3);
         self.final_test_accuracy = Some(record.test_accuracy);
         self.best_test_accuracy = Some(
             self.best_test_accuracy

@@ -23,7 +23,7 @@ use crate::backend::MAX_MICRO_BATCH;
 use crate::data::{Batches, Split};
 use crate::model::Network;
 use crate::noise::NoiseScale;
-use crate::record::{EpochRecord, EvalPoint, Progress, TrialOf};
+use crate::record::{EpochRecord, EvalPoint, NextPhase, Progress, TrialOf};
 use crate::schedule::LrSchedule;
 use crate::settings::{Optimizer, Settings};
 use crate::summary::{EndedBy, EvalSet, RunSummary, is_diverged};
@@ -406,6 +406,7 @@ impl Run {
             series: self.config.series.clone(),
             trial: self.trial,
             check,
+            next: None,
         }
     }
 
@@ -575,15 +576,17 @@ impl Run {
                 self.train_seconds += self.epoch_seconds;
                 self.epoch_samples = done;
                 self.start_probe(train);
-                // The status line names the phase under way: the noise probe, from its start.
-                return Ok(RunEvent::Progress(self.progress(
+                // The status line names the phase under way (the noise probe, or evaluation
+                // when there is none) from its start.
+                let event = RunEvent::Progress(self.progress(
                     epoch,
-                    "probe",
-                    0,
-                    self.probe_order.len(),
+                    "train",
+                    done,
+                    total,
+                    Some(loss_sum / done as f64),
                     None,
-                    None,
-                )));
+                ));
+                return Ok(self.naming_the_next_phase(event, validation, test));
             } else if check_due {
                 self.paused_train = Some((self.cursor, self.sums.take(), self.chunk));
                 self.start_phase(Phase::Check);
@@ -671,7 +674,8 @@ impl Run {
             val_loss: self.val_metrics.map(|m| m.0),
             val_accuracy: self.val_metrics.map(|m| m.1),
             train_seconds: self.train_seconds,
-            samples_per_second: self.epoch_samples as f64 / self.epoch_seconds.max(1e-9),
+            // (At most 1 ms: a coarse timer can measure a short epoch as taking no time.)
+            samples_per_second: self.epoch_samples as f64 / self.epoch_seconds.max(1e-3),
             learning_rate: self.config.schedule.at(self.steps.saturating_sub(1)),
             seed: Some(self.config.seed),
             series: self.config.series.clone(),
@@ -719,7 +723,8 @@ impl Run {
     fn start_probe(&mut self, train: &impl Batches) {
         let small = PROBE_SMALL_BATCH.min(self.micro_batch);
         let big = PROBE_BIG_BATCH.min(train.len()) / small * small;
-        if big < 2 * small {
+        // A learning-rate trial is judged on validation alone: its noise scale is never used.
+        if big < 2 * small || self.trial.is_some() {
             self.start_phase(Phase::Validate);
             return;
         }
@@ -773,19 +778,20 @@ impl Run {
         )))
     }
 
-    /// `event` (the end of a phase) as the start of the next one, when that one is evaluation:
-    /// a progress at 0 of its images, so that the status line names the phase under way while
-    /// its first chunk runs (evaluating 10,000 test images can take seconds on a software GPU).
-    fn naming_the_next_phase(&self, event: RunEvent, validation: &Split, test: &Split) -> RunEvent {
-        let RunEvent::Progress(progress) = &event else {
+    /// `event` (the end of a phase) with the phase that starts next ([`Progress::next`]), so
+    /// that the status line names it while its first chunk runs.
+    fn naming_the_next_phase(&self, mut event: RunEvent, validation: &Split, test: &Split) -> RunEvent {
+        let RunEvent::Progress(progress) = &mut event else {
             return event;
         };
-        let (name, total) = match self.phase {
+        let (phase, total) = match self.phase {
+            Phase::Probe => ("probe", self.probe_order.len()),
             Phase::Validate if !validation.is_empty() => ("validation", validation.len()),
             Phase::Validate | Phase::Test if !test.is_empty() => ("test", test.len()),
             _ => return event,
         };
-        RunEvent::Progress(self.progress(progress.epoch, name, 0, total, None, None))
+        progress.next = Some(NextPhase { phase, total });
+        event
     }
 
     /// Aim for `budget` per chunk from the measured time per unit, growing at most 2x a chunk

@@ -18,8 +18,14 @@ use batchlab::settings::Settings;
 use burn::tensor::Device;
 use futures_lite::future::block_on;
 
-/// A real sweep of two batch sizes, two epochs each, as the page would export it.
+/// A real sweep of two batch sizes, two epochs each, as the page would export it (trained once
+/// per test binary; each call gets its own copy).
 fn exported() -> SweepExport {
+    static TRAINED: std::sync::OnceLock<SweepExport> = std::sync::OnceLock::new();
+    TRAINED.get_or_init(train).clone()
+}
+
+fn train() -> SweepExport {
     let _serial = common::serial();
     let settings = Settings {
         batch: "32,500".into(),
@@ -279,4 +285,67 @@ fn files_that_are_not_exports_are_refused_with_a_reason() {
     assert!(
         matches!(refused(&export.to_json().unwrap()), ExportError::Damaged(m) if m.contains("settings are refused"))
     );
+}
+
+/// The message `change` to a real export is refused with (panics when it is accepted).
+fn refusal(change: impl FnOnce(&mut SweepExport)) -> String {
+    let mut export = exported();
+    change(&mut export);
+    refused(&export.to_json().unwrap()).to_string()
+}
+
+#[test]
+fn numbers_beyond_what_the_settings_make_possible_and_foreign_labels_are_refused() {
+    use batchlab::export::{MAX_SECONDS, MAX_THROUGHPUT};
+    // Just inside every bound: accepted.
+    let mut export = exported();
+    export.runs[0].summary.train_seconds = MAX_SECONDS;
+    export.results[0].record.samples_per_second = MAX_THROUGHPUT;
+    export.results[1].record.series = Some("32 (restart 2, after a stop)".into());
+    export.user_agent = "u".repeat(1_000);
+    SweepExport::from_json(&export.to_json().unwrap()).expect("inside the bounds");
+    // A run that diverged in epoch 2 after a check within it reached the target: its check and
+    // target lie past its last finished epoch (epoch 1), within epoch 2.
+    let mut export = exported();
+    let run = &mut export.runs[0].summary;
+    // (Batch size 32 over 1,000 images: 32 steps an epoch; it diverged 3 steps into epoch 2.)
+    let (steps, samples) = (run.steps / 2, run.samples / 2);
+    let mut point = run.evals[0].clone();
+    point.steps = steps + 3;
+    point.samples = samples + 3 * 32;
+    run.evals.push(point);
+    run.epochs = 1;
+    run.steps = steps;
+    run.samples = samples;
+    run.diverged_epoch = Some(2);
+    run.target_epoch = Some(2);
+    run.target_steps = Some(steps + 3);
+    SweepExport::from_json(&export.to_json().unwrap()).expect("a run diverged after a check");
+
+    let cases: Vec<(Box<dyn FnOnce(&mut SweepExport)>, &str)> = vec![
+        (Box::new(|e| e.runs[0].summary.train_seconds = 1.7e308), "run 1 has a time, throughput or learning rate out of range"),
+        (Box::new(|e| e.runs[0].summary.train_seconds = MAX_SECONDS * 1.01), "run 1 has a time"),
+        (Box::new(|e| e.results[0].record.train_seconds = 1.7e308), "record 1 has a time, throughput or learning rate out of range"),
+        (Box::new(|e| e.results[0].record.samples_per_second = MAX_THROUGHPUT * 2.0), "record 1 has a time"),
+        // Epoch 1 of batch size 32 over 1,000 images is 32 steps at most.
+        (Box::new(|e| e.results[0].record.steps = 33), "record 1 has 33 steps"),
+        (Box::new(|e| e.results[0].record.samples = 1_001), "which epoch 1 at batch size 32 cannot take"),
+        (Box::new(|e| e.runs[1].summary.steps = 1_000_000), "run 2 has steps or samples out of range"),
+        (Box::new(|e| e.runs[0].summary.target_steps = Some(e.runs[0].summary.steps + 1)), "a target reached past its own end"),
+        (Box::new(|e| e.runs[0].summary.noise_scale = Some(f64::MAX)), "a noise scale or divergence"),
+        (Box::new(|e| e.results[0].record.series = Some("<b>32</b>".into())), "record 1 is labelled “<b>32</b>”, which is none of the sweep's runs"),
+        (Box::new(|e| e.results[0].record.series = Some("32 (restarted by a hacker)".into())), "none of the sweep's runs"),
+        (Box::new(|e| e.runs[0].summary.series = Some("500".into())), "run 1 is labelled “500”"),
+        (Box::new(|e| e.user_agent = "u".repeat(1_001)), "its “userAgent” is 1001 characters long (at most 1000)"),
+        (Box::new(|e| e.backend = Some("<script>".into())), "its backend is “<script>”, neither"),
+        (Box::new(|e| e.results[0].record.learning_rate = 1e6), "record 1 has a time, throughput or learning rate"),
+        (Box::new(|e| e.results[0].record.series = Some("32 (restart 101, after a stop)".into())), "none of the sweep's runs"),
+        (Box::new(|e| e.runs.push(e.runs[0].clone())), "run 3 repeats an earlier run"),
+        (Box::new(|e| e.batchlab_version = "9".repeat(65)), "its “batchlabVersion” is 65 characters long"),
+        (Box::new(|e| e.results[0].backend = Some("gpu".into())), "record 1 has the backend “gpu”"),
+    ];
+    for (change, expected) in cases {
+        let message = refusal(change);
+        assert!(message.contains(expected), "{message} (expected: {expected})");
+    }
 }

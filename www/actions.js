@@ -28,11 +28,14 @@ export function createActions({ store, client, controls, persist, embed, autorun
       stopTimer = null;
     }
     // A Start pressed while the stop completed: the stop is done, the sweep starts now.
+    // (On the next task: a failure's handling first replaces the worker.)
     if (changes.has('status') && !isBusy(state.status) && state.queuedStart) {
       const params = state.queuedStart;
       store.apply({ type: 'startDequeued' });
-      if (!embed) reflect(params);
-      run(params, { keep: false });
+      setTimeout(() => {
+        if (!embed) reflect(params);
+        run(params, { keep: false });
+      }, 0);
     }
     if (changes.has('findingsWanted')) requestFindings(state);
     if (changes.has('scalingWanted') && state.runs.length) client.post({ type: 'scaling', runs: state.runs });

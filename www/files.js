@@ -55,11 +55,11 @@ export function addPngButtons(root) {
 }
 
 /**
- * The largest export the page reads, in bytes (UTF-8) or characters: 32 MiB. A Source replica
+ * The largest export the page reads, in bytes (UTF-8) or characters: 64 MiB. A Source replica
  * over 16 batch sizes with 10 seeds and a baseline writes about 40 MB; the Fair comparison's
  * export is 0.2 MB. Larger files are refused before they are read.
  */
-export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
+export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 
 /** A file of `bytes` is too large to import: the reason, in words; null when it is not. */
 export function tooLarge(bytes) {

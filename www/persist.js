@@ -47,6 +47,39 @@ export function createPersistence(store, key) {
   let restored = Promise.resolve();
   /** The id of the saved sweep on the page (whose lock this tab holds or awaits), or null. */
   let shown = null;
+  /** A sweep this tab got the lock of while busy (an estimate): taken over once it is not. */
+  let pendingTakeOver = null;
+  /** This tab's sweep survives its reload: its id is kept per tab (sessionStorage). */
+  const remembered = `batchlab-shown:${key}`;
+  const remember = (id) => {
+    try {
+      if (id == null) sessionStorage.removeItem(remembered);
+      else sessionStorage.setItem(remembered, id);
+    } catch { /* no session storage: the newest sweep is restored */ }
+  };
+  const recalled = () => {
+    try {
+      return sessionStorage.getItem(remembered);
+    } catch {
+      return null;
+    }
+  };
+
+  /** The sweep shown is gone (deleted in the tab that wrote it): the page is cleared, and says why. */
+  function lost() {
+    shown = null;
+    remember(null);
+    tabs.hide();
+    store.apply({ type: 'cleared' });
+    store.apply({ type: 'said', text: 'The sweep shown was deleted in the tab that wrote it.' });
+  }
+
+  async function takeOver(id) {
+    const saved = await db.load(key, id).catch(() => null);
+    if (shown !== id) return;
+    if (!saved) return lost();
+    store.apply({ type: 'restored', saved, follower: false, takenOver: true });
+  }
 
   /** Reads the saved history again (a `history` event). */
   async function refresh() {
@@ -63,10 +96,13 @@ export function createPersistence(store, key) {
       const saved = await db.load(key, id).catch(() => null);
       if (saved && shown === id && store.state.sweep?.id === id && !isBusy(store.state.status)) store.apply({ type: 'followed', saved });
     },
-    // That tab is gone: this one writes the sweep now (and may resume it).
-    async onTakeOver(id) {
-      const saved = await db.load(key, id).catch(() => null);
-      if (saved && shown === id && !isBusy(store.state.status)) store.apply({ type: 'restored', saved, follower: false, takenOver: true });
+    // That tab is gone: this one writes the sweep now (and may resume it) — once it is not busy.
+    onTakeOver(id) {
+      if (isBusy(store.state.status)) pendingTakeOver = id;
+      else takeOver(id);
+    },
+    onDeleted(id) {
+      if (shown === id && !isBusy(store.state.status)) lost();
     },
     onListChanged: refresh,
   });
@@ -76,7 +112,14 @@ export function createPersistence(store, key) {
     // A sweep started here: a new id, written by this tab.
     if (changes.has('sweep') && sweep?.fresh && sweep.id !== shown) {
       shown = sweep.id;
+      remember(sweep.id);
+      pendingTakeOver = null;
       tabs.show(sweep.id, { fresh: true });
+    }
+    if (pendingTakeOver != null && !isBusy(state.status)) {
+      const id = pendingTakeOver;
+      pendingTakeOver = null;
+      if (id === shown) takeOver(id);
     }
     // An imported sweep is not this browser's to keep: the file keeps it.
     if (!changes.has('save') || !sweep || sweep.imported || !tabs.writes(sweep.id)) return;
@@ -90,15 +133,18 @@ export function createPersistence(store, key) {
   /** Shows saved sweep `saved` on the page: written by this tab, or followed (another tab writes it). */
   async function show(saved) {
     shown = saved.id;
+    remember(saved.id);
     const role = await tabs.show(saved.id);
-    if (shown !== saved.id) return; // another sweep was shown meanwhile
+    if (role === 'stale' || shown !== saved.id) return; // another sweep was shown meanwhile
     store.apply({ type: 'restored', saved, follower: role === 'follower' });
   }
 
   async function restore() {
     let saved;
     try {
-      saved = await db.load(key);
+      // This tab's own sweep when it is reloaded (another tab's may be newer), else the newest.
+      const mine = recalled();
+      saved = (mine && (await db.load(key, mine))) || (await db.load(key));
     } catch (e) {
       problem(e);
       return;
@@ -142,6 +188,7 @@ export function createPersistence(store, key) {
       tabs.announce('deleted', key, id);
       if (shown === id) {
         shown = null;
+        remember(null);
         tabs.hide();
         store.apply({ type: 'cleared' });
       }
@@ -152,19 +199,23 @@ export function createPersistence(store, key) {
       const id = store.state.sweep?.id;
       const mine = id != null && tabs.writes(id);
       shown = null;
-      tabs.hide();
-      if (!mine) return;
-      try {
-        await db.remove(key, id);
-        tabs.announce('deleted', key, id);
-      } catch (e) {
-        problem(e);
+      remember(null);
+      // Deleted before the lock is let go: a tab waiting for it must not find it still saved.
+      if (mine) {
+        try {
+          await db.remove(key, id);
+          tabs.announce('deleted', key, id);
+        } catch (e) {
+          problem(e);
+        }
       }
-      await refresh();
+      tabs.hide();
+      if (mine) await refresh();
     },
     /** The page shows a sweep that is not saved (an imported one): no lock held or awaited. */
     forget() {
       shown = null;
+      remember(null);
       tabs.hide();
     },
   };

@@ -51,10 +51,17 @@ export function newSweepId(now = new Date()) {
 async function migrate(key) {
   const old = await get(key, sweeps());
   if (!old || old.version !== SAVE_VERSION) return;
-  const id = newSweepId(new Date(old.savedAt ?? Date.now()));
-  await setMany([[recordKey(key, id), { ...old, id }], [metaKey(key, id), describe(old, id)]], sweeps());
+  // One fixed id: two tabs migrating at once (or again, from a tab of the older page still
+  // saving) write the same entry instead of adding one each.
+  const id = MIGRATED_ID;
+  const record = { ...old, id };
+  record.bytes = JSON.stringify(record).length;
+  await setMany([[recordKey(key, id), record], [metaKey(key, id), describe(record, id)]], sweeps());
   await del(key, sweeps());
 }
+
+/** The id of the sweep saved before the history existed. */
+const MIGRATED_ID = 'saved-before-the-history';
 
 /** The list's description of a saved sweep: `{ id, savedAt, params, status, epochs, runs, bytes }`. */
 function describe(saved, id) {

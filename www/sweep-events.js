@@ -80,8 +80,9 @@ export const HANDLERS = {
     endEstimate(state, changes, estimateText(m.estimate));
   },
   findings(state, m, changes) {
-    // Findings that arrive after Clear saved results belong to nothing on the page.
-    if (!state.sweep) return;
+    // Findings that arrive after Clear saved results belong to nothing on the page; while a
+    // sweep starts or trains, they are the previous sweep's (asked for as it stopped).
+    if (!state.sweep || isBusy(state.status)) return;
     state.arms = m.arms ?? [];
     // The sweep's own findings are its lrpolicy arm's (a baseline's are in `arms`).
     const policy = state.sweep.settings?.lrPolicy;
@@ -93,7 +94,7 @@ export const HANDLERS = {
   },
   /** The critical batch size fit alone, for a sweep shown again (nothing to save). */
   scaling(state, m, changes) {
-    if (!state.sweep) return;
+    if (!state.sweep || isBusy(state.status)) return;
     state.scaling = m.scaling ?? null;
     changes.set('scaling', true);
     // The spread over seeds is the trainer's, from the runs (a saved sweep does not keep it).
@@ -223,7 +224,10 @@ export const HANDLERS = {
     } catch (e) {
       // A damaged record (another version, a bug): left as it is, the page starts empty.
       resetSweep(state, changes, null);
-      state.storageError = `the sweep saved here could not be read (${e.message}); it was left as it is, and a new sweep replaces it`;
+      state.saved = null;
+      state.follower = false;
+      changes.set('saved', true).set('follower', true);
+      state.storageError = `the sweep saved here could not be read (${e.message}); it was left as it is (listed under “Saved in this browser”)`;
       changes.set('storage', true);
       return;
     }
@@ -245,7 +249,7 @@ export const HANDLERS = {
     const cut = (settings.seeds ?? 1) > 1 || settings.baseline
       ? state.runs.filter((r) => left.includes(r.batchSize) && (r.status === 'stopped' || r.status === 'running') && r.epochs > 0)
       : left.map((b) => state.runs.filter((r) => r.batchSize === b).at(-1)).filter((r) => r?.epochs > 0);
-    state.savedText = (takenOver ? 'The tab that wrote this sweep was closed: this tab keeps it now. ' : '')
+    state.savedText = (takenOver ? 'The tab that wrote this sweep was closed or moved on: this tab keeps it now. ' : '')
       + savedText({ savedAt: saved.savedAt, trained, sizes: state.sweep.settings.batchSizes, left, cut });
     changes.set('saved', true);
     setStatus(state, changes, saved.status === 'done' && !left.length ? 'done' : 'stopped', `Restored from this browser: ${epochs(trained)}.`);

@@ -13,19 +13,23 @@ const lockName = (id) => `batchlab-sweep:${id}`;
 /**
  * The tabs' coordination: `onSaved(id)` when another tab saved the sweep this tab follows;
  * `onTakeOver(id)` when this tab gets the lock of the sweep it follows (the writer is gone);
+ * `onDeleted(id)` when the tab that writes it deleted the sweep this tab follows;
  * `onListChanged()` when another tab saved or deleted any sweep (the saved history changed).
  */
-export function createTabs({ onSaved, onTakeOver, onListChanged }) {
+export function createTabs({ onSaved, onTakeOver, onDeleted, onListChanged }) {
   const locks = globalThis.navigator?.locks ?? null;
   const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('batchlab-sweeps') : null;
   /** The sweep this tab writes: `{ id, release }` (`release` ends its lock), or null. */
   let owned = null;
   /** The sweep this tab follows: `{ id, abort }`, or null. */
   let following = null;
+  /** Counts calls of `show`: an answer to an earlier call that comes late is not acted on. */
+  let generation = 0;
 
   channel?.addEventListener('message', (e) => {
     const m = e.data ?? {};
     if (m.type === 'saved' && following?.id === m.id) onSaved(m.id);
+    if (m.type === 'deleted' && following?.id === m.id) onDeleted(m.id);
     if (m.type === 'saved' || m.type === 'deleted') onListChanged();
   });
 
@@ -61,10 +65,12 @@ export function createTabs({ onSaved, onTakeOver, onListChanged }) {
     /**
      * This tab shows saved sweep `id` (`fresh`: a sweep it has just started, whose id no other
      * tab knows). Resolves to 'writer' when this tab holds its lock, or 'follower' when another
-     * tab does (then `onSaved` and, once that tab is gone, `onTakeOver` follow).
+     * tab does (then `onSaved` and, once that tab is gone, `onTakeOver` follow); 'stale' when
+     * another sweep was shown before the answer came.
      */
     async show(id, { fresh = false } = {}) {
       letGo();
+      const call = ++generation;
       if (!locks) {
         owned = { id, release: () => {} };
         return 'writer';
@@ -79,6 +85,11 @@ export function createTabs({ onSaved, onTakeOver, onListChanged }) {
         return 'writer';
       }
       const release = await acquire(id, { wait: false });
+      // Another sweep was shown meanwhile: this answer is stale.
+      if (call !== generation) {
+        release?.();
+        return 'stale';
+      }
       if (release) {
         owned = { id, release };
         return 'writer';
@@ -99,7 +110,10 @@ export function createTabs({ onSaved, onTakeOver, onListChanged }) {
       return 'follower';
     },
     /** Nothing saved is shown (cleared, or an imported sweep): no lock held or awaited. */
-    hide: letGo,
+    hide() {
+      generation += 1;
+      letGo();
+    },
     /** Whether this tab may save sweep `id`. */
     writes: (id) => owned?.id === id,
     /** Whether another tab holds sweep `id`'s lock (it shows or trains it). */

@@ -25,9 +25,13 @@ const left = (seconds) => (typeof seconds === 'number' && Number.isFinite(second
 /**
  * The status line while training, from a `progress` message (see worker.js): the run that
  * advanced, or every run under way when several train side by side (`running`), and the
- * sweep's time left (`etaSeconds`) when the trainer knows it.
+ * sweep's time left (`etaSeconds`) when the trainer knows it. A progress that ended its phase
+ * (`next`: `{ phase, total }`) is said as the start of the next phase.
  */
-export function progressText(p, epochsPerRun, trialEpochs = 1) {
+export function progressText(progress, epochsPerRun, trialEpochs = 1) {
+  // A chunk that ended its phase names the one under way now (`next`), from its first image.
+  const under = (r) => (r.next ? { ...r, phase: r.next.phase, done: 0, total: r.next.total, runningLoss: null } : r);
+  const p = { ...under(progress), running: progress.running?.map(under) };
   // A learning-rate trial (lrpolicy=tuned) says which: "trial 3/7 (lr 0.01)".
   const trial = (r, short) => (r.trial ? `trial ${r.trial.number}${short ? '/' : ' of '}${r.trial.count} (learning rate ${significantRate(r.trial.learningRate)}), ` : '');
   if (Array.isArray(p.running) && p.running.length > 1) {

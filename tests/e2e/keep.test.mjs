@@ -129,6 +129,12 @@ test('controls edited during a sweep leave its link alone, and the status line n
   assert.equal(new URL(page.url()).searchParams.get('epochs'), '5');
   assert.equal(new URL(await page.inputValue('#share-link')).searchParams.get('epochs'), '5');
   assert.ok(await page.isHidden('#share-next'));
+  // The next sweep's link is its own, from the moment it starts (not the previous one's).
+  await page.click('#start');
+  await page.waitForFunction(() => window.batchlab.status === 'training');
+  assert.equal(new URL(await page.inputValue('#share-link')).searchParams.get('epochs'), '5');
+  await page.click('#stop');
+  await waitForStatus(page, ['stopped', 'error'], 60_000);
   // Evaluation is named from its first image, not once its first chunk is done.
   assert.ok(texts.some((t) => /validating on 0 \/ 300 images/.test(t)), 'validation named at 0');
   assert.ok(texts.some((t) => /testing on 0 \/ 200 images/.test(t)), 'test named at 0');
@@ -168,8 +174,8 @@ test('hostile imports are refused within a second, never shown mangled, and the 
     assert.ok(answer.ms < 1_000, `${what}: answered in ${answer.ms.toFixed(0)} ms`);
   }
   // Over the size limit: refused before it is parsed.
-  const huge = await tryImport(' '.repeat(40 * 1024 * 1024));
-  assert.match(huge.refused, /larger than the 32 MB a batchlab export can take/);
+  const huge = await page.evaluate(() => window.batchlab.importSweep(' '.repeat(65 * 1024 * 1024), 'huge.json').then(() => 'shown', (e) => e.message));
+  assert.match(huge, /larger than the 64 MB a batchlab export can take/);
   // Markup in every string the checks allow: shown as text, never as HTML.
   const markup = '<img src=x onerror="window.pwned=1">';
   const marked = await tryImport(variant((s) => {

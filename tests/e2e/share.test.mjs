@@ -179,6 +179,8 @@ test('CSV and JSON exports hold what the tables show; a JSON import draws the sa
   assert.deepEqual(await page.evaluate(chartPoints), points, 'the imported sweep is drawn point for point');
   assert.deepEqual(await tableText(page, '#results'), resultsTable);
   assert.deepEqual(await tableText(page, '#runs'), runsTable);
+  // The findings are stated again by the trainer from the imported runs: the same as live.
+  await page.waitForFunction(() => window.batchlab.findings.length === 6);
   assert.deepEqual(await page.evaluate(() => window.batchlab.findings), live.findings);
   assert.match(await page.textContent('#status-text'), /Showing the imported sweep sweep\.json \(batchlab /);
   assert.equal(await page.inputValue('#batch'), '25,100', 'the controls show its settings');

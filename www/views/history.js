@@ -57,7 +57,11 @@ export function createHistory(store, actions) {
   }
 
   render(store.state);
+  let wasBusy = isBusy(store.state.status);
   store.subscribe((state, changes) => {
-    if (['history', 'status', 'sweep'].some((aspect) => changes.has(aspect))) render(state);
+    // The buttons follow whether a sweep runs, not every progress of it.
+    const busy = isBusy(state.status);
+    if (changes.has('history') || changes.has('sweep') || busy !== wasBusy) render(state);
+    wasBusy = busy;
   });
 }

@@ -9,6 +9,7 @@ import { isBusy } from '../sweep-store.js';
 import { $ } from './dom.js';
 
 export function createSharePanel(store, actions, controls) {
+  const embed = new URLSearchParams(location.search).get('embed') === '1';
   const shareLink = $('share-link');
   const shareAutorun = $('share-autorun');
   const embedSnippet = $('embed-snippet');
@@ -27,7 +28,12 @@ export function createSharePanel(store, actions, controls) {
   }
   const next = $('share-next');
   /** While a sweep trains, the link and the address bar are the running sweep's (not the controls'). */
-  const running = () => (isBusy(store.state.status) && store.state.sweep && !store.state.sweep.imported ? store.state.sweep.params : null);
+  const running = () => {
+    const { status, estimating, pending, sweep } = store.state;
+    // An estimate is not a sweep; a Start not yet accepted is the sweep under way.
+    if (!isBusy(status) || estimating) return null;
+    return pending?.params ?? (sweep && !sweep.imported ? sweep.params : null);
+  };
   controls.onChange((params, { edited }) => {
     // Edits during a sweep describe the next one: the running sweep's link stays (and the page says so).
     if (running()) {
@@ -78,23 +84,26 @@ export function createSharePanel(store, actions, controls) {
 
   let wasBusy = false;
   store.subscribe((state, changes) => {
-    if (changes.has('status') && isBusy(state.status) !== wasBusy) {
-      wasBusy = isBusy(state.status);
-      if (wasBusy) {
+    const busy = isBusy(state.status) && !state.estimating;
+    if (changes.has('status') && busy !== wasBusy) {
+      wasBusy = busy;
+      if (busy) {
         // A sweep started: its link is the one shown (the address bar got it from `start`).
         if (running()) update(running());
-      } else if (!next.hidden) {
-        // It ended: the settings edited meanwhile are the page's link again.
+      } else {
+        // It ended: the share box follows the controls again (and the address bar, when they
+        // were edited meanwhile).
+        if (!next.hidden && !embed) reflect(controls.params());
         next.hidden = true;
-        reflect(controls.params());
         update(controls.params());
       }
-    }
-    if (!['status', 'sweep', 'runs', 'record', 'comparison'].some((aspect) => changes.has(aspect))) return;
+    } else if (busy && changes.has('sweep') && running()) update(running());
+    if (!['status', 'sweep', 'runs', 'record', 'comparison', 'follower'].some((aspect) => changes.has(aspect))) return;
     // Export is possible once a sweep has a run.
     const none = !state.sweep || (state.results.length === 0 && state.runs.length === 0);
     for (const button of Object.values(exports)) button.disabled = none;
     removeImported.hidden = !state.comparison;
-    clearSaved.disabled = isBusy(state.status);
+    // A sweep another tab writes is not this tab's to clear.
+    clearSaved.disabled = isBusy(state.status) || state.follower;
   });
 }
