@@ -219,7 +219,7 @@ export function createActions({ store, client, controls, persist, embed, autorun
     const saved = await persist.compare(id);
     if (!store.state.sweep) return openSaved(id);
     const when = new Date(saved.savedAt).toLocaleString();
-    store.apply({ type: 'compared', name: `saved ${when}`, sweep: saved, about: `saved in this browser on ${when}` });
+    store.apply({ type: 'compared', name: `saved ${when}`, sweep: saved, about: `of ${when}, kept in this browser`, from: 'saved' });
     return true;
   }
 

@@ -284,8 +284,9 @@ export const HANDLERS = {
     state.keepText = `Showing the imported sweep ${about}; it is not saved in this browser (the file keeps it).`;
     changes.set('keep', true);
   },
-  compared(state, { name, sweep, about }, changes) {
-    const suffix = (r) => `${r.series ?? r.batchSize} (imported)`;
+  /** A sweep drawn dashed beside the page's: imported from a file, or (`from: 'saved'`) from the saved history. */
+  compared(state, { name, sweep, about, from = 'imported' }, changes) {
+    const suffix = (r) => `${r.series ?? r.batchSize} (${from})`;
     state.comparison = {
       name,
       exportedAt: sweep.exportedAt,
@@ -295,7 +296,7 @@ export const HANDLERS = {
       // A run exported while it trained is not training here.
       runs: sweep.runs.map((r) => ({ ...r, series: suffix(r), status: r.status === 'running' ? 'stopped' : r.status })),
     };
-    state.keepText = `Comparing with the imported sweep ${about}: its lines are dashed.`;
+    state.keepText = `Comparing with the ${from} sweep ${about}: its lines are dashed.`;
     changes.set('comparison', true).set('keep', true);
   },
   comparisonRemoved(state, m, changes) {
