@@ -183,10 +183,10 @@ pub async fn estimate(
                 + trial_count * checks_of(settings.lr_trial_epochs as f64));
         let check_seconds = checks * crate::train::EVAL_SUBSET.min(settings.val_size) as f64
             / (EVAL_SPEEDUP * fastest);
-        // Trials skip the noise probe (their noise scale is never used).
-        let probed = (epochs_run - trials as f64).clamp(0.0, settings.epochs as f64);
+        // Trials skip the noise probe (their noise scale is never used): the epochs tested
+        // are the epochs probed.
         training
-            + probed * probe_seconds
+            + tested * probe_seconds
             + epochs_run * val_seconds
             + tested * test_seconds
             + check_seconds

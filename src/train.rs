@@ -571,34 +571,31 @@ impl Run {
             let budget = self.config.budget_seconds;
             self.out_of_time = budget > 0.0 && self.train_seconds + self.epoch_seconds >= budget;
             // Out of time, the epoch ends after the step under way.
-            if done == total || (self.out_of_time && self.step.is_none()) {
+            let ended = done == total || (self.out_of_time && self.step.is_none());
+            if ended {
                 self.train_metrics = (loss_sum / done as f64, correct / done as f64);
                 self.train_seconds += self.epoch_seconds;
                 self.epoch_samples = done;
                 self.start_probe(train);
-                // The status line names the phase under way (the noise probe, or evaluation
-                // when there is none) from its start.
-                let event = RunEvent::Progress(self.progress(
-                    epoch,
-                    "train",
-                    done,
-                    total,
-                    Some(loss_sum / done as f64),
-                    None,
-                ));
-                return Ok(self.naming_the_next_phase(event, validation, test));
             } else if check_due {
                 self.paused_train = Some((self.cursor, self.sums.take(), self.chunk));
                 self.start_phase(Phase::Check);
             }
-            return Ok(RunEvent::Progress(self.progress(
+            let event = RunEvent::Progress(self.progress(
                 epoch,
                 "train",
                 done,
                 total,
                 Some(loss_sum / done as f64),
                 None,
-            )));
+            ));
+            // The epoch's training ended: the status line names the phase under way (the
+            // noise probe, or evaluation when there is none) from its start.
+            return Ok(if ended {
+                self.naming_the_next_phase(event, validation, test)
+            } else {
+                event
+            });
         }
         if phase == Phase::Check {
             let mut finished_check = None;

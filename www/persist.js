@@ -123,10 +123,12 @@ export function createPersistence(store, key) {
     }
     // An imported sweep is not this browser's to keep: the file keeps it.
     if (!changes.has('save') || !sweep || sweep.imported || !tabs.writes(sweep.id)) return;
-    db.save(key, sweep.id, snapshot(state)).then(() => {
+    db.save(key, sweep.id, snapshot(state)).then((meta) => {
       if (store.state.storageError) store.apply({ type: 'storage', error: null });
       tabs.announce('saved', key, sweep.id);
-      refresh();
+      // The list, with this sweep's entry replaced (no reading back what was just written).
+      const list = [meta, ...store.state.history.filter((h) => h.id !== meta.id)];
+      store.apply({ type: 'history', list: list.sort(db.newestFirst) });
     }, problem);
   });
 
@@ -142,14 +144,16 @@ export function createPersistence(store, key) {
   async function restore() {
     let saved;
     try {
+      const list = await db.list(key);
+      store.apply({ type: 'history', list });
       // This tab's own sweep when it is reloaded (another tab's may be newer), else the newest.
       const mine = recalled();
-      saved = (mine && (await db.load(key, mine))) || (await db.load(key));
+      const id = list.some((h) => h.id === mine) ? mine : list[0]?.id;
+      saved = id == null ? null : await db.load(key, id);
     } catch (e) {
       problem(e);
       return;
     }
-    refresh();
     const { state } = store;
     // Nothing saved, or a sweep started meanwhile.
     if (!saved || !(saved.results?.length || saved.runs?.length) || state.sweep || isBusy(state.status)) return;

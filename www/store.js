@@ -37,6 +37,9 @@ const available = () => {
 const recordKey = (key, id) => `${key}#${id}`;
 const metaKey = (key, id) => `meta:${key}#${id}`;
 
+/** Orders saved sweeps' descriptions by `savedAt` (ISO 8601 text), newest first. */
+export const newestFirst = (a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0);
+
 /** A fresh sweep id: its start time and a random part, e.g. `20261202T031504Z-3f9a1c`. */
 export function newSweepId(now = new Date()) {
   const stamp = now.toISOString().replace(/[-:]|\.\d+/g, '');
@@ -59,6 +62,9 @@ async function migrate(key) {
   await setMany([[recordKey(key, id), record], [metaKey(key, id), describe(record, id)]], sweeps());
   await del(key, sweeps());
 }
+
+/** Page keys whose older record this page has migrated (or found none of). */
+const migrated = new Set();
 
 /** The id of the sweep saved before the history existed. */
 const MIGRATED_ID = 'saved-before-the-history';
@@ -83,11 +89,15 @@ function describe(saved, id) {
  */
 export async function list(key) {
   available();
-  await queued(() => migrate(key));
+  // Once per page key and page (a record of the older layout is not written by this page).
+  if (!migrated.has(key)) {
+    await queued(() => migrate(key));
+    migrated.add(key);
+  }
   const prefix = `meta:${key}#`;
   const found = (await keys(sweeps())).filter((k) => typeof k === 'string' && k.startsWith(prefix));
   const metas = (await getMany(found, sweeps())).filter(Boolean);
-  return metas.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0));
+  return metas.sort(newestFirst);
 }
 
 /**

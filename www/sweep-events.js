@@ -9,6 +9,18 @@ import {
   isBusy, unfinished, sameSweep, setStatus, setNotice, keyOf, seriesOf, upsertRun, stopRunning, resetSweep, showSweep, fail, endEstimate, running,
 } from './sweep-state.js';
 
+/**
+ * The banner and status line of a sweep shown read-only because another tab writes it
+ * (`saved`, as that tab saved it): nothing to resume here.
+ */
+function sayFollowed(state, changes, saved) {
+  const trained = state.results.length;
+  state.saved = { savedAt: saved.savedAt, epochs: trained, left: [] };
+  state.savedText = followerText(saved.status, trained);
+  changes.set('saved', true);
+  setStatus(state, changes, saved.status === 'done' ? 'done' : 'idle', state.savedText);
+}
+
 /** One handler per event type: worker messages first, then the page's own events. */
 export const HANDLERS = {
   trainerLoading(state, m, changes) {
@@ -234,14 +246,8 @@ export const HANDLERS = {
     const trained = state.results.length;
     state.follower = follower;
     changes.set('follower', true);
-    if (follower) {
-      // Another tab writes this sweep: shown read-only, and live (`followed`); nothing to resume here.
-      state.saved = { savedAt: saved.savedAt, epochs: trained, left: [] };
-      state.savedText = followerText(saved.status, trained);
-      changes.set('saved', true);
-      setStatus(state, changes, saved.status === 'done' ? 'done' : 'idle', followerText(saved.status, trained));
-      return;
-    }
+    // Another tab writes this sweep: shown read-only, and live (`followed`).
+    if (follower) return sayFollowed(state, changes, saved);
     state.saved = { savedAt: saved.savedAt, epochs: trained, left };
     // The latest attempt at each unfinished batch size that got somewhere; with several seeds or
     // arms, every run of theirs cut short.
@@ -258,12 +264,7 @@ export const HANDLERS = {
   followed(state, { saved }, changes) {
     if (!state.follower || state.sweep?.id !== saved.id) return;
     showSweep(state, changes, saved, false, true);
-    const trained = state.results.length;
-    state.saved = { savedAt: saved.savedAt, epochs: trained, left: [] };
-    state.savedText = followerText(saved.status, trained);
-    changes.set('saved', true);
-    setStatus(state, changes, saved.status === 'done' ? 'done' : 'idle', followerText(saved.status, trained));
-    changes.set('scalingWanted', true);
+    sayFollowed(state, changes, saved);
   },
   history(state, { list }, changes) {
     state.history = list;

@@ -23,7 +23,8 @@ test('a second tab follows the sweep the first trains, live and read-only, and t
   await first.page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 3 * 60_000 });
   const second = await open(context, sweep, { keepSaved: true });
   await second.page.waitForFunction(() => window.batchlab.readOnly === true, null, { timeout: 60_000 });
-  assert.match(await second.page.textContent('#status-text'), /another tab of this page/i);
+  // (The trainer's download may take the status line first; the page then says whose the sweep is.)
+  await second.page.waitForFunction(() => /another tab of this page/i.test(document.querySelector('#status-text').textContent), null, { timeout: 60_000 });
   assert.notEqual(await second.page.evaluate(() => window.batchlab.status), 'training', 'the second tab does not train it');
   assert.equal(await second.page.evaluate(() => window.batchlab.resume()), false, 'nor resume it');
   assert.ok(await second.page.isHidden('#resume'));

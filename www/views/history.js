@@ -10,6 +10,11 @@ const STATUS = { done: 'done', stopped: 'stopped', error: 'stopped by an error',
 /** `bytes` in words: "12 kB", "1.4 MB". */
 const size = (bytes) => (bytes < 1e6 ? `${Math.max(1, Math.round(bytes / 1e3))} kB` : `${(bytes / 1e6).toFixed(1)} MB`);
 
+/**
+ * Renders `store`'s saved history (`state.history`) into the `#history` section, its buttons
+ * calling `actions.openSaved`, `compareSaved` and `deleteSaved`; failures are said on
+ * `#history-text`. The section is hidden while nothing is saved.
+ */
 export function createHistory(store, actions) {
   const section = $('history');
   const body = $('history-table').tBodies[0];
