@@ -455,7 +455,7 @@ fn sweep(m: &ArgMatches) -> Result<bool, CliError> {
             None => runs.push(ExportedRun { summary }),
         };
         match event {
-            SweepEvent::RunStarted { summary } => upsert(summary),
+            SweepEvent::RunStarted { summary } | SweepEvent::RunResumed { summary, .. } => upsert(summary),
             SweepEvent::Epoch { record, summary } => {
                 results.push(ExportedRecord { record, backend: Some(backend.into()) });
                 upsert(summary);

@@ -14,6 +14,7 @@ use serde::Serialize;
 use web_time::Instant;
 
 use crate::backend::MAX_MICRO_BATCH;
+use crate::checkpoint::{CheckpointError, RunCheckpoint};
 use crate::data::{DeviceSplit, Mnist, Split};
 use crate::settings::{PlannedRun, Settings, SettingsError};
 use crate::record::{EpochRecord, Progress, TrialOf};
@@ -30,6 +31,15 @@ pub enum SweepEvent {
     RunStarted {
         /// The new run's summary.
         summary: RunSummary,
+    },
+    /// A run cut short after a finished epoch goes on from its checkpoint
+    /// ([`Sweep::with_checkpoints`]; no work done yet): its summary as it stood then, `status`
+    /// `"running"`.
+    RunResumed {
+        /// The resumed run's summary after its last finished epoch.
+        summary: RunSummary,
+        /// Epochs it had finished (the next one it trains is `epochs + 1`).
+        epochs: usize,
     },
     /// Part of an epoch was done.
     Progress {
@@ -165,6 +175,8 @@ pub struct Sweep {
     finished_pace: Vec<f64>,
     /// Most images per forward/backward pass (see [`crate::backend::micro_batch`]).
     micro_batch: usize,
+    /// Checkpoints of runs not started yet, which go on from them ([`Sweep::with_checkpoints`]).
+    checkpoints: Vec<RunCheckpoint>,
 }
 
 impl Sweep {
@@ -214,6 +226,7 @@ impl Sweep {
             turn: 0,
             finished_pace: Vec::new(),
             micro_batch: MAX_MICRO_BATCH,
+            checkpoints: Vec::new(),
         })
     }
 
@@ -244,6 +257,99 @@ impl Sweep {
             .map(|i| plan.get(i).cloned().expect("a run of the plan"))
             .collect();
         self
+    }
+
+    /// Runs of the plan cut short after a finished epoch go on from their checkpoints
+    /// ([`crate::train::Run::checkpoint`]) instead of from their first epoch, each when its turn
+    /// to start comes. Each checkpoint is tried on its run here (its model and optimiser state
+    /// read); those that cannot be used are left out and returned, with the reason, and their
+    /// runs start from their first epoch. Call after [`Sweep::with_micro_batch`] and
+    /// [`Sweep::with_runs`].
+    pub fn with_checkpoints(
+        mut self,
+        checkpoints: Vec<RunCheckpoint>,
+    ) -> (Self, Vec<(RunCheckpoint, CheckpointError)>) {
+        let mut refused = Vec::new();
+        for checkpoint in checkpoints {
+            let tried = self
+                .plan
+                .iter()
+                .find(|p| checkpoint.is_of(p.batch_size, p.series.as_deref()))
+                .ok_or_else(|| CheckpointError("its run is not one this sweep trains".into()))
+                .and_then(|planned| self.resumed_config(planned, &checkpoint))
+                .and_then(|config| {
+                    Run::resume(config, &self.device, &checkpoint, self.train.len()).map(|_| ())
+                })
+                .and_then(|()| {
+                    let again = self
+                        .checkpoints
+                        .iter()
+                        .any(|c| c.is_of(checkpoint.batch_size, checkpoint.series.as_deref()));
+                    if again {
+                        Err(CheckpointError("its run has another checkpoint here".into()))
+                    } else {
+                        Ok(())
+                    }
+                });
+            match tried {
+                Ok(()) => self.checkpoints.push(checkpoint),
+                Err(error) => refused.push((checkpoint, error)),
+            }
+        }
+        (self, refused)
+    }
+
+    /// The checkpoints this sweep goes on from (those [`Sweep::with_checkpoints`] kept), of
+    /// runs not yet started.
+    pub fn resuming(&self) -> &[RunCheckpoint] {
+        &self.checkpoints
+    }
+
+    /// The config of `planned` going on from `checkpoint`: tuned, at the rate its trials chose.
+    fn resumed_config(
+        &self,
+        planned: &PlannedRun,
+        checkpoint: &RunCheckpoint,
+    ) -> Result<RunConfig, CheckpointError> {
+        let mut config = RunConfig::planned(&self.settings, planned);
+        if planned.lr_policy == LrPolicy::Tuned {
+            let chosen = checkpoint
+                .summary
+                .tuning
+                .as_ref()
+                .and_then(|t| t.chosen)
+                .ok_or_else(|| CheckpointError("it has no tuned learning rate".into()))?;
+            config.schedule = LrSchedule::new(LrPolicy::Fixed, chosen, 1, planned.batch_size, 0, 1);
+        }
+        Ok(config)
+    }
+
+    /// The checkpoint of the run of batch size `batch_size` and line label `series`, between
+    /// two of its epochs (e.g. right after [`SweepEvent::Epoch`] for it); `None` when that run is
+    /// not under way (not started, finished, or in its learning-rate trials).
+    ///
+    /// # Errors
+    /// [`CheckpointError`] when the run is in the middle of an epoch, or its state cannot be
+    /// written (see [`crate::train::Run::checkpoint`]).
+    pub fn checkpoint(
+        &self,
+        batch_size: usize,
+        series: Option<&str>,
+    ) -> Result<Option<RunCheckpoint>, CheckpointError> {
+        let Some(racer) = self.racers.iter().find(|r| {
+            r.trial.is_none()
+                && r.planned.batch_size == batch_size
+                && r.planned.series.as_deref() == series
+        }) else {
+            return Ok(None);
+        };
+        let Some(run) = racer.run.as_ref().filter(|r| !r.is_finished()) else {
+            return Ok(None);
+        };
+        let mut checkpoint = run.checkpoint()?;
+        checkpoint.wall_seconds = racer.wall_seconds;
+        checkpoint.epochs_before = racer.epochs_before;
+        Ok(Some(checkpoint))
     }
 
     /// Uploads the training images to the device once, for every run of the sweep: batches are
@@ -382,6 +488,32 @@ impl Sweep {
         event
     }
 
+    /// Starts `planned` from `checkpoint` (tried by [`Sweep::with_checkpoints`]).
+    fn resume(&mut self, planned: PlannedRun, checkpoint: &RunCheckpoint) -> SweepEvent {
+        let config = self
+            .resumed_config(&planned, checkpoint)
+            .expect("tried by with_checkpoints");
+        let run = Run::resume(config, &self.device, checkpoint, self.train.len())
+            .expect("tried by with_checkpoints")
+            .with_micro_batch(self.micro_batch);
+        let summary = run.summary().clone();
+        self.racers.push(Racer {
+            position: self.start_of(&planned, checkpoint.epochs_done + 1, None),
+            planned,
+            run: Some(run),
+            wall_seconds: checkpoint.wall_seconds,
+            advanced: false,
+            tuning: None,
+            trial: None,
+            epochs_before: checkpoint.epochs_before,
+            last_val_loss: None,
+        });
+        SweepEvent::RunResumed {
+            summary,
+            epochs: checkpoint.epochs_done,
+        }
+    }
+
     /// After racer `index` left: the next run in line keeps its turn.
     fn next_run_keeps_turn(&mut self, index: usize) {
         self.turn = index;
@@ -410,6 +542,14 @@ impl Sweep {
                 && let Some(planned) = self.plan.get(self.next_run).cloned()
             {
                 self.next_run += 1;
+                if let Some(at) = self
+                    .checkpoints
+                    .iter()
+                    .position(|c| c.is_of(planned.batch_size, planned.series.as_deref()))
+                {
+                    let checkpoint = self.checkpoints.remove(at);
+                    return Ok(self.resume(planned, &checkpoint));
+                }
                 let tuned = planned.lr_policy == LrPolicy::Tuned;
                 self.racers.push(Racer {
                     position: self.start_of(&planned, 1, None),

@@ -5,7 +5,7 @@
 //! and the Theano tutorial's LeNet), [`optim`] (the optimisers, Rprop among them), [`schedule`]
 //! (learning rate per batch size), [`tuning`] (the learning rate tuned per batch size on a
 //! grid), [`noise`] (the gradient noise scale), [`record`] (a run's
-//! per-epoch records and progress), [`train`] (one run at one batch size), [`summary`] (a run's summary: target reached, best accuracy),
+//! per-epoch records and progress), [`train`] (one run at one batch size), [`checkpoint`] (a run stopped after an epoch, to resume it), [`summary`] (a run's summary: target reached, best accuracy),
 //! [`experiment`] (a sweep over batch sizes), [`estimate`] (how long a sweep will take),
 //! [`scaling`] (the critical batch size, fitted to steps-to-target), [`findings`] (the
 //! source's six findings, from the measured runs), [`export`] (a sweep as
@@ -21,6 +21,7 @@ pub mod backend;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod bench;
+pub mod checkpoint;
 pub mod data;
 pub mod estimate;
 pub mod experiment;

@@ -37,8 +37,9 @@ pub fn unbiased_estimates(
     (gradient_sq, trace)
 }
 
-/// Moving averages of `|G|²` and `tr(Σ)`, and the noise scale they give.
-#[derive(Debug, Clone, PartialEq)]
+/// Moving averages of `|G|²` and `tr(Σ)`, and the noise scale they give (kept in a run's
+/// checkpoint, [`crate::checkpoint::RunCheckpoint`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NoiseScale {
     /// Weight of the old average at each observation, in [0, 1).
     decay: f64,

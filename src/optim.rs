@@ -55,6 +55,8 @@ impl Optimizer {
 pub const MOMENTUM: f64 = 0.9;
 
 /// A fresh optimiser of the given kind (no state yet). The learning rate is passed at each step.
+/// Each is wrapped in [`OnDevice`], so that its state can be read back from a checkpoint onto
+/// the run's device ([`load_state`]).
 pub fn build(optimizer: Optimizer) -> ModuleOptimizer {
     let momentum = |nesterov| {
         SgdConfig::new()
@@ -64,17 +66,89 @@ pub fn build(optimizer: Optimizer) -> ModuleOptimizer {
                     .with_dampening(0.0)
                     .with_nesterov(nesterov),
             ))
-            .init()
+            .build()
     };
     match optimizer {
-        Optimizer::Sgd => SgdConfig::new().init(),
-        Optimizer::Momentum => momentum(false),
-        Optimizer::Nesterov => momentum(true),
+        Optimizer::Sgd => ModuleOptimizer::from(OnDevice(SgdConfig::new().build())),
+        Optimizer::Momentum => ModuleOptimizer::from(OnDevice(momentum(false))),
+        Optimizer::Nesterov => ModuleOptimizer::from(OnDevice(momentum(true))),
         // burn's RMSProp defaults to momentum 0.9; Tieleman & Hinton's has none.
-        Optimizer::Rmsprop => RmsPropConfig::new().with_momentum(0.0).init(),
-        Optimizer::Adagrad => AdaGradConfig::new().init(),
-        Optimizer::Adam => AdamConfig::new().init(),
-        Optimizer::Rprop => ModuleOptimizer::from(Rprop),
+        Optimizer::Rmsprop => {
+            ModuleOptimizer::from(OnDevice(RmsPropConfig::new().with_momentum(0.0).build()))
+        }
+        Optimizer::Adagrad => ModuleOptimizer::from(OnDevice(AdaGradConfig::new().build())),
+        Optimizer::Adam => ModuleOptimizer::from(OnDevice(AdamConfig::new().build())),
+        Optimizer::Rprop => ModuleOptimizer::from(OnDevice(Rprop)),
+    }
+}
+
+/// The optimiser state of `optimizer` (every parameter's), as burn's `OptimizerRecord` in
+/// burnpack bytes. Reads the state back from the device synchronously: on the CPU backend only
+/// in the browser (WebGPU allows no synchronous read there).
+///
+/// # Errors
+/// burn's record error, in words.
+pub fn save_state(optimizer: &ModuleOptimizer) -> Result<Vec<u8>, String> {
+    optimizer
+        .into_bytes()
+        .map(|bytes| bytes.to_vec())
+        .map_err(|e| e.to_string())
+}
+
+/// A fresh optimiser of kind `optimizer` with the state `bytes` ([`save_state`]'s), its tensors
+/// created on `device` (burn 0.22.1's `ModuleOptimizer::load_record` would create them on the
+/// default device, WebGPU in the browser's build, which cannot be set up synchronously there).
+///
+/// # Errors
+/// When `bytes` are not an optimiser record, in words.
+pub fn load_state(optimizer: Optimizer, bytes: &[u8], device: &Device) -> Result<ModuleOptimizer, String> {
+    LOAD_DEVICE.with_borrow_mut(|d| *d = Some(device.clone()));
+    let loaded = build(optimizer).from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()));
+    LOAD_DEVICE.with_borrow_mut(|d| *d = None);
+    loaded.map_err(|e| e.to_string())
+}
+
+thread_local! {
+    /// The device that [`load_state`] creates state tensors on (set only while it runs).
+    static LOAD_DEVICE: std::cell::RefCell<Option<Device>> = const { std::cell::RefCell::new(None) };
+}
+
+/// One of burn's optimisers (or [`Rprop`]) whose state, read from a record, is created on the
+/// device [`load_state`] names instead of burn's default device. Steps exactly as `O` does.
+#[derive(Clone)]
+pub struct OnDevice<O>(pub O);
+
+/// The state of an [`OnDevice`] optimiser: `O`'s state, unchanged.
+#[derive(Clone)]
+pub struct OnDeviceState<S>(pub S);
+
+impl<S: RecordState + Clone> RecordState for OnDeviceState<S> {
+    fn state_flatten(&self, prefix: &str, out: &mut StateSink) {
+        self.0.state_flatten(prefix, out);
+    }
+
+    fn state_unflatten(prefix: &str, src: &mut StateSource, device: &Device) -> Option<Self> {
+        let chosen = LOAD_DEVICE.with_borrow(|d| d.clone());
+        S::state_unflatten(prefix, src, chosen.as_ref().unwrap_or(device)).map(OnDeviceState)
+    }
+}
+
+impl<O: BurnOptimizer> BurnOptimizer for OnDevice<O> {
+    type State<const D: usize> = OnDeviceState<O::State<D>>;
+
+    fn step<const D: usize>(
+        &self,
+        lr: f64,
+        tensor: Tensor<D>,
+        grad: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        let (tensor, state) = self.0.step(lr, tensor, grad, state.map(|s| s.0));
+        (tensor, state.map(OnDeviceState))
+    }
+
+    fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
+        OnDeviceState(O::to_device(state.0, device))
     }
 }
 

@@ -11,6 +11,8 @@
 use std::time::Duration;
 
 use burn::module::{Module, ModuleVisitor, Param};
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
@@ -20,6 +22,7 @@ use rand::seq::SliceRandom;
 use web_time::Instant;
 
 use crate::backend::MAX_MICRO_BATCH;
+use crate::checkpoint::{CHECKPOINT_FORMAT, CheckpointError, RunCheckpoint};
 use crate::data::{Batches, Split};
 use crate::model::Network;
 use crate::noise::NoiseScale;
@@ -275,6 +278,10 @@ pub struct Run {
     /// The noise probe: its samples, the sum of its small-batch gradients, the sum of their
     /// squared norms (on the device), and the averages.
     probe_rng: StdRng,
+    /// Probe samples drawn so far from `probe_rng` (its position, for a checkpoint), each of
+    /// `probe_size` images.
+    probes: usize,
+    probe_size: usize,
     probe_order: Vec<usize>,
     probe_gradients: GradientsAccumulator<Network>,
     probe_norms: Option<Tensor<1>>,
@@ -373,6 +380,8 @@ impl Run {
             chunk: 1,
             micro_batch: MAX_MICRO_BATCH,
             step: None,
+            probes: 0,
+            probe_size: 0,
             probe_order: Vec::new(),
             probe_gradients: GradientsAccumulator::new(),
             probe_norms: None,
@@ -467,6 +476,134 @@ impl Run {
         self.model
             .as_ref()
             .expect("the model is only taken during a step")
+    }
+
+    /// The run's checkpoint after its last finished epoch ([`RunCheckpoint`]; the sweep's
+    /// fields `wall_seconds` and `epochs_before` are left 0), to go on later with
+    /// [`Run::resume`]. Reads the model and optimiser state back synchronously: natively, or on
+    /// the CPU backend in the browser.
+    ///
+    /// # Errors
+    /// [`CheckpointError`] when the run is not between two epochs (or has ended), or when burn
+    /// cannot write a record.
+    pub fn checkpoint(&self) -> Result<RunCheckpoint, CheckpointError> {
+        let between_epochs = self.phase == Phase::Train
+            && self.cursor == 0
+            && self.step.is_none()
+            && self.paused_train.is_none();
+        if self.finished || !between_epochs || self.epochs_done == 0 {
+            return Err(CheckpointError(
+                "a run is kept only between two epochs, once one has finished".into(),
+            ));
+        }
+        let model = self
+            .model()
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| CheckpointError(format!("the model could not be written ({e})")))?;
+        let optimizer = crate::optim::save_state(&self.optimizer)
+            .map_err(|e| CheckpointError(format!("the optimiser could not be written ({e})")))?;
+        Ok(RunCheckpoint {
+            format: CHECKPOINT_FORMAT,
+            batch_size: self.config.batch_size,
+            series: self.config.series.clone(),
+            seed: self.config.seed,
+            train_size: self.order.len(),
+            micro_batch: self.micro_batch,
+            epochs_done: self.epochs_done,
+            steps: self.steps,
+            samples: self.samples,
+            train_seconds: self.train_seconds,
+            next_eval: self.next_eval,
+            probes: self.probes,
+            probe_size: self.probe_size,
+            noise: self.noise.clone(),
+            summary: self.summary.clone(),
+            wall_seconds: 0.0,
+            epochs_before: 0,
+            model: model.to_vec(),
+            optimizer,
+        })
+    }
+
+    /// The run `config` on `device`, going on from `checkpoint` (written by [`Run::checkpoint`]
+    /// for the same run) on a training set of `train_size` images: its model, optimiser state,
+    /// generators (the shuffles and probe samples drawn so far are drawn again and dropped),
+    /// clocks and summary are the checkpoint's, so that it trains on exactly as if it had never
+    /// stopped (to the bit, on the same backend and micro-batch size).
+    ///
+    /// # Errors
+    /// [`CheckpointError`] when the checkpoint is another run's (batch size, series, seed,
+    /// learning rate, training-set size), has no epoch left to train, or its records cannot be
+    /// read into this network.
+    pub fn resume(
+        config: RunConfig,
+        device: &Device,
+        checkpoint: &RunCheckpoint,
+        train_size: usize,
+    ) -> Result<Self, CheckpointError> {
+        let refuse = |why: String| Err(CheckpointError(why));
+        if !checkpoint.is_of(config.batch_size, config.series.as_deref()) {
+            return refuse(format!("it is the checkpoint of {}", checkpoint.run_name()));
+        }
+        if checkpoint.seed != config.seed {
+            return refuse(format!("it was trained with seed {}, not {}", checkpoint.seed, config.seed));
+        }
+        if checkpoint.train_size != train_size {
+            return refuse(format!(
+                "it was trained on {} images, not {train_size}",
+                checkpoint.train_size
+            ));
+        }
+        if checkpoint.summary.learning_rate.to_bits() != config.schedule.peak.to_bits() {
+            return refuse(format!(
+                "it was trained at learning rate {}, not {}",
+                checkpoint.summary.learning_rate, config.schedule.peak
+            ));
+        }
+        if checkpoint.epochs_done >= config.epochs
+            || checkpoint.summary.status != crate::summary::RunStatus::Running
+        {
+            return refuse("it has no epoch left to train".into());
+        }
+        let mut run = Self::new(config, device);
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(checkpoint.model.clone()))
+            .map_err(|e| CheckpointError(format!("its model could not be read ({e})")))?;
+        let model = run
+            .model
+            .take()
+            .expect("a new run has its model")
+            .try_load_record(record)
+            .map_err(|e| CheckpointError(format!("its model does not fit this network ({e})")))?;
+        run.model = Some(model);
+        run.optimizer = crate::optim::load_state(
+            run.config.optimizer,
+            &checkpoint.optimizer,
+            &run.device.clone().inner(),
+        )
+        .map_err(|e| CheckpointError(format!("its optimiser state could not be read ({e})")))?;
+        // The generators where they stood: every shuffle and probe sample drawn again.
+        for _ in 0..checkpoint.epochs_done {
+            let mut order: Vec<usize> = (0..train_size).collect();
+            order.shuffle(&mut run.rng);
+        }
+        if checkpoint.probes > 0 && !(2..=train_size).contains(&checkpoint.probe_size) {
+            return refuse(format!("its probe sample of {} images does not fit", checkpoint.probe_size));
+        }
+        for _ in 0..checkpoint.probes {
+            rand::seq::index::sample(&mut run.probe_rng, train_size, checkpoint.probe_size);
+        }
+        run.probes = checkpoint.probes;
+        run.probe_size = checkpoint.probe_size;
+        run.epochs_done = checkpoint.epochs_done;
+        run.steps = checkpoint.steps;
+        run.samples = checkpoint.samples;
+        run.train_seconds = checkpoint.train_seconds;
+        run.next_eval = checkpoint.next_eval;
+        run.noise = checkpoint.noise.clone();
+        run.summary = checkpoint.summary.clone();
+        Ok(run)
     }
 
     /// Does about `budget` of work — training micro-batches on `train`, the noise probe (on `train`)
@@ -727,6 +864,8 @@ impl Run {
         }
         self.probe_order =
             rand::seq::index::sample(&mut self.probe_rng, train.len(), big).into_vec();
+        self.probes += 1;
+        self.probe_size = big;
         self.probe_norms = None;
         self.start_phase(Phase::Probe);
     }

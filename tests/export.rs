@@ -59,6 +59,7 @@ fn train() -> SweepExport {
             }
             SweepEvent::Done => break,
             SweepEvent::Progress { .. }
+            | SweepEvent::RunResumed { .. }
             | SweepEvent::TrialStarted { .. }
             | SweepEvent::Trial { .. } => {}
         }

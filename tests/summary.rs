@@ -90,6 +90,7 @@ fn summaries(settings: Settings) -> Vec<RunSummary> {
             }
             SweepEvent::Done => return last,
             SweepEvent::Progress { .. }
+            | SweepEvent::RunResumed { .. }
             | SweepEvent::TrialStarted { .. }
             | SweepEvent::Trial { .. } => {}
         }

@@ -40,6 +40,7 @@ fn sweep_with(settings: Settings, on_device: bool) -> (Vec<EpochRecord>, Vec<f64
             }
             SweepEvent::Done => return (records, running),
             SweepEvent::RunStarted { .. }
+            | SweepEvent::RunResumed { .. }
             | SweepEvent::TrialStarted { .. }
             | SweepEvent::Trial { .. } => {}
         }

@@ -4,7 +4,7 @@
 // failure, autorun, a preset's estimate, asking for findings) happens here too.
 // Must NOT: touch the DOM (the controls aside, through controls.js), or change state other
 // than by `store.apply`.
-import { isBusy, unfinished } from './sweep-store.js';
+import { isBusy, unfinished, resumable } from './sweep-store.js';
 import { linkFor, reflect } from './share.js';
 import { aboutImport } from './wording.js';
 import { tooLarge } from './files.js';
@@ -84,16 +84,19 @@ export function createActions({ store, client, controls, persist, embed, autorun
    * continuation; `why` ends the label of a run that restarts). Nothing is cleared until the
    * worker has accepted the settings (`started`): a refused Start loses nothing. `finished`:
    * the keys of runs already finished (a continuation of a sweep with several seeds or arms:
-   * the trainer skips them).
+   * the trainer skips them). `checkpoints`: the keys of runs cut short that go on from their
+   * checkpoints (store.state.checkpoints) instead of from their first epoch.
    */
-  function run(params, { keep, why, finished }) {
+  function run(params, { keep, why, finished, checkpoints = [] }) {
     if (busy() || !store.state.ready) return;
     // A worker that has started WebGPU gets replaced: its device may have been lost since (a GPU
     // reset while idle), and burn cannot start a second device in one worker.
     if (client.triedWebGpu) client.renew();
     // A new sweep gets a new saved id (a continuation keeps its sweep's).
-    store.apply({ type: 'startRequested', params, keep, why, id: keep ? undefined : newSweepId() });
-    client.post({ type: 'start', params, finished });
+    store.apply({ type: 'startRequested', params, keep, why, id: keep ? undefined : newSweepId(), resumable: checkpoints });
+    // The bytes are copied to the worker: the page keeps its own until the next epoch replaces them.
+    const bytes = checkpoints.map((key) => store.state.checkpoints.get(key).bytes);
+    client.post({ type: 'start', params, finished, checkpoints: bytes });
   }
 
   /** Starts the controls' sweep; pressed while a stop completes, once it has (queued). */
@@ -113,9 +116,12 @@ export function createActions({ store, client, controls, persist, embed, autorun
     const left = unfinished(store.state);
     if (left.length === 0) return false;
     const { settings, params, finished } = store.state.sweep;
+    // Runs cut short after a finished epoch go on from there (their checkpoints), the others
+    // start again.
+    const checkpoints = resumable(store.state);
     // Several seeds or arms: every batch size's plan again, less the runs that finished.
-    if ((settings.seeds ?? 1) > 1 || settings.baseline) run({ ...params, backend }, { keep: true, why, finished: [...finished] });
-    else run({ ...params, batch: left.join(','), backend }, { keep: true, why });
+    if ((settings.seeds ?? 1) > 1 || settings.baseline) run({ ...params, backend }, { keep: true, why, finished: [...finished], checkpoints });
+    else run({ ...params, batch: left.join(','), backend }, { keep: true, why, checkpoints });
     return true;
   }
 

@@ -32,6 +32,8 @@ function snapshot(state) {
     memory: state.memory,
     reruns: [...state.reruns],
     restarts: [...state.restarts],
+    // Each run under way or cut short: its model and optimiser after its last epoch (CPU backend).
+    checkpoints: state.checkpointsOff ? [] : [...state.checkpoints],
     backend: state.backend,
     adapter: state.adapter,
     backendReason: state.backendReason,
@@ -123,13 +125,18 @@ export function createPersistence(store, key) {
     }
     // An imported sweep is not this browser's to keep: the file keeps it.
     if (!changes.has('save') || !sweep || sweep.imported || !tabs.writes(sweep.id)) return;
-    db.save(key, sweep.id, snapshot(state)).then((meta) => {
+    const saving = snapshot(state);
+    db.save(key, sweep.id, saving).then((meta) => {
       if (store.state.storageError) store.apply({ type: 'storage', error: null });
       tabs.announce('saved', key, sweep.id);
       // The list, with this sweep's entry replaced (no reading back what was just written).
       const list = [meta, ...store.state.history.filter((h) => h.id !== meta.id)];
       store.apply({ type: 'history', list: list.sort(db.newestFirst) });
-    }, problem);
+    }, (e) => {
+      // The storage is full: the results are saved again without the checkpoints (the larger part).
+      if (e?.name === 'QuotaExceededError' && saving.checkpoints.length) store.apply({ type: 'checkpointsDropped', error: db.describeStorageError(e) });
+      else problem(e);
+    });
   });
 
   /** Shows saved sweep `saved` on the page: written by this tab, or followed (another tab writes it). */

@@ -58,7 +58,7 @@ async function migrate(key) {
   // saving) write the same entry instead of adding one each.
   const id = MIGRATED_ID;
   const record = { ...old, id };
-  record.bytes = JSON.stringify(record).length;
+  record.bytes = sizeOf(record);
   await setMany([[recordKey(key, id), record], [metaKey(key, id), describe(record, id)]], sweeps());
   await del(key, sweeps());
 }
@@ -68,6 +68,12 @@ const migrated = new Set();
 
 /** The id of the sweep saved before the history existed. */
 const MIGRATED_ID = 'saved-before-the-history';
+
+/** A saved record's size: its JSON text, plus its checkpoints' bytes (kept as bytes, not text). */
+function sizeOf(record) {
+  const { checkpoints = [], ...rest } = record;
+  return JSON.stringify(rest).length + checkpoints.reduce((n, [, c]) => n + (c?.bytes?.byteLength ?? 0), 0);
+}
 
 /** The list's description of a saved sweep: `{ id, savedAt, params, status, epochs, runs, bytes }`. */
 function describe(saved, id) {
@@ -84,7 +90,7 @@ function describe(saved, id) {
 
 /**
  * The sweeps saved under page key `key`, newest first: `[{ id, savedAt, params, status, epochs,
- * runs, bytes }]` (`bytes`: the saved record's size as JSON text). Rejects when the storage
+ * runs, bytes }]` (`bytes`: the saved record's size: as JSON text, plus its checkpoints' bytes). Rejects when the storage
  * cannot be read.
  */
 export async function list(key) {
@@ -122,7 +128,7 @@ export function save(key, id, snapshot) {
   return queued(() => {
     available();
     const record = { ...snapshot, id, version: SAVE_VERSION, savedAt: new Date().toISOString() };
-    record.bytes = JSON.stringify(record).length;
+    record.bytes = sizeOf(record);
     const meta = describe(record, id);
     return setMany([[recordKey(key, id), record], [metaKey(key, id), meta]], sweeps()).then(() => meta);
   });

@@ -7,6 +7,7 @@ import {
 } from './wording.js';
 import {
   isBusy, unfinished, sameSweep, setStatus, setNotice, keyOf, seriesOf, upsertRun, stopRunning, resetSweep, showSweep, fail, endEstimate, running,
+  labelRestart, resumable, batchOfKey,
 } from './sweep-state.js';
 
 /**
@@ -116,6 +117,29 @@ export const HANDLERS = {
     }
   },
   runStarted: (state, m, changes) => upsertRun(state, changes, m.summary),
+  /**
+   * Which runs of a continuation go on from their checkpoints; a refused checkpoint's run starts
+   * from its first epoch, as a restart (and the notice says why).
+   */
+  resuming(state, m, changes) {
+    const refusedKeys = m.refused.map((r) => r.key).filter((k) => k != null);
+    const offered = [...state.resumeLabels.keys()];
+    for (const key of offered) if (!m.keys.includes(key)) state.resumeLabels.delete(key);
+    // A batch size left unlabelled because its run was to go on: labelled as a restart now.
+    const why = state.continuing;
+    for (const key of offered.filter((k) => !m.keys.includes(k))) {
+      if (why && typeof key === 'number') labelRestart(state, key, why);
+    }
+    if (m.refused.length) {
+      const lines = m.refused.map((r) => `The checkpoint of ${r.key == null ? 'a run' : typeof r.key === 'number' ? `batch size ${r.key}` : r.key} could not be used (${r.message}): it starts again from its first epoch.`);
+      setNotice(state, changes, [state.notice, ...lines].filter(Boolean).join('\n'));
+    }
+    for (const key of refusedKeys) state.checkpoints.delete(key);
+  },
+  /** A run cut short goes on from its checkpoint: its summary as it stood after that epoch. */
+  runResumed(state, m, changes) {
+    upsertRun(state, changes, m.summary);
+  },
   backend(state, m, changes) {
     // An estimate measures on the backend a sweep would use; it is not a sweep's backend.
     if (state.estimating) return;
@@ -150,13 +174,25 @@ export const HANDLERS = {
     const series = seriesOf(state, record);
     if (series) record.series = series;
     // Runs trained side by side finish in any order.
-    if (m.summary.status !== 'running') state.sweep?.finished.add(keyOf(m.summary));
+    const key = keyOf(m.summary);
+    if (m.summary.status !== 'running') state.sweep?.finished.add(key);
+    // The run's checkpoint is saved with this epoch's record (both or neither); a finished
+    // run's is dropped.
+    // It keeps the label of the run's line, which its records after a resume keep too.
+    if (m.summary.status === 'running' && m.checkpoint && !state.checkpointsOff) state.checkpoints.set(key, { ...m.checkpoint, label: series });
+    else state.checkpoints.delete(key);
+    if (m.checkpointError && !state.checkpointsOff) {
+      state.checkpointsOff = true;
+      state.keepText = `A run's progress could not be kept mid-way (${m.checkpointError}): a run cut short will start again from its first epoch. Every finished epoch is still saved.`;
+      changes.set('keep', true);
+    }
     state.results.push(record);
     changes.set('record', record);
     upsertRun(state, changes, m.summary);
   },
   diverged(state, m, changes) {
     state.sweep?.finished.add(keyOf(m.summary));
+    state.checkpoints.delete(keyOf(m.summary));
     changes.set('divergence', { batchSize: m.batchSize, epoch: m.epoch, series: seriesOf(state, m.summary) });
     upsertRun(state, changes, m.summary);
     const settings = running(state);
@@ -192,23 +228,26 @@ export const HANDLERS = {
     changes.set('save', true);
   },
 
-  startRequested(state, { params, keep, why, id }, changes) {
+  startRequested(state, { params, keep, why, id, resumable = [] }, changes) {
+    // Runs that go on from their checkpoints keep their labels; the others restart as lines of
+    // their own (a batch size's only run that resumes is not labelled).
+    state.resumeLabels = new Map(resumable.map((key) => [key, state.checkpoints.get(key)?.label]));
+    state.continuing = why ?? null;
     if (why) {
       // Epochs of a run cut short stay in the results; each restart is drawn as a line of its own.
-      for (const b of unfinished(state)) {
-        if (state.results.some((r) => r.batchSize === b)) {
-          const n = (state.restarts.get(b) ?? 0) + 1;
-          state.restarts.set(b, n);
-          state.reruns.set(b, n === 1 ? `(restarted ${why})` : `(restart ${n}, ${why})`);
-        } else {
-          state.reruns.delete(b);
-        }
-      }
+      for (const b of unfinished(state)) if (!resumable.includes(b)) labelRestart(state, b, why);
     }
     state.pending = { params, keep, id };
     setStatus(state, changes, 'loading', 'Starting…');
     state.progress = 0;
     changes.set('progress', true);
+  },
+  /** The storage is full: checkpoints are dropped and no longer kept; the results are saved again without them. */
+  checkpointsDropped(state, { error }, changes) {
+    state.checkpoints.clear();
+    state.checkpointsOff = true;
+    state.keepText = `The checkpoints could not be saved: ${error}. They are no longer kept, so a run cut short will start again from its first epoch; every finished epoch is still saved.`;
+    changes.set('keep', true).set('save', true);
   },
   stopRequested(state, m, changes) {
     state.stopping = true;
@@ -255,8 +294,11 @@ export const HANDLERS = {
     const cut = (settings.seeds ?? 1) > 1 || settings.baseline
       ? state.runs.filter((r) => left.includes(r.batchSize) && (r.status === 'stopped' || r.status === 'running') && r.epochs > 0)
       : left.map((b) => state.runs.filter((r) => r.batchSize === b).at(-1)).filter((r) => r?.epochs > 0);
+    // The cut runs whose checkpoint follows their last epoch go on from there.
+    const going = resumable(state).map((key) => [key, state.checkpoints.get(key)]);
+    const goOn = cut.filter((r) => going.some(([key, c]) => batchOfKey(key) === r.batchSize && c.label === (r.series ?? undefined) && r.epochs === c.epoch));
     state.savedText = (takenOver ? 'The tab that wrote this sweep was closed or moved on: this tab keeps it now. ' : '')
-      + savedText({ savedAt: saved.savedAt, trained, sizes: state.sweep.settings.batchSizes, left, cut });
+      + savedText({ savedAt: saved.savedAt, trained, sizes: state.sweep.settings.batchSizes, left, cut, goOn });
     changes.set('saved', true);
     setStatus(state, changes, saved.status === 'done' && !left.length ? 'done' : 'stopped', `Restored from this browser: ${epochs(trained)}.`);
   },

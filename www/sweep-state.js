@@ -57,6 +57,9 @@ export function setNotice(state, changes, text, recover = false) {
  * series (another seed or arm) or none, followed by the label of a restart of its batch size.
  */
 export const seriesOf = (state, x) => {
+  // A run going on from its checkpoint keeps the label its first epochs were drawn under.
+  const key = x.series ?? x.batchSize;
+  if (state.resumeLabels?.has(key)) return state.resumeLabels.get(key);
   const rerun = state.reruns.get(x.batchSize);
   const base = x.series ?? undefined;
   return rerun ? `${base ?? x.batchSize} ${rerun}` : base;
@@ -77,6 +80,37 @@ export function upsertRun(state, changes, summary) {
   changes.set('runs', true).set('save', true);
 }
 
+/**
+ * Labels the lines of batch size `b` as a restart (`why`: e.g. "after a stop"): its epochs so
+ * far stay under their label, the restart's are drawn as a line of its own. Nothing to label
+ * when `b` has no record yet.
+ */
+export function labelRestart(state, b, why) {
+  if (!state.results.some((r) => r.batchSize === b)) {
+    state.reruns.delete(b);
+    return;
+  }
+  const n = (state.restarts.get(b) ?? 0) + 1;
+  state.restarts.set(b, n);
+  state.reruns.set(b, n === 1 ? `(restarted ${why})` : `(restart ${n}, ${why})`);
+}
+
+/**
+ * The keys of the unfinished runs whose checkpoint follows their last record (the epoch of both
+ * the same, under the same label): those a continuation can resume.
+ */
+export function resumable(state) {
+  const left = unfinished(state);
+  return [...state.checkpoints].filter(([key, checkpoint]) => {
+    const b = batchOfKey(key);
+    if (!left.includes(b) || state.sweep?.finished.has(key)) return false;
+    const last = state.results
+      .filter((r) => r.batchSize === b && (r.series ?? undefined) === checkpoint.label)
+      .reduce((epoch, r) => Math.max(epoch, r.epoch), 0);
+    return last === checkpoint.epoch;
+  }).map(([key]) => key);
+}
+
 /** Marks every run under way as stopped: by the reader, or by a failure. */
 export function stopRunning(state, changes) {
   for (const run of state.runs) if (run.status === 'running') run.status = 'stopped';
@@ -85,7 +119,10 @@ export function stopRunning(state, changes) {
 
 /** Empties the page's sweep; `sweep` becomes the new one (or null). */
 export function resetSweep(state, changes, sweep) {
-  Object.assign(state, { results: [], memory: [], runs: [], findings: [], arms: [], seedSummaries: [], scaling: null, tuning: new Map(), reruns: new Map(), restarts: new Map(), sweep });
+  Object.assign(state, {
+    results: [], memory: [], runs: [], findings: [], arms: [], seedSummaries: [], scaling: null, tuning: new Map(), reruns: new Map(), restarts: new Map(),
+    checkpoints: new Map(), checkpointsOff: false, resumeLabels: new Map(), continuing: null, sweep,
+  });
   changes.set('sweep', true);
 }
 
@@ -103,6 +140,10 @@ export function showSweep(state, changes, sweep, imported = false, following = f
   state.memory = (sweep.memory ?? []).map((m) => ({ ...m }));
   state.reruns = new Map(sweep.reruns ?? []);
   state.restarts = new Map(sweep.restarts ?? []);
+  // Checkpoints of the runs cut short (an import has none: a file keeps no model).
+  state.checkpoints = new Map(imported ? [] : (sweep.checkpoints ?? []));
+  state.checkpointsOff = false;
+  state.resumeLabels = new Map();
   const finished = sweep.finished ?? state.runs.filter((r) => r.status === 'done' || r.status === 'diverged').map(keyOf);
   state.sweep = { id: imported ? null : sweep.id ?? null, params: sweep.params, settings: sweep.settings, finished: new Set(finished), imported };
   // An imported sweep was trained elsewhere: its export says where, and by which version.

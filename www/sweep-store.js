@@ -10,7 +10,8 @@
 //   (learning-rate trials of lrpolicy=tuned), check → { batchSize, series, point } (a validation
 //   check within an epoch), history (the saved sweeps' list), follower (another tab writes the
 //   sweep shown).
-// The page's events: startRequested {params, keep, why?}, stopRequested, startQueued {params},
+// The page's events: startRequested {params, keep, why?, resumable?}, checkpointsDropped {error},
+// stopRequested, startQueued {params},
 // startDequeued, estimateRequested, stopped (also the
 // worker's), workerFailed {message}, restored {saved}, imported {sweep, params, about},
 // compared {name, sweep, about}, comparisonRemoved, cleared, storage {error}, said {text},
@@ -19,7 +20,7 @@
 // Must NOT: touch the DOM, post to the worker, read the controls or storage, or import a view.
 import { HANDLERS } from './sweep-events.js';
 
-export { isBusy, unfinished } from './sweep-state.js';
+export { isBusy, unfinished, resumable } from './sweep-state.js';
 
 function initialState(backendBanner) {
   return {
@@ -54,6 +55,20 @@ function initialState(backendBanner) {
     queuedStart: null,
     /** Batch size → label suffix of its latest restart; and restart counts. */
     reruns: new Map(), restarts: new Map(),
+    /**
+     * Run key (keyOf) → its checkpoint after its last finished epoch, `{ epoch, bytes }` (a
+     * Uint8Array; CPU backend), while the run is under way or cut short; saved with the sweep.
+     */
+    checkpoints: new Map(),
+    /** The storage is full: checkpoints are no longer kept (the results still are). */
+    checkpointsOff: false,
+    /**
+     * Run key → its line label (undefined: its batch size) for the runs of a continuation that
+     * go on from their checkpoints: their records keep the label their first epochs have.
+     */
+    resumeLabels: new Map(),
+    /** The restart label's reason of the continuation under way (`why`), or null. */
+    continuing: null,
     lostDevice: false, ready: false, version: null,
     /** The saved sweep the page was restored from, `{ savedAt, epochs, left }`, and the banner's text. */
     saved: null, savedText: null,

@@ -83,20 +83,29 @@ export const panicText = (message, location, finished) =>
 
 /**
  * The saved-sweep banner: when it was saved, how far it got, and what Resume does. `cut`: the
- * latest attempt at each unfinished batch size that got somewhere (run summaries).
+ * latest attempt at each unfinished batch size that got somewhere (run summaries); `goOn`: those
+ * of them that go on from their last finished epoch (their checkpoint was kept).
  */
-export function savedText({ savedAt, trained, sizes, left, cut }) {
+export function savedText({ savedAt, trained, sizes, left, cut, goOn = [] }) {
   const when = new Date(savedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
   let text = `A sweep saved in this browser on ${when}: ${epochs(trained)} trained, ` +
     `${sizes.length - left.length} of ${sizes.length} batch size${sizes.length === 1 ? '' : 's'} finished.`;
   if (!left.length) return `${text} Every run had finished.`;
   text += ` Resume trains batch size${left.length === 1 ? '' : 's'} ${list(left)} on the backend chosen in the controls`;
   if (!cut.length) return `${text}.`;
-  const one = cut.length === 1;
-  return `${text}; batch size${one ? '' : 's'} ${list(cut.map((r) => r.series ?? r.batchSize))} stopped after epoch${one ? '' : 's'} ${cut.map((r) => r.epochs).join(', ')} ` +
-    (one
-      ? 'and restarts from its first epoch (a run cannot continue mid-way: its finished epochs stay, drawn as a line of their own).'
-      : 'and restart from their first epochs (a run cannot continue mid-way: their finished epochs stay, drawn as lines of their own).');
+  const named = (runs) => `batch size${runs.length === 1 ? '' : 's'} ${list(runs.map((r) => r.series ?? r.batchSize))} stopped after epoch${runs.length === 1 ? '' : 's'} ${runs.map((r) => r.epochs).join(', ')}`;
+  const restart = cut.filter((r) => !goOn.includes(r));
+  const parts = [];
+  if (goOn.length) {
+    parts.push(`${named(goOn)} and ${goOn.length === 1 ? 'goes' : 'go'} on from there (the model and optimiser were kept after each epoch)`);
+  }
+  if (restart.length) {
+    const one = restart.length === 1;
+    parts.push(`${named(restart)} ` + (one
+      ? 'and restarts from its first epoch (its state was not kept mid-way, as on WebGPU: its finished epochs stay, drawn as a line of their own)'
+      : 'and restart from their first epochs (their state was not kept mid-way, as on WebGPU: their finished epochs stay, drawn as lines of their own)'));
+  }
+  return `${text}; ${parts.join('; ')}.`;
 }
 
 /**

@@ -2,8 +2,10 @@
 // so the page never freezes. It talks to main.js with plain messages:
 //   in:  {type: 'parse', params, estimate}   params: URL parameters as an object of strings;
 //                                  estimate: echoed back (the page then estimates the duration)
-//        {type: 'start', params, finished}   parse, choose the backend, load what is missing, then
-//                                  train (`finished`: keys of runs to skip, a continuation's)
+//        {type: 'start', params, finished, checkpoints}   parse, choose the backend, load what is
+//                                  missing, then train (`finished`: keys of runs to skip, a
+//                                  continuation's; `checkpoints`: Uint8Arrays, runs that go on
+//                                  from their last finished epoch)
 //        {type: 'estimate', params}   like start, but only measure a few steps per batch size
 //        {type: 'findings', runs, testSize}   state the six findings from run summaries
 //        {type: 'scaling', runs}              the critical batch size fit alone (scalingFit), with
@@ -18,7 +20,12 @@
 //                                  (sweep); message: why it failed
 //        {type: 'started', settings} | {type: 'loading', message, fraction}
 //        {type: 'backend', backend, reason, adapter, triedWebGpu}   adapter: WebGPU's name or null
-//        {type: 'runStarted', summary} | {type: 'progress', progress}
+//        {type: 'resuming', keys, refused}   after `started`, before any run: the run keys that go on
+//                                  from their checkpoints; refused: [{key, message}] checkpoints
+//                                  that could not be used (those runs start from epoch 1)
+//        {type: 'runStarted', summary} | {type: 'runResumed', summary, epochs}
+//                                  runResumed: a run going on from its checkpoint after `epochs`
+//        {type: 'progress', progress}
 //                                  progress: {batchSize, epoch, phase, done, total, runningLoss} of
 //                                  the run that advanced, running: the same for every run under
 //                                  way (batch-size order), etaSeconds: the sweep's time left
@@ -27,7 +34,11 @@
 //                                  finished ({steps, samples, trainSeconds, valLoss,
 //                                  valAccuracy, images}). With `race` the runs take turns, chunk
 //                                  by chunk: every runStarted comes first, records interleave.
-//        {type: 'epoch', record, summary} | {type: 'diverged', batchSize, epoch, summary}
+//        {type: 'epoch', record, summary, checkpoint, checkpointError}
+//                                  checkpoint: {epoch, bytes} (a Uint8Array, ~0.75 MB) while the
+//                                  run goes on, on the CPU backend; else null. checkpointError:
+//                                  why none could be written, in words (else absent)
+//        {type: 'diverged', batchSize, epoch, summary}
 //        {type: 'trialStarted', batchSize, series, trial} | {type: 'trial', batchSize, series, trial, tuning}
 //                                  series: the run's line label with several seeds or arms (else absent)
 //                                  learning-rate trials (lrpolicy=tuned): trial {number, count,
@@ -93,7 +104,7 @@ let mnist = null; // MnistData: the test set and the training parts downloaded s
 let stopRequested = false;
 let running = false;
 
-const post = (message) => self.postMessage(message);
+const post = (message, transfer = []) => self.postMessage(message, transfer);
 
 let mnistLoading = Promise.resolve(); // the last download started: downloads run one at a time
 
@@ -202,14 +213,29 @@ function report(e) {
   else post({ type: 'error', message: e instanceof Error ? e.message : (e?.message ?? String(e)) });
 }
 
-async function train(params, finished) {
+/**
+ * The checkpoint of the run whose epoch `event` ended, while it goes on (`{ checkpoint, checkpointError }`:
+ * `{ epoch, bytes }` or null; on WebGPU the trainer writes none).
+ */
+function checkpointAfter(trainer, event) {
+  if (event.summary.status !== 'running') return { checkpoint: null };
+  try {
+    const bytes = trainer.checkpoint(event.record.batchSize, event.summary.series ?? undefined);
+    return { checkpoint: bytes ? { epoch: event.record.epoch, bytes } : null };
+  } catch (e) {
+    return { checkpoint: null, checkpointError: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+async function train(params, finished, checkpoints) {
   running = true;
   stopRequested = false;
   try {
     const prepared = await prepare(params);
     if (!prepared) return;
     const { settings, data, backend } = prepared;
-    const trainer = new Trainer(data, settings, finished ?? null);
+    const trainer = new Trainer(data, settings, finished ?? null, checkpoints ?? null);
+    post({ type: 'resuming', ...trainer.resuming() });
     post({ type: 'loading', message: backend === 'webgpu' ? 'Preparing the GPU kernels (the first step takes longest)…' : 'Training on the CPU…', fraction: 0 });
     try {
       for (;;) {
@@ -221,8 +247,11 @@ async function train(params, finished) {
         if (event.kind === 'done') break;
         if (event.kind === 'progress') post({ type: 'progress', progress: event.progress });
         else if (event.kind === 'runStarted') post({ type: 'runStarted', summary: event.summary });
+        else if (event.kind === 'runResumed') post({ type: 'runResumed', summary: event.summary, epochs: event.epochs });
         else if (event.kind === 'epoch') {
-          post({ type: 'epoch', record: event.record, summary: event.summary });
+          // The run's checkpoint travels with its epoch: the page saves both at once.
+          const kept = checkpointAfter(trainer, event);
+          post({ type: 'epoch', record: event.record, summary: event.summary, ...kept }, kept.checkpoint ? [kept.checkpoint.bytes.buffer] : []);
           post({ type: 'memory', batchSize: event.record.batchSize, epoch: event.record.epoch, usage: memorySample() });
         } else if (event.kind === 'diverged') post({ type: 'diverged', batchSize: event.batchSize, epoch: event.epoch, summary: event.summary });
         else if (event.kind === 'trialStarted') post({ type: 'trialStarted', batchSize: event.batchSize, series: event.series, trial: event.trial });
@@ -273,7 +302,7 @@ self.onmessage = async ({ data: message }) => {
       }
       break;
     case 'start':
-      if (!running) train(message.params, message.finished);
+      if (!running) train(message.params, message.finished, message.checkpoints);
       break;
     case 'estimate':
       if (!running) estimate(message.params);

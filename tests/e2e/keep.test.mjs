@@ -1,4 +1,5 @@
-// End-to-end: nothing lost, nothing stale. Two tabs of one page never overwrite each other (the
+// End-to-end: nothing lost, nothing stale. A run cut short by a reload goes on from its last
+// finished epoch and trains the same records, to the bit, as the sweep never interrupted. Two tabs of one page never overwrite each other (the
 // second follows the first live, read-only, and takes over once it is closed); Stop offers
 // Resume; Start pressed while a stop completes is honoured; editing the controls during a sweep
 // leaves the running sweep's link alone; the saved history lists, opens, compares and deletes
@@ -15,6 +16,72 @@ import { setup } from './setup.mjs';
 const fixture = setup();
 const url = (query) => `${fixture.server.url}?${query}`;
 const count = (page) => page.evaluate(() => window.batchlab.results.length);
+
+/** Records and summaries without their wall-clock fields: what must be equal to the bit. */
+const timeless = (items) => items.map(({ trainSeconds, samplesPerSecond, targetSeconds, ...rest }) => ({
+  ...rest, evals: rest.evals?.map(({ trainSeconds: _, ...point }) => point),
+}));
+const byRun = (a, b) => a.batchSize - b.batchSize || (a.epoch ?? 0) - (b.epoch ?? 0);
+
+test('a run cut short by a reload goes on from its last finished epoch and trains the same records, to the bit, as one never interrupted', { timeout: 10 * 60_000 }, async () => {
+  const { context } = fixture.browser;
+  // Adam (its moments are kept), batch size 100 over micro-batches of the CPU backend, checks within epochs.
+  const sweep = 'batch=16,100&epochs=4&train=600&test=200&val=200&backend=cpu&optimizer=adam&lr=0.002&seed=11';
+  const whole = await open(context, url(`${sweep}&autorun=1`));
+  assert.equal(await waitForStatus(whole.page, ['done', 'error'], 5 * 60_000), 'done');
+  const never = await whole.page.evaluate(() => ({ results: window.batchlab.results, runs: window.batchlab.runs }));
+  assert.equal(never.results.length, 8);
+  assert.deepEqual(whole.errors, []);
+  await whole.page.close();
+
+  const cut = await open(context, url(`${sweep}&autorun=1`));
+  await cut.page.waitForFunction(() => [16, 100].every((b) => window.batchlab.results.filter((r) => r.batchSize === b).length >= 2), null, { timeout: 5 * 60_000 });
+  await cut.page.reload();
+  await cut.page.waitForFunction(() => /go on from there/.test(document.querySelector('#saved-text').textContent), null, { timeout: 60_000 });
+  // (The save of the latest epoch may still have been under way at the reload: each record is
+  // saved with its run's checkpoint, so what was kept goes on from where it was kept.)
+  const kept = await count(cut.page);
+  assert.ok(kept >= 2 && kept < 8, `${kept} epochs kept`);
+  await cut.page.click('#resume');
+  assert.equal(await waitForStatus(cut.page, ['done', 'error'], 5 * 60_000), 'done');
+  const resumed = await cut.page.evaluate(() => ({ results: window.batchlab.results, runs: window.batchlab.runs }));
+  // No restart: every epoch once, under its batch size's own line.
+  assert.deepEqual(resumed.results.map((r) => `${r.series ?? r.batchSize}:${r.epoch}`).sort(), never.results.map((r) => `${r.batchSize}:${r.epoch}`).sort());
+  assert.deepEqual(timeless(resumed.results.sort(byRun)), timeless(never.results.sort(byRun)));
+  assert.deepEqual(timeless(resumed.runs.sort(byRun)), timeless(never.runs.sort(byRun)));
+  // The saved sweep holds no checkpoint once every run has finished.
+  const saved = await cut.page.evaluate(() => new Promise((resolve, reject) => {
+    const request = indexedDB.open('batchlab');
+    request.onerror = () => reject(request.error);
+    request.onsuccess = () => {
+      const all = request.result.transaction('sweeps').objectStore('sweeps').getAll();
+      all.onsuccess = () => resolve(all.result.filter((r) => r.results).map((r) => r.checkpoints?.length ?? -1));
+    };
+  }));
+  assert.deepEqual(saved, [0]);
+  assert.deepEqual(cut.errors, []);
+  await cut.page.close();
+});
+
+test('a full storage drops the checkpoints, says so in words, and keeps every finished epoch', { timeout: 6 * 60_000 }, async () => {
+  const { context } = fixture.browser;
+  const address = url('batch=16,100&epochs=3&train=600&test=100&val=100&backend=cpu&optimizer=adam&lr=0.002');
+  const { page, errors } = await open(context, address);
+  // 1 MB for the whole site: the results fit, two checkpoints of Adam's LeNet-5 (0.75 MB each) do not.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(address).origin, quotaSize: 1_000_000 });
+  await page.click('#start');
+  assert.equal(await waitForStatus(page, ['done', 'error'], 4 * 60_000), 'done');
+  assert.match(await page.textContent('#keep-text'), /checkpoints could not be saved: the storage for this site is full \(QuotaExceededError\)\. They are no longer kept/);
+  assert.equal(await page.evaluate(() => window.batchlab.storageError), null, 'the results themselves were saved');
+  assert.equal(await count(page), 6);
+  await page.reload();
+  await page.waitForFunction(() => window.batchlab.results.length === 6, null, { timeout: 60_000 });
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(address).origin });
+  await cdp.detach();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
 
 test('a second tab follows the sweep the first trains, live and read-only, and takes over once the first is closed', { timeout: 8 * 60_000 }, async () => {
   const { context } = fixture.browser;
