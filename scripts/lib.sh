@@ -109,6 +109,20 @@ ensure_chromium() {
   fi
 }
 
+# Firefox ESR and its WebDriver server: the end-to-end test of the CPU path in Firefox
+# (tests/e2e/firefox.test.mjs). geckodriver from crates.io (prebuilt downloads are out of reach).
+ensure_firefox() {
+  if [ ! -x /usr/bin/firefox-esr ]; then
+    log "installing Debian's firefox-esr"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr >/dev/null
+  fi
+  if ! command -v geckodriver >/dev/null; then
+    log "installing geckodriver (a few minutes, once)"
+    cargo install geckodriver --locked
+  fi
+}
+
 ensure_npm_packages() {
   if [ ! -d "$ROOT/node_modules/chart.js" ] || [ ! -d "$ROOT/node_modules/playwright-core" ] \
      || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then

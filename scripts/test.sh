@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: native unit/integration tests (CPU backend; the command line's included), a
 # sharded sweep on a single-node Slurm cluster (scripts/slurm-test.sh), the in-browser WebGPU
-# test (wasm-pack test in headless Chromium), and the end-to-end page tests (playwright-core).
+# test (wasm-pack test in headless Chromium), and the end-to-end page tests (playwright-core;
+# Firefox ESR through geckodriver and selenium-webdriver).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_prerequisites
 
 ensure_chromium
+ensure_firefox
 ensure_wasm_target
 ensure_wasm_bindgen
 ensure_wasm_pack
@@ -24,6 +26,6 @@ use_target_dir wasm --target wasm32-unknown-unknown
 (cd "$ROOT" && WASM_BINDGEN_TEST_TIMEOUT=900 \
   wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver --release -- --test webgpu)
 
-log "4/4 end-to-end page tests (headless Chromium)"
+log "4/4 end-to-end page tests (headless Chromium; the CPU path in headless Firefox ESR)"
 "$ROOT/scripts/build.sh"
 (cd "$ROOT" && node --test --test-concurrency=1 tests/e2e/*.test.mjs)

@@ -6,7 +6,10 @@
 // Needs a built page (scripts/build.sh); scripts/test.sh builds it first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { open, waitForStatus } from './harness.mjs';
 import { setup } from './setup.mjs';
@@ -95,6 +98,64 @@ test('every setting travels in the link and comes back; the same seed gives the 
   assert.deepEqual(firstEpochs[1], firstEpochs[0], 'same seed, same backend: the same first epoch');
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+/**
+ * Runs the command line (`batchlab ARGS…`), built in the native target directory that
+ * scripts/test.sh's native tests use (built there if it is not yet); resolves to its output.
+ */
+function batchlab(args) {
+  const cache = process.env.BATCHLAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'batchlab');
+  const env = { ...process.env, CARGO_TARGET_DIR: join(cache, 'native') };
+  execFileSync('cargo', ['build', '--quiet', '--bin', 'batchlab'], { env, stdio: 'inherit' });
+  return execFileSync(join(cache, 'native', 'debug', 'batchlab'), args, { env }).toString();
+}
+
+test('the command line’s export opens in the page as a sweep trained there', { timeout: 15 * 60_000 }, async () => {
+  const settings = { batch: '25,100', epochs: '2', train: '400', test: '200', val: '300', backend: 'cpu', seed: '7' };
+  const dir = mkdtempSync(join(tmpdir(), 'batchlab-cli-'));
+  try {
+    batchlab(['sweep', ...Object.entries(settings).flatMap(([k, v]) => [`--${k}`, v]), '--progress', 'json', '--out', join(dir, 'cli.json')]);
+    const file = readFileSync(join(dir, 'cli.json'));
+    const exported = JSON.parse(file.toString());
+    assert.equal(exported.results.length, 4);
+
+    // The same sweep trained in the page, for what a sweep trained there shows.
+    const { page, errors } = await open(fixture.browser.context, url(`${new URLSearchParams(settings)}&autorun=1`));
+    assert.equal(await waitForStatus(page, ['done', 'error'], 5 * 60_000), 'done');
+    await page.waitForFunction(() => window.batchlab.findings.length === 6);
+    const live = await page.evaluate(() => ({ results: window.batchlab.results, runs: window.batchlab.runs }));
+    const livePoints = await page.evaluate(chartPoints);
+    const liveRuns = await tableText(page, '#runs');
+
+    await page.evaluate(() => window.batchlab.clearSaved());
+    await page.setInputFiles('#import', { name: 'cli.json', mimeType: 'application/json', buffer: file });
+    await page.waitForFunction(() => window.batchlab.results.length === 4);
+    assert.match(await page.textContent('#status-text'), /Showing the imported sweep cli\.json \(batchlab /);
+    const imported = await page.evaluate(() => ({ results: window.batchlab.results, runs: window.batchlab.runs }));
+    // Every record and summary as the command line wrote it, with the fields a page's have.
+    assert.deepEqual(imported.results, exported.results);
+    const fields = (items) => items.map((x) => Object.keys(x).sort());
+    assert.deepEqual(fields(imported.results), fields(live.results));
+    assert.deepEqual(fields(imported.runs), fields(live.runs));
+    // Drawn like the page's own sweep: the same charts, lines and points per line.
+    const points = await page.evaluate(chartPoints);
+    const shape = (charts) => Object.fromEntries(Object.entries(charts).map(([id, sets]) => [id, sets.map((d) => `${d.label}: ${d.points.length}`).sort()]));
+    assert.deepEqual(shape(points), shape(livePoints));
+    // The same steps and samples at each epoch; accuracies that agree (native and wasm sums may round differently).
+    const key = (r) => `${r.batchSize}:${r.epoch}`;
+    for (const record of imported.results) {
+      const twin = live.results.find((r) => key(r) === key(record));
+      assert.deepEqual([record.steps, record.samples], [twin.steps, twin.samples]);
+      assert.ok(Math.abs(record.valAccuracy - twin.valAccuracy) < 0.02, `${key(record)}: ${record.valAccuracy} vs ${twin.valAccuracy}`);
+    }
+    assert.equal((await tableText(page, '#runs')).length, liveRuns.length);
+    await page.waitForFunction(() => window.batchlab.findings.length === 6);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('CSV and JSON exports hold what the tables show; a JSON import draws the same chart points', { timeout: 10 * 60_000 }, async () => {
