@@ -148,8 +148,12 @@ pub fn command() -> Command {
         .subcommand(sweep)
         .subcommand(
             Command::new("report")
-                .about("Print an export's runs and its findings (per arm, with every seed's verdict)")
-                .arg(Arg::new("file").required(true).value_name("FILE")),
+                .about("Print an export's runs and its findings (per arm, with every seed's verdict); with --charts, draw its charts")
+                .arg(Arg::new("file").required(true).value_name("FILE"))
+                .arg(Arg::new("charts").long("charts").value_name("DIR").help(
+                    "Also write the page's main charts into DIR, each as PNG and SVG: accuracy and training loss per epoch, \
+                     accuracy against training time, steps to the target and throughput against the batch size",
+                )),
         )
         .subcommand(
             Command::new("merge")
@@ -596,11 +600,18 @@ pub fn print_report(export: &SweepExport, out: &mut impl Write) -> std::io::Resu
     Ok(())
 }
 
-/// `batchlab report FILE`.
+/// `batchlab report FILE [--charts DIR]`.
 fn report(m: &ArgMatches) -> Result<bool, CliError> {
     let path = PathBuf::from(m.get_one::<String>("file").expect("required"));
     let export = read_export(&path)?;
     print_report(&export, &mut std::io::stdout()).map_err(|e| file_error(Path::new("standard output"), e))?;
+    if let Some(dir) = m.get_one::<String>("charts") {
+        let written = crate::report::write_charts(&export, Path::new(dir)).map_err(|e| CliError::File {
+            path: e.path.display().to_string(),
+            message: e.message,
+        })?;
+        eprintln!("wrote {} charts into {dir} (PNG and SVG)", written.len() / 2);
+    }
     Ok(false)
 }
 

@@ -9,7 +9,7 @@
 //! [`experiment`] (a sweep over batch sizes), [`estimate`] (how long a sweep will take),
 //! [`scaling`] (the critical batch size, fitted to steps-to-target), [`findings`] (the
 //! source's six findings, from the measured runs), [`export`] (a sweep as
-//! JSON and CSV files, and the import of a JSON export), [`settings`] (the sweep's
+//! JSON and CSV files, and the import of a JSON export), `report` (an export's charts as PNG and SVG, native only), [`settings`] (the sweep's
 //! settings and presets, as read from the page's URL), [`backend`] (WebGPU or the CPU, chosen
 //! at run time; the micro-batch size from the device's limits), [`bench`] (speed figures for the
 //! benchmark in `bench/`), and `web` (the wasm-bindgen
@@ -31,6 +31,8 @@ pub mod model;
 pub mod noise;
 pub mod optim;
 pub mod record;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod report;
 pub mod scaling;
 pub mod seeds;
 pub mod schedule;

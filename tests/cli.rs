@@ -138,3 +138,48 @@ fn a_refused_flag_is_said_in_the_pages_words_and_exits_2() {
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("--lrpolicy") && help.contains("--baseline") && help.contains("[default: 16,64,256]"), "{help}");
 }
+
+/// The pixels of a PNG file drawn in `colour` (within 10 per channel).
+fn pixels_of(path: &Path, colour: [u8; 3]) -> usize {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buffer = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buffer).unwrap();
+    let channels = info.color_type.samples();
+    buffer[..info.buffer_size()]
+        .chunks(channels)
+        .filter(|p| p[..3].iter().zip(colour).all(|(&a, b)| a.abs_diff(b) <= 10))
+        .count()
+}
+
+#[test]
+fn report_draws_the_pages_charts_as_png_and_svg_files() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-charts");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let at = |name: &str| dir.join(name).display().to_string();
+    batchlab(&["sweep", "--batch", "25,100", "--train", "400", "--val", "200", "--test", "100", "--epochs", "2", "--optimizer", "sgd", "--lr", "0.1", "--target", "0.2", "--progress", "none", "--out", &at("sweep.json")]);
+    let out = Command::new(env!("CARGO_BIN_EXE_batchlab"))
+        .args(["report", &at("sweep.json"), "--charts", &at("charts")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrote 5 charts"), "{}", String::from_utf8_lossy(&out.stderr));
+    for chart in ["accuracy-epoch", "loss-epoch", "accuracy-time", "steps-to-target", "throughput"] {
+        let png = dir.join("charts").join(format!("{chart}.png"));
+        // Each run's line in the page's colours: batch size 25 blue (#0072B2), 100 orange (#E69F00).
+        let blue = pixels_of(&png, [0x00, 0x72, 0xb2]);
+        assert!(blue > 100, "{chart}: {blue} blue pixels");
+        if !["steps-to-target", "throughput"].contains(&chart) {
+            // (Across batch sizes there is one line, in the first colour.)
+            let orange = pixels_of(&png, [0xe6, 0x9f, 0x00]);
+            assert!(orange > 100, "{chart}: {orange} orange pixels");
+        }
+        // Text is drawn (dark pixels of the title, ticks and legend).
+        assert!(pixels_of(&png, [0, 0, 0]) > 500, "{chart}: no text");
+        let svg = std::fs::read_to_string(dir.join("charts").join(format!("{chart}.svg"))).unwrap();
+        assert!(svg.matches("<polyline").count() >= 1 && svg.contains("<text"), "{chart}: {}", &svg[..svg.len().min(300)]);
+    }
+    let svg = std::fs::read_to_string(dir.join("charts/accuracy-epoch.svg")).unwrap();
+    assert!(svg.contains("batch size 25") && svg.contains("batch size 100"), "the legend names every run");
+}
