@@ -610,7 +610,11 @@ fn report(m: &ArgMatches) -> Result<bool, CliError> {
             path: e.path.display().to_string(),
             message: e.message,
         })?;
-        eprintln!("wrote {} charts into {dir} (PNG and SVG)", written.len() / 2);
+        if written.is_empty() {
+            eprintln!("no chart has a point to draw (no run finished an epoch, or every run diverged): nothing written into {dir}");
+        } else {
+            eprintln!("wrote {} charts into {dir} (PNG and SVG)", written.len() / 2);
+        }
     }
     Ok(false)
 }

@@ -6,7 +6,7 @@
 
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{
-    AdaGradConfig, AdamConfig, ModuleOptimizer, Optimizer as BurnOptimizer, RecordState,
+    AdaGradConfig, AdamConfig, ModuleOptimizer, Optimizer as BurnOptimizer, OptimizerRecord, RecordState,
     RmsPropConfig, SgdConfig, StateSink, StateSource,
 };
 use burn::tensor::{Device, Tensor};
@@ -102,10 +102,21 @@ pub fn save_state(optimizer: &ModuleOptimizer) -> Result<Vec<u8>, String> {
 /// # Errors
 /// When `bytes` are not an optimiser record, in words.
 pub fn load_state(optimizer: Optimizer, bytes: &[u8], device: &Device) -> Result<ModuleOptimizer, String> {
-    LOAD_DEVICE.with_borrow_mut(|d| *d = Some(device.clone()));
-    let loaded = build(optimizer).from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()));
-    LOAD_DEVICE.with_borrow_mut(|d| *d = None);
-    loaded.map_err(|e| e.to_string())
+    let load = |on: &Device| {
+        LOAD_DEVICE.with_borrow_mut(|d| *d = Some(on.clone()));
+        let loaded = build(optimizer).from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()));
+        LOAD_DEVICE.with_borrow_mut(|d| *d = None);
+        loaded.map_err(|e| e.to_string())
+    };
+    // burn leaves out, without an error, the state of a parameter it cannot rebuild (another
+    // optimiser's): read on the CPU first, every tensor of the record must be in the state.
+    let record = OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()))
+        .map_err(|e| e.to_string())?;
+    let on_cpu = load(&Device::flex())?;
+    if on_cpu.to_record().len() != record.len() {
+        return Err("it is another optimiser's state".into());
+    }
+    load(device)
 }
 
 thread_local! {

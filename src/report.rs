@@ -95,8 +95,9 @@ fn group_label(group: &Group, arms: usize, what: Option<&str>) -> String {
     label
 }
 
-/// Mean, lowest and highest of `values` (none when empty).
+/// Mean, lowest and highest of the finite `values` (none when there are none).
 fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
+    let values: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     if values.is_empty() {
         return None;
     }
@@ -126,10 +127,20 @@ pub fn charts(export: &SweepExport) -> Vec<Chart> {
     }
     sizes.sort_unstable();
     sizes.dedup();
+    // Of one seed's attempts at a batch size and arm (a run cut short, then restarted on the
+    // page), the latest.
+    let mut latest: Vec<&RunSummary> = Vec::new();
+    for &s in &summaries {
+        let same = |r: &&RunSummary| r.lr_policy == s.lr_policy && r.batch_size == s.batch_size && r.seed == s.seed;
+        match latest.iter().position(same) {
+            Some(i) => latest[i] = s,
+            None => latest.push(s),
+        }
+    }
     let mut groups: Vec<Group> = Vec::new();
     for (arm, &policy) in arms.iter().enumerate() {
         for &b in &sizes {
-            let runs: Vec<&RunSummary> = summaries
+            let runs: Vec<&RunSummary> = latest
                 .iter()
                 .copied()
                 .filter(|s| s.lr_policy == policy && s.batch_size == b)

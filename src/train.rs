@@ -562,6 +562,20 @@ impl Run {
                 checkpoint.summary.learning_rate, config.schedule.peak
             ));
         }
+        let summary = &checkpoint.summary;
+        if (summary.optimizer, summary.model, summary.lr_policy)
+            != (config.optimizer, config.model, config.lr_policy)
+        {
+            return refuse(format!(
+                "it was trained with {} on {:?} ({:?} learning rate), not {} on {:?} ({:?})",
+                summary.optimizer.name(),
+                summary.model,
+                summary.lr_policy,
+                config.optimizer.name(),
+                config.model,
+                config.lr_policy
+            ));
+        }
         if checkpoint.epochs_done >= config.epochs
             || checkpoint.summary.status != crate::summary::RunStatus::Running
         {

@@ -432,9 +432,11 @@ struct Resuming {
     refused: Vec<RefusedCheckpoint>,
 }
 
-/// A checkpoint refused, and why.
+/// A checkpoint refused, and why: its index in the array given, its run's key when it could
+/// be read.
 #[derive(Debug, Clone, Serialize)]
 struct RefusedCheckpoint {
+    index: usize,
     key: Option<RunKey>,
     message: String,
 }
@@ -493,13 +495,13 @@ impl Trainer {
         let mut resuming = Resuming::default();
         let mut read = Vec::new();
         if !checkpoints.is_undefined() && !checkpoints.is_null() {
-            for bytes in js_sys::Array::from(&checkpoints).iter() {
+            for (index, bytes) in js_sys::Array::from(&checkpoints).iter().enumerate() {
                 let Some(bytes) = bytes.dyn_ref::<js_sys::Uint8Array>() else {
                     return Err(JsError::new("checkpoints must be Uint8Arrays").into());
                 };
                 match RunCheckpoint::from_bytes(&bytes.to_vec()) {
-                    Ok(checkpoint) => read.push(checkpoint),
-                    Err(e) => resuming.refused.push(RefusedCheckpoint { key: None, message: e.to_string() }),
+                    Ok(checkpoint) => read.push((index, checkpoint)),
+                    Err(e) => resuming.refused.push(RefusedCheckpoint { index, key: None, message: e.to_string() }),
                 }
             }
         }
@@ -512,10 +514,18 @@ impl Trainer {
         if let Some(left) = left {
             sweep = sweep.with_runs(&left);
         }
-        let (mut sweep, refused) = sweep.with_checkpoints(read);
-        resuming.refused.extend(refused.into_iter().map(|(c, e)| RefusedCheckpoint {
-            key: Some(RunKey::of(c.batch_size, c.series.as_deref())),
-            message: e.to_string(),
+        let indices: Vec<(usize, RunKey)> = read
+            .iter()
+            .map(|(i, c)| (*i, RunKey::of(c.batch_size, c.series.as_deref())))
+            .collect();
+        let (mut sweep, refused) = sweep.with_checkpoints(read.into_iter().map(|(_, c)| c).collect());
+        resuming.refused.extend(refused.into_iter().map(|(c, e)| {
+            let key = RunKey::of(c.batch_size, c.series.as_deref());
+            RefusedCheckpoint {
+                index: indices.iter().find(|(_, k)| *k == key).map_or(0, |(i, _)| *i),
+                key: Some(key),
+                message: e.to_string(),
+            }
         }));
         resuming.keys = sweep
             .resuming()
@@ -533,9 +543,9 @@ impl Trainer {
     }
 
     /// Which runs go on from their checkpoints: `{ keys, refused }`, `keys` the run keys (a
-    /// batch size, or a series) given a usable checkpoint, `refused` `[{ key, message }]` the
-    /// checkpoints that could not be used and why in words (`key` null when the bytes were not
-    /// a checkpoint at all).
+    /// batch size, or a series) given a usable checkpoint, `refused` `[{ index, key, message }]`
+    /// the checkpoints that could not be used and why in words (`index` in the array given;
+    /// `key` null when the bytes were not a checkpoint at all).
     pub fn resuming(&self) -> Result<JsValue, JsError> {
         Ok(to_js(&self.resuming)?)
     }

@@ -266,6 +266,15 @@ fn a_checkpoint_of_another_run_or_not_one_at_all_is_refused_in_words() {
     let (_, refused) = new_sweep(&settings).with_checkpoints(vec![broken]);
     assert!(refused[0].1.to_string().starts_with("its model could not be read"), "{}", refused[0].1);
 
+    let adam = Settings { optimizer: Optimizer::Adam, ..settings.clone() };
+    let (_, refused) = new_sweep(&adam).with_checkpoints(vec![checkpoint.clone()]);
+    assert!(refused[0].1.to_string().starts_with("it was trained with momentum on Lenet5"), "{}", refused[0].1);
+    // Its summary edited to say Adam: burn would quietly start Adam afresh from momentum's state.
+    let mut relabelled = checkpoint.clone();
+    relabelled.summary.optimizer = Optimizer::Adam;
+    let (_, refused) = new_sweep(&adam).with_checkpoints(vec![relabelled]);
+    assert_eq!(refused[0].1.to_string(), "its optimiser state could not be read (it is another optimiser's state)");
+
     let (_, refused) = new_sweep(&settings).with_checkpoints(vec![checkpoint.clone(), checkpoint]);
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].1.to_string(), "its run has another checkpoint here");

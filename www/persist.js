@@ -134,7 +134,7 @@ export function createPersistence(store, key) {
       store.apply({ type: 'history', list: list.sort(db.newestFirst) });
     }, (e) => {
       // The storage is full: the results are saved again without the checkpoints (the larger part).
-      if (e?.name === 'QuotaExceededError' && saving.checkpoints.length) store.apply({ type: 'checkpointsDropped', error: db.describeStorageError(e) });
+      if (e?.name === 'QuotaExceededError' && saving.checkpoints.length) store.apply({ type: 'checkpointsDropped', error: db.describeStorageError(e), id: sweep.id });
       else problem(e);
     });
   });

@@ -7,7 +7,7 @@ import {
 } from './wording.js';
 import {
   isBusy, unfinished, sameSweep, setStatus, setNotice, keyOf, seriesOf, upsertRun, stopRunning, resetSweep, showSweep, fail, endEstimate, running,
-  labelRestart, resumable, batchOfKey,
+  labelRestart, resumable, batchOfKey, restartsSomeRun,
 } from './sweep-state.js';
 
 /**
@@ -122,8 +122,9 @@ export const HANDLERS = {
    * from its first epoch, as a restart (and the notice says why).
    */
   resuming(state, m, changes) {
-    const refusedKeys = m.refused.map((r) => r.key).filter((k) => k != null);
     const offered = [...state.resumeLabels.keys()];
+    // (A checkpoint that was not one at all is named by its place in the list offered.)
+    const refusedKeys = m.refused.map((r) => r.key ?? offered[r.index]).filter((k) => k != null);
     for (const key of offered) if (!m.keys.includes(key)) state.resumeLabels.delete(key);
     // A batch size left unlabelled because its run was to go on: labelled as a restart now.
     const why = state.continuing;
@@ -131,7 +132,8 @@ export const HANDLERS = {
       if (why && typeof key === 'number') labelRestart(state, key, why);
     }
     if (m.refused.length) {
-      const lines = m.refused.map((r) => `The checkpoint of ${r.key == null ? 'a run' : typeof r.key === 'number' ? `batch size ${r.key}` : r.key} could not be used (${r.message}): it starts again from its first epoch.`);
+      const name = (key) => (key == null ? 'a run' : typeof key === 'number' ? `batch size ${key}` : key);
+      const lines = m.refused.map((r) => `The checkpoint of ${name(r.key ?? offered[r.index])} could not be used (${r.message}): it starts again from its first epoch.`);
       setNotice(state, changes, [state.notice, ...lines].filter(Boolean).join('\n'));
     }
     for (const key of refusedKeys) state.checkpoints.delete(key);
@@ -182,7 +184,9 @@ export const HANDLERS = {
     if (m.summary.status === 'running' && m.checkpoint && !state.checkpointsOff) state.checkpoints.set(key, { ...m.checkpoint, label: series });
     else state.checkpoints.delete(key);
     if (m.checkpointError && !state.checkpointsOff) {
+      // No checkpoint is saved from now on: none is offered either.
       state.checkpointsOff = true;
+      state.checkpoints.clear();
       state.keepText = `A run's progress could not be kept mid-way (${m.checkpointError}): a run cut short will start again from its first epoch. Every finished epoch is still saved.`;
       changes.set('keep', true);
     }
@@ -235,7 +239,9 @@ export const HANDLERS = {
     state.continuing = why ?? null;
     if (why) {
       // Epochs of a run cut short stay in the results; each restart is drawn as a line of its own.
-      for (const b of unfinished(state)) if (!resumable.includes(b)) labelRestart(state, b, why);
+      // Only a batch size with a cut-short run that cannot go on needs a restart label (runs
+      // not started yet have no line to tell apart).
+      for (const b of unfinished(state)) if (restartsSomeRun(state, b, resumable)) labelRestart(state, b, why);
     }
     state.pending = { params, keep, id };
     setStatus(state, changes, 'loading', 'Starting…');
@@ -243,7 +249,9 @@ export const HANDLERS = {
     changes.set('progress', true);
   },
   /** The storage is full: checkpoints are dropped and no longer kept; the results are saved again without them. */
-  checkpointsDropped(state, { error }, changes) {
+  checkpointsDropped(state, { error, id }, changes) {
+    // A failed save of a sweep the page no longer shows changes nothing here.
+    if (state.sweep?.id !== id) return;
     state.checkpoints.clear();
     state.checkpointsOff = true;
     state.keepText = `The checkpoints could not be saved: ${error}. They are no longer kept, so a run cut short will start again from its first epoch; every finished epoch is still saved.`;

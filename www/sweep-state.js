@@ -28,6 +28,22 @@ export const unfinished = (state) => {
   return (settings?.batchSizes ?? []).filter((b) => finished.filter((k) => k === b).length < runsPerBatch(settings));
 };
 
+/**
+ * Whether a continuation that resumes the runs `resumableKeys` restarts a run of batch size `b`
+ * that has records: a run of it cut short (its latest attempt per seed and arm) whose checkpoint
+ * does not follow its last epoch.
+ */
+export function restartsSomeRun(state, b, resumableKeys) {
+  const sameRun = (r, later) => later.batchSize === b && later.seed === r.seed && later.lrPolicy === r.lrPolicy;
+  const cut = state.runs.filter((r, i) => r.batchSize === b && (r.status === 'stopped' || r.status === 'running') && r.epochs > 0
+    && !state.runs.slice(i + 1).some((later) => sameRun(r, later)));
+  const goesOn = (r) => resumableKeys.some((key) => {
+    const checkpoint = state.checkpoints.get(key);
+    return batchOfKey(key) === b && checkpoint?.label === (r.series ?? undefined) && checkpoint.epoch === r.epochs;
+  });
+  return cut.some((r) => !goesOn(r));
+}
+
 /** Whether two settings objects train the same sweep: the preset, batch list as written and backend aside. */
 export function sameSweep(a, b) {
   // Side by side or one after another, the runs train the same (`race` changes only the order).
@@ -100,6 +116,7 @@ export function labelRestart(state, b, why) {
  * the same, under the same label): those a continuation can resume.
  */
 export function resumable(state) {
+  if (state.checkpointsOff) return [];
   const left = unfinished(state);
   return [...state.checkpoints].filter(([key, checkpoint]) => {
     const b = batchOfKey(key);

@@ -10,7 +10,7 @@
 //   (learning-rate trials of lrpolicy=tuned), check → { batchSize, series, point } (a validation
 //   check within an epoch), history (the saved sweeps' list), follower (another tab writes the
 //   sweep shown).
-// The page's events: startRequested {params, keep, why?, resumable?}, checkpointsDropped {error},
+// The page's events: startRequested {params, keep, why?, resumable?}, checkpointsDropped {error, id},
 // stopRequested, startQueued {params},
 // startDequeued, estimateRequested, stopped (also the
 // worker's), workerFailed {message}, restored {saved}, imported {sweep, params, about},

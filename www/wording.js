@@ -102,8 +102,8 @@ export function savedText({ savedAt, trained, sizes, left, cut, goOn = [] }) {
   if (restart.length) {
     const one = restart.length === 1;
     parts.push(`${named(restart)} ` + (one
-      ? 'and restarts from its first epoch (its state was not kept mid-way, as on WebGPU: its finished epochs stay, drawn as a line of their own)'
-      : 'and restart from their first epochs (their state was not kept mid-way, as on WebGPU: their finished epochs stay, drawn as lines of their own)'));
+      ? 'and restarts from its first epoch (no checkpoint of it was kept, e.g. it trained on WebGPU: its finished epochs stay, drawn as a line of their own)'
+      : 'and restart from their first epochs (no checkpoint of them was kept, e.g. they trained on WebGPU: their finished epochs stay, drawn as lines of their own)'));
   }
   return `${text}; ${parts.join('; ')}.`;
 }

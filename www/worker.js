@@ -21,8 +21,9 @@
 //        {type: 'started', settings} | {type: 'loading', message, fraction}
 //        {type: 'backend', backend, reason, adapter, triedWebGpu}   adapter: WebGPU's name or null
 //        {type: 'resuming', keys, refused}   after `started`, before any run: the run keys that go on
-//                                  from their checkpoints; refused: [{key, message}] checkpoints
-//                                  that could not be used (those runs start from epoch 1)
+//                                  from their checkpoints; refused: [{index, key, message}]
+//                                  checkpoints that could not be used (index: in the `start`
+//                                  message's list; those runs start from epoch 1)
 //        {type: 'runStarted', summary} | {type: 'runResumed', summary, epochs}
 //                                  runResumed: a run going on from its checkpoint after `epochs`
 //        {type: 'progress', progress}

@@ -63,6 +63,22 @@ test('a run cut short by a reload goes on from its last finished epoch and train
   await cut.page.close();
 });
 
+test('with several seeds, each run cut short by a reload goes on under its own line, every epoch once', { timeout: 8 * 60_000 }, async () => {
+  const { context } = fixture.browser;
+  const { page, errors } = await open(context, url('batch=50,100&seeds=2&epochs=3&train=400&test=100&val=100&backend=cpu&autorun=1'));
+  await page.waitForFunction(() => window.batchlab.results.some((r) => r.epoch === 2), null, { timeout: 5 * 60_000 });
+  await page.reload();
+  await page.waitForFunction(() => /go(es)? on from there/.test(document.querySelector('#saved-text').textContent), null, { timeout: 60_000 });
+  await page.click('#resume');
+  assert.equal(await waitForStatus(page, ['done', 'error'], 5 * 60_000), 'done');
+  const results = await page.evaluate(() => window.batchlab.results);
+  const lines = [...new Set(results.map((r) => r.series))].sort();
+  assert.deepEqual(lines, ['100 (seed 42)', '100 (seed 43)', '50 (seed 42)', '50 (seed 43)'], 'no restart label');
+  for (const line of lines) assert.deepEqual(results.filter((r) => r.series === line).map((r) => r.epoch).sort(), [1, 2, 3], line);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a full storage drops the checkpoints, says so in words, and keeps every finished epoch', { timeout: 6 * 60_000 }, async () => {
   const { context } = fixture.browser;
   const address = url('batch=16,100&epochs=3&train=600&test=100&val=100&backend=cpu&optimizer=adam&lr=0.002');
