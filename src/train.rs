@@ -10,12 +10,12 @@
 
 use std::time::Duration;
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -480,13 +480,15 @@ impl Run {
 
     /// The run's checkpoint after its last finished epoch ([`RunCheckpoint`]; the sweep's
     /// fields `wall_seconds` and `epochs_before` are left 0), to go on later with
-    /// [`Run::resume`]. Reads the model and optimiser state back synchronously: natively, or on
-    /// the CPU backend in the browser.
+    /// [`Run::resume`]; `None` where it cannot be written: on a GPU in the browser with an
+    /// optimiser that keeps state (burn writes an optimiser's state by reading it back
+    /// synchronously, which the browser allows only off the GPU). The model is read back
+    /// asynchronously, in one read, so plain SGD's runs keep checkpoints on WebGPU too.
     ///
     /// # Errors
-    /// [`CheckpointError`] when the run is not between two epochs (or has ended), or when burn
-    /// cannot write a record.
-    pub fn checkpoint(&self) -> Result<RunCheckpoint, CheckpointError> {
+    /// [`CheckpointError`] when the run is not between two epochs (or has ended), when the
+    /// device fails to hand the model back, or when burn cannot write a record.
+    pub async fn checkpoint(&self) -> Result<Option<RunCheckpoint>, CheckpointError> {
         let between_epochs = self.phase == Phase::Train
             && self.cursor == 0
             && self.step.is_none()
@@ -496,15 +498,20 @@ impl Run {
                 "a run is kept only between two epochs, once one has finished".into(),
             ));
         }
-        let model = self
-            .model()
-            .clone()
+        let cpu = Device::flex();
+        // Plain SGD keeps no tensor of state: writing it reads nothing back.
+        let reads_back = self.config.optimizer != crate::settings::Optimizer::Sgd;
+        if reads_back && cfg!(target_arch = "wasm32") && self.device.clone().inner() != cpu {
+            return Ok(None);
+        }
+        let optimizer = crate::optim::save_state(&self.optimizer)
+            .map_err(|e| CheckpointError(format!("the optimiser could not be written ({e})")))?;
+        let model = self.model_on(&cpu).await?;
+        let model = model
             .into_record()
             .into_bytes()
             .map_err(|e| CheckpointError(format!("the model could not be written ({e})")))?;
-        let optimizer = crate::optim::save_state(&self.optimizer)
-            .map_err(|e| CheckpointError(format!("the optimiser could not be written ({e})")))?;
-        Ok(RunCheckpoint {
+        Ok(Some(RunCheckpoint {
             format: CHECKPOINT_FORMAT,
             batch_size: self.config.batch_size,
             series: self.config.series.clone(),
@@ -524,7 +531,47 @@ impl Run {
             epochs_before: 0,
             model: model.to_vec(),
             optimizer,
-        })
+        }))
+    }
+
+    /// A copy of the model on `device` (the CPU), its parameters (with their ids) read back from
+    /// the training device in one asynchronous read.
+    async fn model_on(&self, device: &Device) -> Result<Network, CheckpointError> {
+        struct Flatten(Vec<Tensor<1>>);
+        impl ModuleVisitor for Flatten {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                let value = param.val().inner();
+                let n = value.shape().num_elements();
+                self.0.push(value.reshape([n]));
+            }
+        }
+        struct Fill<'a> {
+            values: &'a [f32],
+            at: usize,
+            device: &'a Device,
+        }
+        impl ModuleMapper for Fill<'_> {
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                let shape = param.lazy_shape();
+                let n = shape.num_elements();
+                let values = self.values[self.at..self.at + n].to_vec();
+                self.at += n;
+                let device = self.device;
+                param.map(|_| Tensor::from_data(TensorData::new(values, shape), device))
+            }
+        }
+        let model = self.model();
+        let mut flatten = Flatten(Vec::new());
+        model.visit(&mut flatten);
+        let values = read(Tensor::cat(flatten.0, 0))
+            .await
+            .map_err(|e| CheckpointError(format!("the model could not be read back ({e})")))?;
+        let mut fill = Fill {
+            values: &values,
+            at: 0,
+            device,
+        };
+        Ok(model.clone().map(&mut fill))
     }
 
     /// The run `config` on `device`, going on from `checkpoint` (written by [`Run::checkpoint`]

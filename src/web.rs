@@ -550,32 +550,30 @@ impl Trainer {
         Ok(to_js(&self.resuming)?)
     }
 
-    /// The checkpoint of the run of batch size `batch_size` and series `series` (`undefined`
-    /// for a batch size's only run) right after its epoch ended (an `"epoch"` event whose
-    /// summary is still `"running"`), as bytes to keep and pass back to [`Trainer::new`]; about
-    /// 0.75 MB for LeNet-5 with Adam. `undefined` on WebGPU (burn reads a record back
-    /// synchronously, which the browser allows only on the CPU backend), or when the run is not
-    /// under way.
+    /// Resolves to the checkpoint of the run of batch size `batch_size` and series `series`
+    /// (`undefined` for a batch size's only run) right after its epoch ended (an `"epoch"` event
+    /// whose summary is still `"running"`), as bytes to keep and pass back to [`Trainer::new`];
+    /// about 0.75 MB for LeNet-5 with Adam. `undefined` when the run is not under way, or on
+    /// WebGPU with an optimiser that keeps state (only plain SGD's runs keep checkpoints there:
+    /// burn writes an optimiser's state by reading it back synchronously).
     ///
     /// # Errors
-    /// Throws an `Error` in words when the run is in the middle of an epoch, its state cannot be
-    /// written, or a call is under way.
-    pub fn checkpoint(
-        &self,
-        batch_size: usize,
-        series: Option<String>,
-    ) -> Result<Option<js_sys::Uint8Array>, JsError> {
-        if active_limits().is_some() {
-            return Ok(None);
-        }
-        let cell = self.sweep.borrow();
-        let sweep = cell
-            .as_ref()
-            .ok_or_else(|| JsError::new("checkpoint() was called while a call was under way"))?;
-        let checkpoint = sweep
-            .checkpoint(batch_size, series.as_deref())
-            .map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(checkpoint.map(|c| js_sys::Uint8Array::from(c.to_bytes().as_slice())))
+    /// Rejects with an `Error` in words when the run is in the middle of an epoch, its state
+    /// cannot be written or read back, or a call is under way.
+    pub fn checkpoint(&self, batch_size: usize, series: Option<String>) -> js_sys::Promise {
+        let cell = self.sweep.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let sweep = cell
+                .borrow_mut()
+                .take()
+                .ok_or_else(|| JsError::new("checkpoint() was called while a call was under way"))?;
+            let result = sweep.checkpoint(batch_size, series.as_deref()).await;
+            *cell.borrow_mut() = Some(sweep);
+            let checkpoint = result.map_err(|e| JsError::new(&e.to_string()))?;
+            Ok(checkpoint.map_or(JsValue::UNDEFINED, |c| {
+                js_sys::Uint8Array::from(c.to_bytes().as_slice()).into()
+            }))
+        })
     }
 
     /// The micro-batch size of this sweep's runs: most images per forward/backward pass, from

@@ -93,8 +93,7 @@ fn drive(mut sweep: Sweep, cut_after: Option<usize>, out: &mut Outcome) -> Vec<V
                 out.summary(&summary);
                 checkpoints.retain(|(k, ..)| *k != key);
                 if summary.status == RunStatus::Running {
-                    let checkpoint = sweep
-                        .checkpoint(summary.batch_size, summary.series.as_deref())
+                    let checkpoint = block_on(sweep.checkpoint(summary.batch_size, summary.series.as_deref()))
                         .unwrap()
                         .expect("a run under way between two epochs has a checkpoint");
                     assert_eq!(checkpoint.epochs_done, record.epoch);

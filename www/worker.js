@@ -37,7 +37,7 @@
 //                                  by chunk: every runStarted comes first, records interleave.
 //        {type: 'epoch', record, summary, checkpoint, checkpointError}
 //                                  checkpoint: {epoch, bytes} (a Uint8Array, ~0.75 MB) while the
-//                                  run goes on, on the CPU backend; else null. checkpointError:
+//                                  run goes on (on WebGPU for plain SGD only); else null. checkpointError:
 //                                  why none could be written, in words (else absent)
 //        {type: 'diverged', batchSize, epoch, summary}
 //        {type: 'trialStarted', batchSize, series, trial} | {type: 'trial', batchSize, series, trial, tuning}
@@ -216,12 +216,12 @@ function report(e) {
 
 /**
  * The checkpoint of the run whose epoch `event` ended, while it goes on (`{ checkpoint, checkpointError }`:
- * `{ epoch, bytes }` or null; on WebGPU the trainer writes none).
+ * `{ epoch, bytes }` or null; on WebGPU the trainer writes one for plain SGD only).
  */
-function checkpointAfter(trainer, event) {
+async function checkpointAfter(trainer, event) {
   if (event.summary.status !== 'running') return { checkpoint: null };
   try {
-    const bytes = trainer.checkpoint(event.record.batchSize, event.summary.series ?? undefined);
+    const bytes = await trainer.checkpoint(event.record.batchSize, event.summary.series ?? undefined);
     return { checkpoint: bytes ? { epoch: event.record.epoch, bytes } : null };
   } catch (e) {
     return { checkpoint: null, checkpointError: e instanceof Error ? e.message : String(e) };
@@ -251,7 +251,7 @@ async function train(params, finished, checkpoints) {
         else if (event.kind === 'runResumed') post({ type: 'runResumed', summary: event.summary, epochs: event.epochs });
         else if (event.kind === 'epoch') {
           // The run's checkpoint travels with its epoch: the page saves both at once.
-          const kept = checkpointAfter(trainer, event);
+          const kept = await checkpointAfter(trainer, event);
           post({ type: 'epoch', record: event.record, summary: event.summary, ...kept }, kept.checkpoint ? [kept.checkpoint.bytes.buffer] : []);
           post({ type: 'memory', batchSize: event.record.batchSize, epoch: event.record.epoch, usage: memorySample() });
         } else if (event.kind === 'diverged') post({ type: 'diverged', batchSize: event.batchSize, epoch: event.epoch, summary: event.summary });

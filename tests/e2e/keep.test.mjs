@@ -63,6 +63,29 @@ test('a run cut short by a reload goes on from its last finished epoch and train
   await cut.page.close();
 });
 
+test('on WebGPU, a plain-SGD run cut short by a reload goes on from its checkpoint, to the bit', { timeout: 12 * 60_000 }, async () => {
+  const { context } = fixture.browser;
+  // Plain SGD keeps no optimiser state: its model is read back asynchronously, which WebGPU allows.
+  const sweep = 'batch=64&epochs=3&train=256&test=100&val=100&backend=webgpu&optimizer=sgd&lr=0.1&seed=5';
+  const whole = await open(context, url(`${sweep}&autorun=1`));
+  assert.equal(await waitForStatus(whole.page, ['done', 'error'], 6 * 60_000), 'done', await whole.page.evaluate(() => window.batchlab.error));
+  assert.equal(await whole.page.evaluate(() => window.batchlab.backend), 'webgpu');
+  const never = await whole.page.evaluate(() => window.batchlab.results);
+  await whole.page.close();
+
+  const cut = await open(context, url(`${sweep}&autorun=1`));
+  await cut.page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 6 * 60_000 });
+  await cut.page.reload();
+  await cut.page.waitForFunction(() => /goes on from there/.test(document.querySelector('#saved-text').textContent), null, { timeout: 60_000 });
+  await cut.page.click('#resume');
+  assert.equal(await waitForStatus(cut.page, ['done', 'error'], 6 * 60_000), 'done', await cut.page.evaluate(() => window.batchlab.error));
+  const resumed = await cut.page.evaluate(() => window.batchlab.results);
+  assert.deepEqual(resumed.map((r) => `${r.series ?? r.batchSize}:${r.epoch}`), ['64:1', '64:2', '64:3']);
+  assert.deepEqual(timeless(resumed), timeless(never));
+  assert.deepEqual(cut.errors, []);
+  await cut.page.close();
+});
+
 test('with several seeds, each run cut short by a reload goes on under its own line, every epoch once', { timeout: 8 * 60_000 }, async () => {
   const { context } = fixture.browser;
   const { page, errors } = await open(context, url('batch=50,100&seeds=2&epochs=3&train=400&test=100&val=100&backend=cpu&autorun=1'));
