@@ -74,7 +74,8 @@ test('on WebGPU, a plain-SGD run cut short by a reload goes on from its checkpoi
   await whole.page.close();
 
   const cut = await open(context, url(`${sweep}&autorun=1`));
-  await cut.page.waitForFunction(() => window.batchlab.results.length >= 1, null, { timeout: 6 * 60_000 });
+  // Reloaded once the first epoch (and its checkpoint) is saved, not merely shown.
+  await cut.page.waitForFunction(() => window.batchlab.history[0]?.epochs >= 1, null, { timeout: 6 * 60_000 });
   await cut.page.reload();
   await cut.page.waitForFunction(() => /goes on from there/.test(document.querySelector('#saved-text').textContent), null, { timeout: 60_000 });
   await cut.page.click('#resume');
