@@ -79,6 +79,11 @@ async fn measure(
     while seconds < MEASURE_SECONDS && start.elapsed().as_secs_f64() < MEASURE_LIMIT_SECONDS {
         let chunk = Instant::now();
         let event = run.advance(train, &Split::empty(), &test, budget).await?;
+        // A run that diverges (batch size 1 at Quick look's rate, within seconds) has ended:
+        // its pace so far is the measurement.
+        if run.is_finished() {
+            break;
+        }
         let RunEvent::Progress(p) = event else {
             continue;
         };
