@@ -112,11 +112,13 @@ pub fn load_state(optimizer: Optimizer, bytes: &[u8], device: &Device) -> Result
     // optimiser's): read on the CPU first, every tensor of the record must be in the state.
     let record = OptimizerRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()))
         .map_err(|e| e.to_string())?;
-    let on_cpu = load(&Device::flex())?;
+    let cpu = Device::flex();
+    let on_cpu = load(&cpu)?;
     if on_cpu.to_record().len() != record.len() {
         return Err("it is another optimiser's state".into());
     }
-    load(device)
+    // On the CPU backend the state just read is the one wanted: not read twice.
+    if *device == cpu { Ok(on_cpu) } else { load(device) }
 }
 
 thread_local! {

@@ -7,7 +7,7 @@ import {
 } from './wording.js';
 import {
   isBusy, unfinished, sameSweep, setStatus, setNotice, keyOf, seriesOf, upsertRun, stopRunning, resetSweep, showSweep, fail, endEstimate, running,
-  labelRestart, resumable, batchOfKey, restartsSomeRun,
+  labelRestart, resumable, restartsSomeRun, goesOn,
 } from './sweep-state.js';
 
 /**
@@ -303,8 +303,8 @@ export const HANDLERS = {
       ? state.runs.filter((r) => left.includes(r.batchSize) && (r.status === 'stopped' || r.status === 'running') && r.epochs > 0)
       : left.map((b) => state.runs.filter((r) => r.batchSize === b).at(-1)).filter((r) => r?.epochs > 0);
     // The cut runs whose checkpoint follows their last epoch go on from there.
-    const going = resumable(state).map((key) => [key, state.checkpoints.get(key)]);
-    const goOn = cut.filter((r) => going.some(([key, c]) => batchOfKey(key) === r.batchSize && c.label === (r.series ?? undefined) && r.epochs === c.epoch));
+    const keys = resumable(state);
+    const goOn = cut.filter((r) => goesOn(state, r, keys));
     state.savedText = (takenOver ? 'The tab that wrote this sweep was closed or moved on: this tab keeps it now. ' : '')
       + savedText({ savedAt: saved.savedAt, trained, sizes: state.sweep.settings.batchSizes, left, cut, goOn });
     changes.set('saved', true);

@@ -29,6 +29,17 @@ export const unfinished = (state) => {
 };
 
 /**
+ * Whether run summary `run` (a cut-short run: its batch size, line label and epochs) goes on
+ * from one of the checkpoints of `keys`: one of its batch size, under its label, after its last epoch.
+ */
+export function goesOn(state, run, keys) {
+  return keys.some((key) => {
+    const checkpoint = state.checkpoints.get(key);
+    return batchOfKey(key) === run.batchSize && checkpoint?.label === (run.series ?? undefined) && checkpoint.epoch === run.epochs;
+  });
+}
+
+/**
  * Whether a continuation that resumes the runs `resumableKeys` restarts a run of batch size `b`
  * that has records: a run of it cut short (its latest attempt per seed and arm) whose checkpoint
  * does not follow its last epoch.
@@ -37,11 +48,7 @@ export function restartsSomeRun(state, b, resumableKeys) {
   const sameRun = (r, later) => later.batchSize === b && later.seed === r.seed && later.lrPolicy === r.lrPolicy;
   const cut = state.runs.filter((r, i) => r.batchSize === b && (r.status === 'stopped' || r.status === 'running') && r.epochs > 0
     && !state.runs.slice(i + 1).some((later) => sameRun(r, later)));
-  const goesOn = (r) => resumableKeys.some((key) => {
-    const checkpoint = state.checkpoints.get(key);
-    return batchOfKey(key) === b && checkpoint?.label === (r.series ?? undefined) && checkpoint.epoch === r.epochs;
-  });
-  return cut.some((r) => !goesOn(r));
+  return cut.some((r) => !goesOn(state, r, resumableKeys));
 }
 
 /** Whether two settings objects train the same sweep: the preset, batch list as written and backend aside. */
