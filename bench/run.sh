@@ -29,7 +29,9 @@ trap 'rm -rf "$work"' EXIT
 
 log "native figures: batchlab's CPU backend (one thread)"
 use_target_dir native
-(cd "$ROOT" && cargo run --quiet --example bench -- "${quick[@]}" --batch "$batches" --train "$train" --epoch "$epoch") >"$work/native.json" \
+# One thread, as the page's wasm module and PyTorch below (natively the CPU backend would use every
+# core: burn-flex's rayon pool).
+(cd "$ROOT" && RAYON_NUM_THREADS=1 cargo run --quiet --example bench -- "${quick[@]}" --batch "$batches" --train "$train" --epoch "$epoch") >"$work/native.json" \
   || log "the native figures failed: the report goes on without them"
 
 if [ "$pytorch" = 1 ]; then

@@ -123,6 +123,16 @@ ensure_firefox() {
   fi
 }
 
+# Mesa's software Vulkan driver (lavapipe) and the Vulkan loader: the command line's native wgpu
+# backend is tested on it (tests/cli.rs) on machines without a GPU.
+ensure_lavapipe() {
+  if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ! ldconfig -p | grep -q 'libvulkan.so.1'; then
+    log "installing Mesa's software Vulkan driver (mesa-vulkan-drivers)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+  fi
+}
+
 ensure_npm_packages() {
   if [ ! -d "$ROOT/node_modules/chart.js" ] || [ ! -d "$ROOT/node_modules/playwright-core" ] \
      || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then

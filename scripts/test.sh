@@ -13,7 +13,7 @@ ensure_wasm_bindgen
 ensure_wasm_pack
 ensure_npm_packages
 
-log "1/4 native tests (cargo test, CPU backend)"
+log "1/4 native tests (cargo test, CPU backend; the command line's wgpu backend: scripts/test-wgpu.sh)"
 use_target_dir native
 (cd "$ROOT" && cargo test)
 

@@ -1,44 +1,68 @@
 //! Which burn backend trains: WebGPU, or the CPU backend (burn's `flex`) compiled into the same
-//! wasm module. The choice is made at run time, from the reader's `backend=` URL parameter and
-//! what the browser's WebGPU turned out to offer, and it always comes with a reason in words.
+//! wasm module; natively (the command line) also burn's wgpu backend on Vulkan/Metal/DX12 and,
+//! when built with the `cuda` feature, CUDA. The choice is made at run time, from the reader's
+//! `backend=` URL parameter (or `--backend` flag) and what the GPU turned out to offer, and it
+//! always comes with a reason in words.
 //!
 //! Owns the backend choice, the micro-batch size and whether the training set fits on the device;
 //! must not train, parse settings or touch the page.
 
 use serde::{Deserialize, Serialize};
 
-/// What the reader asked for (`backend=` in the URL; default `auto`).
+/// What the reader asked for (`backend=` in the URL, `--backend` on the command line; default
+/// `auto`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendPreference {
     /// WebGPU on a hardware adapter; otherwise the CPU backend.
     #[default]
     Auto,
-    /// WebGPU or nothing (an error when the browser cannot start it).
+    /// burn's wgpu backend or nothing (an error when no adapter can be started): WebGPU in the
+    /// browser, Vulkan/Metal/DX12 natively. `wgpu` is read as the same choice.
+    #[serde(alias = "wgpu")]
     Webgpu,
-    /// The CPU backend, without touching WebGPU.
+    /// The CPU backend, without touching the GPU.
     Cpu,
+    /// burn's CUDA backend (an NVIDIA GPU): the command line only, when built with the `cuda`
+    /// feature; the page refuses it in words.
+    Cuda,
 }
 
 impl BackendPreference {
-    /// The name used in URLs: `auto`, `webgpu` or `cpu`.
+    /// The name used in URLs: `auto`, `webgpu`, `cpu` or `cuda`.
     pub fn name(self) -> &'static str {
         match self {
             BackendPreference::Auto => "auto",
             BackendPreference::Webgpu => "webgpu",
             BackendPreference::Cpu => "cpu",
+            BackendPreference::Cuda => "cuda",
         }
     }
 }
 
-/// The backend a sweep trains on (`"webgpu"` or `"cpu"` in JavaScript).
+/// The backend a sweep trains on (`"webgpu"`, `"cpu"` or `"cuda"` in JavaScript and exports).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
-    /// burn's WebGPU backend (`wgpu`, through CubeCL).
+    /// burn's WebGPU backend (`wgpu`, through CubeCL): the browser's WebGPU, or natively
+    /// Vulkan/Metal/DX12.
     Webgpu,
-    /// burn's CPU backend (`flex`), in WebAssembly on one thread, with wasm SIMD.
+    /// burn's CPU backend (`flex`): in WebAssembly on one thread with wasm SIMD; natively on
+    /// every core.
     Cpu,
+    /// burn's CUDA backend (command line only).
+    Cuda,
+}
+
+impl Backend {
+    /// The name in exports and in the page: `webgpu`, `cpu` or `cuda`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Webgpu => "webgpu",
+            Backend::Cpu => "cpu",
+            Backend::Cuda => "cuda",
+        }
+    }
 }
 
 /// What starting WebGPU gave, as seen before choosing.
@@ -68,12 +92,20 @@ pub struct BackendChoice {
     pub reason: String,
 }
 
-/// Why WebGPU could not be used although the reader chose it (`backend=webgpu`).
+/// Why the backend the reader chose cannot train here.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "The WebGPU backend was chosen (backend=webgpu), but this browser could not start it: {0} Choose the automatic or the CPU backend (backend=auto or backend=cpu) to train on the CPU instead."
-)]
-pub struct WebGpuRequired(pub String);
+pub enum Unavailable {
+    /// WebGPU was chosen (`backend=webgpu`) but could not be started; the reason, a sentence.
+    #[error(
+        "The WebGPU backend was chosen (backend=webgpu), but this browser could not start it: {0} Choose the automatic or the CPU backend (backend=auto or backend=cpu) to train on the CPU instead."
+    )]
+    WebGpu(String),
+    /// CUDA was chosen in the browser, which has none.
+    #[error(
+        "The CUDA backend was chosen (backend=cuda), but CUDA trains only from the command line (batchlab sweep --backend cuda, built with the cuda feature). In the browser choose auto, webgpu or cpu."
+    )]
+    CudaInBrowser,
+}
 
 /// Chooses the backend for `preference`, given what starting WebGPU gave.
 ///
@@ -84,11 +116,12 @@ pub struct WebGpuRequired(pub String);
 /// WebGPU (about 1, 60 and 110).
 ///
 /// # Errors
-/// [`WebGpuRequired`] when `preference` is [`BackendPreference::Webgpu`] and WebGPU failed.
+/// [`Unavailable::WebGpu`] when `preference` is [`BackendPreference::Webgpu`] and WebGPU
+/// failed; [`Unavailable::CudaInBrowser`] for [`BackendPreference::Cuda`].
 pub fn choose(
     preference: BackendPreference,
     webgpu: &WebGpuOutcome,
-) -> Result<BackendChoice, WebGpuRequired> {
+) -> Result<BackendChoice, Unavailable> {
     let choice = |backend, reason: String| Ok(BackendChoice { backend, reason });
     match (preference, webgpu) {
         (BackendPreference::Cpu, _) => choice(
@@ -99,10 +132,13 @@ pub fn choose(
             Backend::Webgpu,
             format!("Training on WebGPU ({adapter}), as chosen (backend=webgpu)."),
         ),
-        (BackendPreference::Webgpu, WebGpuOutcome::Failed(why)) => Err(WebGpuRequired(why.clone())),
-        (BackendPreference::Webgpu, WebGpuOutcome::NotTried) => {
-            Err(WebGpuRequired("WebGPU was not tried.".into()))
+        (BackendPreference::Webgpu, WebGpuOutcome::Failed(why)) => {
+            Err(Unavailable::WebGpu(why.clone()))
         }
+        (BackendPreference::Webgpu, WebGpuOutcome::NotTried) => {
+            Err(Unavailable::WebGpu("WebGPU was not tried.".into()))
+        }
+        (BackendPreference::Cuda, _) => Err(Unavailable::CudaInBrowser),
         (
             BackendPreference::Auto,
             WebGpuOutcome::Started {
@@ -136,6 +172,79 @@ pub fn choose(
         (BackendPreference::Auto, WebGpuOutcome::NotTried) => choice(
             Backend::Cpu,
             "Training on the CPU (WebAssembly, one thread): WebGPU was not tried.".into(),
+        ),
+    }
+}
+
+/// Chooses the backend of the command line (natively) for `preference`: `wgpu` is what
+/// starting burn's wgpu backend gave ([`WebGpuOutcome::NotTried`] in a build without the
+/// `wgpu` feature), `cuda_built` whether this build has the `cuda` feature, `threads` the CPU
+/// backend's threads (rayon's pool: every core).
+///
+/// `auto` prefers a hardware wgpu adapter, else the CPU, as the page does: a software adapter
+/// (Mesa's lavapipe) trains far slower than the CPU backend on the same cores (the README's
+/// *For researchers* gives the figures). It never picks CUDA: that is chosen by name.
+///
+/// # Errors
+/// A sentence for people, naming `--backend`, when the chosen backend cannot train here.
+pub fn choose_native(
+    preference: BackendPreference,
+    wgpu: &WebGpuOutcome,
+    cuda_built: bool,
+    threads: usize,
+) -> Result<BackendChoice, String> {
+    let cpu = format!("the CPU (burn's flex, {threads} threads)");
+    let choice = |backend, reason: String| Ok(BackendChoice { backend, reason });
+    match (preference, wgpu) {
+        (BackendPreference::Cpu, _) => choice(Backend::Cpu, format!("Training on {cpu}, as chosen (--backend cpu).")),
+        (BackendPreference::Cuda, _) if cuda_built => choice(
+            Backend::Cuda,
+            "Training on CUDA (burn's cuda backend, device 0), as chosen (--backend cuda).".into(),
+        ),
+        (BackendPreference::Cuda, _) => Err(
+            "--backend cuda was chosen, but this build of the command line has no CUDA: build it with \
+             `cargo install --path . --profile cli --features cuda`, or choose --backend auto, webgpu or cpu."
+                .into(),
+        ),
+        (BackendPreference::Webgpu, WebGpuOutcome::Started { adapter, .. }) => choice(
+            Backend::Webgpu,
+            format!("Training on the GPU through wgpu ({adapter}), as chosen (--backend webgpu)."),
+        ),
+        (BackendPreference::Webgpu, WebGpuOutcome::Failed(why)) => Err(format!(
+            "--backend webgpu was chosen, but no wgpu adapter could be started: {why} Choose --backend auto or cpu to train on the CPU."
+        )),
+        (BackendPreference::Webgpu, WebGpuOutcome::NotTried) => Err(
+            "--backend webgpu was chosen, but this build of the command line has no wgpu backend: \
+             build it with `cargo install --path . --profile cli --features wgpu`, or choose --backend auto or cpu."
+                .into(),
+        ),
+        (
+            BackendPreference::Auto,
+            WebGpuOutcome::Started {
+                adapter,
+                software: false,
+            },
+        ) => choice(Backend::Webgpu, format!("Training on the GPU through wgpu ({adapter}).")),
+        (
+            BackendPreference::Auto,
+            WebGpuOutcome::Started {
+                adapter,
+                software: true,
+            },
+        ) => choice(
+            Backend::Cpu,
+            format!(
+                "Training on {cpu}: the only wgpu adapter here is a software renderer ({adapter}), \
+                 slower than the CPU backend on the same cores. Choose --backend webgpu to use it anyway."
+            ),
+        ),
+        (BackendPreference::Auto, WebGpuOutcome::Failed(why)) => choice(
+            Backend::Cpu,
+            format!("Training on {cpu}: no GPU adapter could be started through wgpu: {why}"),
+        ),
+        (BackendPreference::Auto, WebGpuOutcome::NotTried) => choice(
+            Backend::Cpu,
+            format!("Training on {cpu}: this build has no GPU backend (the wgpu feature)."),
         ),
     }
 }

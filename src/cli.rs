@@ -395,17 +395,28 @@ fn sweep(m: &ArgMatches) -> Result<bool, CliError> {
         .map(String::as_str)
         .unwrap_or(if std::io::stderr().is_terminal() { "bars" } else { "none" });
     let data = load_mnist(&data_dir(m))?;
-    // The page's backend setting: this build trains on the CPU (burn's `flex`) alone.
-    let (backend, reason) = match settings.backend {
-        crate::backend::BackendPreference::Webgpu => {
-            return Err(CliError::Settings(SettingsError {
-                parameter: "backend",
-                message: "this build of the command line trains on the CPU only: use --backend cpu or auto".into(),
-            }));
+    // The page's backend setting, chosen natively (the choice and its reason printed first, as
+    // the page's banner does).
+    let started = start_backend(settings.backend, settings.model);
+    let choice = crate::backend::choose_native(
+        settings.backend,
+        &started.wgpu,
+        cfg!(feature = "cuda"),
+        rayon_threads(),
+    )
+    .map_err(|message| CliError::Settings(SettingsError { parameter: "backend", message }))?;
+    let backend = choice.backend.name();
+    eprintln!("batchlab {VERSION}: {}", choice.reason);
+    let (device, limits, adapter) = match choice.backend {
+        crate::backend::Backend::Cpu => (Device::flex(), None, None),
+        crate::backend::Backend::Webgpu => {
+            let (device, limits) = started.wgpu_device.expect("wgpu is chosen only once started");
+            (device, Some(limits), started.adapter)
         }
-        _ => ("cpu", "the command line trains on the CPU backend (burn's flex)"),
+        crate::backend::Backend::Cuda => (cuda_device(), None, None),
     };
-    eprintln!("batchlab {VERSION}: {reason}.");
+    let micro_batch = crate::backend::micro_batch(limits.as_ref(), settings.model);
+    let on_device = crate::backend::training_set_on_device(limits.as_ref(), settings.train_size);
     let runs_text = match &chosen {
         Some(runs) => format!(
             "shard {}/{}: runs {:?} of the plan's {}",
@@ -417,9 +428,14 @@ fn sweep(m: &ArgMatches) -> Result<bool, CliError> {
         None => format!("{} runs", plan.len()),
     };
     eprintln!("{runs_text}; settings {}", link_of(&params));
-    let mut sweep = Sweep::new(settings.clone(), &data, Device::flex()).map_err(CliError::Settings)?;
+    let mut sweep = Sweep::new(settings.clone(), &data, device)
+        .map_err(CliError::Settings)?
+        .with_micro_batch(micro_batch);
     if let Some(runs) = &chosen {
         sweep = sweep.with_runs(runs);
+    }
+    if on_device {
+        sweep = sweep.with_training_set_on_device();
     }
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -476,7 +492,9 @@ fn sweep(m: &ArgMatches) -> Result<bool, CliError> {
             }
         }
     }
-    let export = export_of(settings, &params, results, runs, chosen, shard)?;
+    let mut export = export_of(settings, &params, results, runs, chosen, shard)?;
+    export.backend = Some(backend.into());
+    export.adapter = adapter;
     if mode != "json" {
         print_report(&export, &mut std::io::stdout()).ok();
     }
@@ -485,6 +503,74 @@ fn sweep(m: &ArgMatches) -> Result<bool, CliError> {
         eprintln!("wrote {}", out.display());
     }
     Ok(stopped)
+}
+
+/// What starting the GPU backends gave, before the choice.
+struct Started {
+    /// burn's wgpu backend: not tried (`--backend cpu`/`cuda`, or a build without `wgpu`),
+    /// failed (why), or started on an adapter.
+    wgpu: crate::backend::WebGpuOutcome,
+    /// The wgpu device and its limits, when started.
+    wgpu_device: Option<(Device, crate::backend::DeviceLimits)>,
+    /// The adapter for exports (`adapter`): name, graphics API and device type.
+    adapter: Option<String>,
+}
+
+/// Starts burn's wgpu backend when `preference` may use it (`auto`, `webgpu`), in a build with
+/// the `wgpu` feature. A panic while starting (a broken driver) counts as a failure.
+fn start_backend(preference: crate::backend::BackendPreference, _model: crate::model::Model) -> Started {
+    use crate::backend::{BackendPreference, WebGpuOutcome};
+    let not_tried = Started { wgpu: WebGpuOutcome::NotTried, wgpu_device: None, adapter: None };
+    if !matches!(preference, BackendPreference::Auto | BackendPreference::Webgpu) {
+        return not_tried;
+    }
+    #[cfg(feature = "wgpu")]
+    {
+        let started = std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup());
+        match started {
+            Ok(Ok((device, setup))) => {
+                let info = setup.adapter.get_info();
+                let limits = setup.device.limits();
+                let device_type = format!("{:?}", info.device_type);
+                let adapter = format!("{} — {:?}, {device_type}", info.name, info.backend);
+                let limits = crate::backend::DeviceLimits {
+                    max_storage_buffer_binding_size: u64::from(limits.max_storage_buffer_binding_size),
+                    max_buffer_size: limits.max_buffer_size,
+                    max_compute_workgroups_per_dimension: u64::from(limits.max_compute_workgroups_per_dimension),
+                };
+                Started {
+                    wgpu: WebGpuOutcome::Started { adapter: adapter.clone(), software: device_type == "Cpu" },
+                    wgpu_device: Some((device, limits)),
+                    adapter: Some(adapter),
+                }
+            }
+            Ok(Err(e)) => Started { wgpu: WebGpuOutcome::Failed(format!("{e}.")), ..not_tried },
+            Err(_) => Started {
+                wgpu: WebGpuOutcome::Failed("the GPU driver failed while starting (see the message above).".into()),
+                ..not_tried
+            },
+        }
+    }
+    #[cfg(not(feature = "wgpu"))]
+    not_tried
+}
+
+/// CUDA device 0 (a build with the `cuda` feature; [`crate::backend::choose_native`] refuses
+/// CUDA otherwise).
+fn cuda_device() -> Device {
+    #[cfg(feature = "cuda")]
+    return Device::cuda(0);
+    #[cfg(not(feature = "cuda"))]
+    unreachable!("CUDA is chosen only in a build with the cuda feature")
+}
+
+/// The CPU backend's threads: rayon's global pool (every core unless `RAYON_NUM_THREADS`).
+fn rayon_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// The export of a sweep (or a shard of one) trained here.

@@ -116,8 +116,8 @@ async fn measure(
 /// `test_size / (3 × throughput)` per epoch of the run itself (trials are not tested, nor
 /// probed: their probe is left out),
 /// the training part capped by the time budget per run, plus the validation checks within the
-/// epochs (`eval_points × log2(steps / FIRST_CHECK_STEP)` of [`crate::train::EVAL_SUBSET`]
-/// images each); under `lrpolicy=tuned` the epochs include every trial's budget.
+/// epochs (one per doubling up to step 16, then `eval_points × log2(steps / FIRST_CHECK_STEP)`,
+/// each of [`crate::train::EVAL_SUBSET`] images); under `lrpolicy=tuned` the epochs include every trial's budget.
 ///
 /// # Errors
 /// [`TrainError`] when the device fails.
@@ -169,17 +169,19 @@ pub async fn estimate(
         let epochs_run = (epochs * share).ceil();
         // The test images after the run's own epochs only (trials come first, untested).
         let tested = (epochs_run - trials as f64).clamp(0.0, settings.epochs as f64);
-        // The validation checks within the epochs: `evalpoints` per doubling of the steps
-        // from `FIRST_CHECK_STEP` on, each on `EVAL_SUBSET` images; every trial and the run
-        // start their schedule afresh.
+        // The validation checks within the epochs: one per doubling up to step 16, then
+        // `evalpoints` per doubling of the steps from `FIRST_CHECK_STEP` on, each on
+        // `EVAL_SUBSET` images; every trial and the run start their schedule afresh.
         let steps_per_epoch = settings.train_size.div_ceil(b) as f64;
         let first = crate::train::FIRST_CHECK_STEP as f64;
         let checks_of = |epochs: f64| {
             let steps = epochs * steps_per_epoch;
-            if settings.val_size > 0 && steps > first {
-                settings.eval_points as f64 * (steps / first).log2()
-            } else {
+            if settings.val_size == 0 || settings.eval_points == 0 {
                 0.0
+            } else if steps > first {
+                5.0 + settings.eval_points as f64 * (steps / first).log2()
+            } else {
+                steps.max(1.0).log2().floor() + 1.0
             }
         };
         let trial_count = if trials > 0 { settings.lr_grid().count as f64 } else { 0.0 };

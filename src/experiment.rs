@@ -1,8 +1,9 @@
 //! The experiment: a sweep of runs, one per batch size, all else equal (same data, seed,
 //! epochs, optimiser and learning-rate policy) — repeated per seed (`seeds`) and per arm (a
-//! `baseline` learning-rate policy beside `lrpolicy`), as [`Settings::plan`] lists them: side by side (every run started at once, then
-//! advanced in turns, one chunk each, the run least far through its epochs first, so that their
-//! curves grow together) or one after another.
+//! `baseline` learning-rate policy beside `lrpolicy`), as [`Settings::plan`] lists them: side by
+//! side (every run started at once, then advanced in turns, one chunk each — the batch sizes with
+//! no point yet first, then the run least far through its epochs — so that their curves grow
+//! together) or one after another.
 //!
 //! Owns the runs under way and the order in which they get the device; must not know about
 //! the page, the worker or how events are shown.
@@ -144,6 +145,16 @@ impl Racer {
     fn fraction(&self, lane_epochs: usize) -> f64 {
         let run = self.run.as_ref().map_or(0.0, Run::epochs_done);
         (self.epochs_before as f64 + run) / lane_epochs.max(1) as f64
+    }
+
+    /// Whether the batch size has a point to draw yet: a validation check, an epoch's end, or
+    /// a finished learning-rate trial.
+    fn has_point(&self) -> bool {
+        self.epochs_before > 0
+            || self.run.as_ref().is_some_and(|r| {
+                let summary = r.summary();
+                summary.epochs > 0 || !summary.evals.is_empty()
+            })
     }
 }
 
@@ -524,7 +535,7 @@ impl Sweep {
 
     /// Does about `budget` of work on the run whose turn it is (starting runs first, up to
     /// [`Settings::race`]'s number of lanes) and reports what was done. Side by side, the runs
-    /// take turns, one chunk each, the run least far through its epochs first; a run's
+    /// take turns, one chunk each ([`Sweep::next_turn`]'s order); a run's
     /// training time counts only its own chunks. Under `lrpolicy=tuned` each batch size first
     /// trains one trial per rate of the grid, one after another (within its turns), then its run
     /// at the rate chosen.
@@ -713,9 +724,13 @@ impl Sweep {
         }
     }
 
-    /// The run to advance next: the one least far through its epochs (so that every batch
-    /// size's first epoch ends at about the same time, and their curves grow together), ties
-    /// going round in turn from the run after the last one advanced.
+    /// The run to advance next: while some batch sizes have no point to draw yet, one of them
+    /// (so that every batch size shows its first point as early as the work allows: a full
+    /// batch's first point is its first epoch's end, a small batch's an early check); then the
+    /// one least far through its epochs (so that every batch size's first epoch ends at about
+    /// the same time, and their curves grow together). Ties go round in turn from the run
+    /// after the last one advanced. The order changes no record (each run has its own weights,
+    /// optimiser and generators) and no run's time (each counts only its own chunks).
     fn next_turn(&self) -> usize {
         let n = self.racers.len();
         // A run just set up draws its weights first (see `Racer::advanced`).
@@ -730,9 +745,14 @@ impl Sweep {
             let racer = &self.racers[i];
             racer.fraction(self.lane_epochs(&racer.planned))
         };
+        let waiting = self
+            .racers
+            .iter()
+            .any(|r| r.run.is_some() && !r.has_point());
         (0..n)
             .map(|k| (self.turn + k) % n)
             .filter(|&i| self.racers[i].run.is_some())
+            .filter(|&i| !waiting || !self.racers[i].has_point())
             .min_by(|&a, &b| fraction(a).total_cmp(&fraction(b)))
             .unwrap_or(0)
     }

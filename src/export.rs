@@ -28,6 +28,8 @@ pub const MAX_NOISE_SCALE: f64 = 1e12;
 const MAX_RESTARTS: u32 = 100;
 /// The longest link an export may hold, in characters.
 const MAX_LINK: usize = 10_000;
+/// The backends a record may name ([`crate::backend::Backend::name`]).
+const BACKENDS: [&str; 3] = ["webgpu", "cpu", "cuda"];
 
 /// Whether `text` is the label the page adds to a restarted run: “(restarted WHY)” or
 /// “(restart N, WHY)”, WHY one of the page's reasons (www/actions.js).
@@ -74,7 +76,7 @@ pub struct ExportedRecord {
     /// The trainer's record ([`EpochRecord`]), its fields inlined.
     #[serde(flatten)]
     pub record: EpochRecord,
-    /// `"webgpu"` or `"cpu"`; `null` when not known.
+    /// `"webgpu"`, `"cpu"` or `"cuda"`; `null` when not known.
     #[serde(default)]
     pub backend: Option<String>,
 }
@@ -107,10 +109,12 @@ pub struct SweepExport {
     /// The browser's user agent (`navigator.userAgent`).
     #[serde(default)]
     pub user_agent: String,
-    /// `"webgpu"` or `"cpu"`: the backend of the last run; `null` before any.
+    /// `"webgpu"`, `"cpu"` or `"cuda"` (the command line's): the backend of the last run;
+    /// `null` before any.
     #[serde(default)]
     pub backend: Option<String>,
-    /// The WebGPU adapter's name; `null` on the CPU.
+    /// The WebGPU adapter's name (natively: name, graphics API and device type); `null` on the
+    /// CPU.
     #[serde(default)]
     pub adapter: Option<String>,
     /// The sweep's settings.
@@ -364,10 +368,10 @@ impl SweepExport {
             }
         }
         if let Some(backend) = self.backend.as_deref()
-            && !["webgpu", "cpu"].contains(&backend)
+            && !BACKENDS.contains(&backend)
         {
             return damaged(format!(
-                "its backend is “{}”, neither “webgpu” nor “cpu”",
+                "its backend is “{}”, not “webgpu”, “cpu” or “cuda”",
                 clip(backend)
             ));
         }
@@ -425,7 +429,7 @@ impl SweepExport {
                 ));
             }
             if let Some(backend) = r.backend.as_deref()
-                && !["webgpu", "cpu"].contains(&backend)
+                && !BACKENDS.contains(&backend)
             {
                 return damaged(format!("record {n} has the backend “{}”", clip(backend)));
             }

@@ -5,7 +5,7 @@
 //! `batch` (comma-separated batch sizes, `full` for the whole training set), `epochs`, `lr`,
 //! `optimizer` (`sgd`, `momentum`, `nesterov`, `rmsprop`, `adagrad`, `adam`, `rprop`), `seed`,
 //! `train` (training-set size), `test` (evaluation-set size), `backend` (`auto`, `webgpu`,
-//! `cpu`), `model` (`lenet5`, `theano`), `lrpolicy` (`fixed`, `linear`, `sqrt`, `tuned`), `lrref`, `val`
+//! `cpu`; the command line also `wgpu`, `cuda`), `model` (`lenet5`, `theano`), `lrpolicy` (`fixed`, `linear`, `sqrt`, `tuned`), `lrref`, `val`
 //! (validation images held out from the end of the training file),
 //! `warmup`, `lrgrid` and `lrtrial` (the grid and trial length of `lrpolicy=tuned`), `target`,
 //! `endattarget`, `budget`, `evalpoints` (validation checks per doubling of the steps), `race`
@@ -555,7 +555,12 @@ impl Settings {
             })?;
         }
         if let Some(raw) = get("backend") {
-            settings.backend = parse_name("backend", "the backend", "auto, webgpu or cpu", raw)?;
+            settings.backend = parse_name(
+                "backend",
+                "the backend",
+                "auto, webgpu or cpu (or, from the command line, wgpu or cuda)",
+                raw,
+            )?;
         }
         if let Some(raw) = get("model") {
             settings.model = parse_name("model", "the model", "lenet5 or theano", raw)?;

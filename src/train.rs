@@ -45,18 +45,24 @@ pub const NOISE_DECAY: f64 = 0.5;
 /// error) near 96 %. Measured on *Quick look* on the CPU, 1,000 images and checks from step 1
 /// took more time than the first epoch's training; see docs/experiment.md.
 pub const EVAL_SUBSET: usize = 500;
-/// The first step checked within the epochs: below it every step would be one (⌈2^(k/8)⌉ takes
-/// every value up to 16), and no run is near a target there.
+/// The first step of the dense schedule of checks: below it `evalpoints` per doubling would
+/// check nearly every step (⌈2^(k/8)⌉ takes every value up to 16), so below it the checks are
+/// one per doubling (steps 1, 2, 4, 8 and 16): a large batch size, whose first epoch has few
+/// steps, then shows a point after its first step instead of its first epoch's end.
 pub const FIRST_CHECK_STEP: usize = 32;
 
-/// The steps after which validation is evaluated within the epochs, `points_per_doubling`
-/// per doubling of the steps: the distinct values of ⌈2^(k / p)⌉, k = 0, 1, 2, …, from
-/// [`FIRST_CHECK_STEP`] on (p = 8: consecutive points 9 % apart, so that steps to the target are
-/// known to about 10 %). The first step after `after` of that schedule; `None` when
-/// `points_per_doubling` is 0.
+/// The steps after which validation is evaluated within the epochs: steps 1, 2, 4, 8 and 16,
+/// then `points_per_doubling` per doubling of the steps, the distinct values of ⌈2^(k / p)⌉,
+/// k = 0, 1, 2, …, from [`FIRST_CHECK_STEP`] on (p = 8: consecutive points 9 % apart, so that
+/// steps to the target are known to about 10 %). The first step after `after` of that
+/// schedule; `None` when `points_per_doubling` is 0.
 pub fn next_eval_step(after: usize, points_per_doubling: usize) -> Option<usize> {
     if points_per_doubling == 0 {
         return None;
+    }
+    if after < FIRST_CHECK_STEP / 2 {
+        // One per doubling below the dense schedule: 1, 2, 4, 8, 16.
+        return Some((after + 1).next_power_of_two());
     }
     let after = after.max(FIRST_CHECK_STEP - 1);
     let p = points_per_doubling as f64;

@@ -218,7 +218,8 @@ pub fn choose_backend(preference: JsValue, webgpu: JsValue) -> Result<JsValue, J
             let (device, limits) = started.expect("WebGPU is chosen only once started");
             (device, Some(limits))
         }
-        Backend::Cpu => (Device::flex(), None),
+        // `choose` refuses CUDA in the browser; the arm is for completeness.
+        Backend::Cpu | Backend::Cuda => (Device::flex(), None),
     };
     ACTIVE.with_borrow_mut(|a| *a = Some(device));
     Ok(to_js(&choice)?)

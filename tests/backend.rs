@@ -1,7 +1,7 @@
 //! The backend choice: what each `backend=` preference gives for each outcome of starting WebGPU,
 //! and the reason shown to the reader.
 
-use batchlab::backend::{Backend, BackendPreference, WebGpuOutcome, choose};
+use batchlab::backend::{Backend, BackendPreference, WebGpuOutcome, choose, choose_native};
 
 fn started(software: bool) -> WebGpuOutcome {
     WebGpuOutcome::Started {
@@ -63,6 +63,52 @@ fn forced_webgpu_without_webgpu_is_an_error_in_words() {
     let message = e.to_string();
     assert!(message.contains("navigator.gpu is missing"), "{message}");
     assert!(message.contains("backend=auto or backend=cpu"), "{message}");
+}
+
+#[test]
+fn cuda_and_wgpu_are_read_by_the_pages_parser_and_the_page_refuses_cuda_in_words() {
+    use batchlab::settings::Settings;
+    let parse = |raw: &str| Settings::from_params(&[("backend".to_string(), raw.to_string())].into());
+    assert_eq!(parse("wgpu").unwrap().backend, BackendPreference::Webgpu);
+    assert_eq!(parse("cuda").unwrap().backend, BackendPreference::Cuda);
+    let refused = parse("gpu").unwrap_err().to_string();
+    assert!(refused.contains("auto, webgpu or cpu (or, from the command line, wgpu or cuda)"), "{refused}");
+    for outcome in [started(false), failed(), WebGpuOutcome::NotTried] {
+        let e = choose(BackendPreference::Cuda, &outcome).unwrap_err().to_string();
+        assert!(e.contains("CUDA trains only from the command line"), "{e}");
+        assert!(e.contains("choose auto, webgpu or cpu"), "{e}");
+    }
+}
+
+#[test]
+fn the_command_line_chooses_natively_and_says_why() {
+    let lavapipe = WebGpuOutcome::Started { adapter: "llvmpipe (LLVM 15.0.6, 256 bits) — Vulkan, Cpu".into(), software: true };
+    let gpu = WebGpuOutcome::Started { adapter: "NVIDIA H200 — Vulkan, DiscreteGpu".into(), software: false };
+    let broken = WebGpuOutcome::Failed("no Vulkan driver.".into());
+    // auto: a hardware GPU, else every core of the CPU, with the reason.
+    let c = choose_native(BackendPreference::Auto, &gpu, false, 16).unwrap();
+    assert_eq!(c.backend, Backend::Webgpu);
+    assert!(c.reason.contains("NVIDIA H200"), "{}", c.reason);
+    let c = choose_native(BackendPreference::Auto, &lavapipe, false, 2).unwrap();
+    assert_eq!(c.backend, Backend::Cpu);
+    assert!(c.reason.contains("2 threads") && c.reason.contains("software renderer (llvmpipe"), "{}", c.reason);
+    let c = choose_native(BackendPreference::Auto, &broken, true, 2).unwrap();
+    assert_eq!(c.backend, Backend::Cpu, "auto never picks CUDA");
+    assert!(c.reason.contains("no Vulkan driver"), "{}", c.reason);
+    // Chosen by name: obeyed, or refused in words naming the flag.
+    let c = choose_native(BackendPreference::Webgpu, &lavapipe, false, 2).unwrap();
+    assert_eq!(c.backend, Backend::Webgpu);
+    assert!(c.reason.contains("--backend webgpu"), "{}", c.reason);
+    let e = choose_native(BackendPreference::Webgpu, &broken, false, 2).unwrap_err();
+    assert!(e.contains("no wgpu adapter could be started: no Vulkan driver"), "{e}");
+    let e = choose_native(BackendPreference::Webgpu, &WebGpuOutcome::NotTried, false, 2).unwrap_err();
+    assert!(e.contains("--features wgpu"), "{e}");
+    assert_eq!(choose_native(BackendPreference::Cuda, &WebGpuOutcome::NotTried, true, 2).unwrap().backend, Backend::Cuda);
+    let e = choose_native(BackendPreference::Cuda, &WebGpuOutcome::NotTried, false, 2).unwrap_err();
+    assert!(e.contains("--features cuda"), "{e}");
+    let c = choose_native(BackendPreference::Cpu, &gpu, true, 16).unwrap();
+    assert_eq!((c.backend, c.backend.name()), (Backend::Cpu, "cpu"));
+    assert!(c.reason.contains("16 threads") && c.reason.contains("--backend cpu"), "{}", c.reason);
 }
 
 #[test]

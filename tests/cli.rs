@@ -183,3 +183,69 @@ fn report_draws_the_pages_charts_as_png_and_svg_files() {
     let svg = std::fs::read_to_string(dir.join("charts/accuracy-epoch.svg")).unwrap();
     assert!(svg.contains("batch size 25") && svg.contains("batch size 100"), "the legend names every run");
 }
+
+/// The command line on burn's wgpu backend natively (Vulkan; on a machine without a GPU, Mesa's
+/// software Vulkan driver lavapipe: scripts/test-wgpu.sh installs it and runs this test in a
+/// build with the `wgpu` feature): `--backend wgpu` trains the same sweep as the CPU backend —
+/// the same batches, steps and samples per epoch — and learns as well, and says so first. Not
+/// to the bit: each backend draws the initial weights from its own generator, and sums
+/// float32s in another order.
+#[cfg(feature = "wgpu")]
+#[test]
+fn the_wgpu_backend_trains_the_sweep_the_cpu_backend_trains() {
+    if std::env::var("BATCHLAB_SKIP_WGPU").is_ok_and(|v| v == "1") {
+        eprintln!("skipped: BATCHLAB_SKIP_WGPU=1");
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-wgpu");
+    std::fs::create_dir_all(&dir).unwrap();
+    let at = |name: &str| dir.join(name).display().to_string();
+    let sweep = ["sweep", "--batch", "16,64", "--train", "1024", "--val", "200", "--test", "200", "--epochs", "2", "--optimizer", "adam", "--lr", "0.003", "--progress", "none"];
+    let run = |backend: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_batchlab"))
+            .args([&sweep[..], &["--backend", backend, "--out", &at(&format!("{backend}.json"))]].concat())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            out.status.success(),
+            "--backend {backend} failed (no Vulkan driver? `apt-get install mesa-vulkan-drivers`, as scripts/test.sh does): {stderr}"
+        );
+        (stderr, read(&dir.join(format!("{backend}.json"))))
+    };
+    let (said, gpu) = run("wgpu");
+    assert!(said.contains("Training on the GPU through wgpu ("), "{said}");
+    assert!(said.contains("as chosen (--backend webgpu)"), "{said}");
+    let (_, cpu) = run("cpu");
+    assert_eq!(gpu.backend.as_deref(), Some("webgpu"));
+    assert!(gpu.adapter.as_deref().is_some_and(|a| a.contains("Vulkan")), "{:?}", gpu.adapter);
+    assert_eq!(cpu.backend.as_deref(), Some("cpu"));
+    assert_eq!(gpu.results.len(), 4);
+    assert!(gpu.results.iter().all(|r| r.backend.as_deref() == Some("webgpu")));
+    // Side by side, chunks are timed, so records may come in another order: compare by line.
+    let sorted = |e: &SweepExport| {
+        let mut r: Vec<_> = e.results.iter().map(|r| r.record.clone()).collect();
+        r.sort_by_key(|r| (r.batch_size, r.epoch));
+        r
+    };
+    for (g, c) in sorted(&gpu).iter().zip(&sorted(&cpu)) {
+        eprintln!(
+            "batch {} epoch {}: loss {:.4} vs {:.4} (cpu), test accuracy {:.4} vs {:.4}",
+            g.batch_size, g.epoch, g.train_loss, c.train_loss, g.test_accuracy, c.test_accuracy
+        );
+        assert_eq!((g.batch_size, g.epoch, g.steps, g.samples), (c.batch_size, c.epoch, c.steps, c.samples));
+        // Both learn alike: at the end (32 or 128 steps of Adam) well above chance (10 %), within
+        // a few points of each other (measured on lavapipe: 0.895 against 0.925 at batch size 16,
+        // 0.855 against 0.785 at 64).
+        if g.epoch == 2 {
+            assert!(g.test_accuracy > 0.5 && c.test_accuracy > 0.5, "{g:?} {c:?}");
+            assert!((g.test_accuracy - c.test_accuracy).abs() <= 0.15, "accuracy {} vs {}", g.test_accuracy, c.test_accuracy);
+        }
+    }
+    // The second epoch lowers the loss on both backends.
+    for e in [&gpu, &cpu] {
+        let r = sorted(e);
+        assert!(r[1].train_loss < r[0].train_loss && r[3].train_loss < r[2].train_loss, "{r:?}");
+    }
+}

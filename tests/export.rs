@@ -338,7 +338,7 @@ fn numbers_beyond_what_the_settings_make_possible_and_foreign_labels_are_refused
         (Box::new(|e| e.results[0].record.series = Some("32 (restarted by a hacker)".into())), "none of the sweep's runs"),
         (Box::new(|e| e.runs[0].summary.series = Some("500".into())), "run 1 is labelled “500”"),
         (Box::new(|e| e.user_agent = "u".repeat(1_001)), "its “userAgent” is 1001 characters long (at most 1000)"),
-        (Box::new(|e| e.backend = Some("<script>".into())), "its backend is “<script>”, neither"),
+        (Box::new(|e| e.backend = Some("<script>".into())), "its backend is “<script>”, not “webgpu”, “cpu” or “cuda”"),
         (Box::new(|e| e.results[0].record.learning_rate = 1e6), "record 1 has a time, throughput or learning rate"),
         (Box::new(|e| e.results[0].record.series = Some("32 (restart 101, after a stop)".into())), "none of the sweep's runs"),
         (Box::new(|e| e.runs.push(e.runs[0].clone())), "run 3 repeats an earlier run"),

@@ -128,10 +128,12 @@ fn a_run_ends_at_the_target_when_asked_and_records_when() {
     assert!(run.evals.iter().filter(|p| p.steps < steps).all(|p| p.val_accuracy < 0.6), "{run:?}");
     assert_eq!(run.target_samples, Some(check.samples));
     assert_eq!(run.target_seconds, Some(check.train_seconds));
-    // The checks are 9 % apart (from step 32), and each epoch's end is one (all 500 images).
+    // The checks are 9 % apart from step 32 (one per doubling before), and each epoch's end is
+    // one (all 500 images).
     let steps_checked: Vec<usize> = run.evals.iter().map(|p| p.steps).collect();
     assert!(steps_checked.windows(2).all(|w| w[1] > w[0]), "{steps_checked:?}");
-    assert!(steps_checked.windows(2).filter(|w| w[0] >= 16).all(|w| w[1] as f64 <= 1.1 * w[0] as f64 + 1.0), "{steps_checked:?}");
+    assert_eq!(&steps_checked[..6], &[1, 2, 4, 8, 16, 32], "{steps_checked:?}");
+    assert!(steps_checked.windows(2).filter(|w| w[0] >= 32).all(|w| w[1] as f64 <= 1.1 * w[0] as f64 + 1.0), "{steps_checked:?}");
     assert!(run.evals.iter().any(|p| p.steps == 63 && p.images == 500), "{steps_checked:?}");
     // The target is measured on the validation images; the test set is reported.
     assert_eq!(run.target_on, EvalSet::Validation);
@@ -200,7 +202,7 @@ fn a_loss_past_ten_times_chance_or_not_finite_is_divergence() {
 
 #[test]
 fn plain_sgd_at_0_1_and_batch_size_1_diverges_by_the_bound() {
-    // Quick look's naive setting at batch size 1: the loss explodes in the first epoch (to
+    // Quick look's naive setting at batch size 1 on its 10,000 images: the loss explodes in the first epoch (to
     // 10²² on 10,000 images) and would fall back to chance; the bound ends the run there.
     let _serial = common::serial();
     let settings = Settings {
@@ -208,13 +210,13 @@ fn plain_sgd_at_0_1_and_batch_size_1_diverges_by_the_bound() {
         epochs: 1,
         learning_rate: 0.1,
         optimizer: Optimizer::Sgd,
-        train_size: 3_000,
+        train_size: 10_000,
         test_size: 100,
         val_size: 100,
         ..Settings::default()
     };
     let [run] = summaries(settings).try_into().unwrap();
-    eprintln!("{run:?}");
+    eprintln!("{:?} {:?} {:?}", run.status, run.diverged_loss, run.steps);
     assert_eq!(run.status, RunStatus::Diverged, "{run:?}");
     assert_eq!(run.diverged_epoch, Some(1));
     assert!(run.diverged_loss.is_none_or(|l| l > 23.0), "{run:?}");
@@ -311,8 +313,9 @@ fn checks_within_epochs_change_no_record_and_evalpoints_0_checks_at_epoch_ends_o
     // Evaluation changes nothing of training: every record is the same, to the bit (times aside).
     let strip = |r: &EpochRecord| EpochRecord { train_seconds: 0.0, samples_per_second: 0.0, ..r.clone() };
     assert_eq!(checked.iter().map(strip).collect::<Vec<_>>(), plain.iter().map(strip).collect::<Vec<_>>());
-    // Checks at steps 35, 39, … 59 and the two epochs' ends (32 and 64).
-    assert!(with.evals.len() >= 8, "{:?}", with.evals);
+    // Checks at steps 1, 2, 4, 8, 16, then 35, 39, … 59, and the two epochs' ends (32 and 64).
+    assert_eq!(with.evals.iter().map(|p| p.steps).take(6).collect::<Vec<_>>(), vec![1, 2, 4, 8, 16, 32]);
+    assert!(with.evals.len() >= 13, "{:?}", with.evals);
     assert_eq!(without.evals.iter().map(|p| p.steps).collect::<Vec<_>>(), vec![32, 64]);
     // Without checks the target is known only at an epoch's end.
     assert!(without.target_steps.is_none_or(|s| s % 32 == 0), "{without:?}");
@@ -330,12 +333,15 @@ fn the_check_schedule_is_log_spaced() {
         steps.push(next);
         s = next;
     }
-    // From step 32 on (below it, every step would be a check): 32, 35, 39, 42, …
-    assert_eq!(&steps[..4], &[32, 35, 39, 42]);
-    // 8 per doubling: ~8 × log2(50,000 / 32) ≈ 85.
-    assert!((82..=89).contains(&steps.len()), "{}: {steps:?}", steps.len());
-    // 2^(1/8) ≈ 1.0905 apart, plus at most a step of rounding up; 10 % apart at most from 100.
-    assert!(steps.windows(2).all(|w| (w[1] as f64) <= 1.0906 * w[0] as f64 + 1.0), "{steps:?}");
+    // One per doubling up to 16, then from step 32 on 8 per doubling (below 32 that would be
+    // nearly every step): 1, 2, 4, 8, 16, 32, 35, 39, 42, …
+    assert_eq!(&steps[..9], &[1, 2, 4, 8, 16, 32, 35, 39, 42]);
+    // 5 + 8 per doubling: 5 + ~8 × log2(50,000 / 32) ≈ 90.
+    assert!((87..=94).contains(&steps.len()), "{}: {steps:?}", steps.len());
+    // From 32 on: 2^(1/8) ≈ 1.0905 apart, plus at most a step of rounding up; 10 % apart at
+    // most from 100.
+    let dense: Vec<usize> = steps.iter().copied().filter(|&s| s >= 32).collect();
+    assert!(dense.windows(2).all(|w| (w[1] as f64) <= 1.0906 * w[0] as f64 + 1.0), "{steps:?}");
     assert!(steps.windows(2).filter(|w| w[0] >= 100).all(|w| (w[1] as f64) / (w[0] as f64) < 1.1));
     assert_eq!(next_eval_step(100, 0), None);
 }

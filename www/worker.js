@@ -196,13 +196,14 @@ async function prepare(params) {
   const data = loadMnist(settings.trainSize, settings.valSize ?? 0);
   data.catch(() => {}); // awaited below; an early failure must not go unhandled meanwhile
   let webgpu = {};
-  if (settings.backend !== 'cpu') {
+  // WebGPU is started for auto and webgpu; cpu does without it, and cuda is refused in words.
+  if (settings.backend === 'auto' || settings.backend === 'webgpu') {
     post({ type: 'loading', message: 'Starting WebGPU…', fraction: 0 });
     webgpu = await startWebGpu();
   }
   const choice = chooseBackend(settings.backend, webgpu);
   const { backend } = choice;
-  post({ type: 'backend', backend, reason: choice.reason, adapter: webgpu.adapter ?? null, triedWebGpu: settings.backend !== 'cpu' });
+  post({ type: 'backend', backend, reason: choice.reason, adapter: webgpu.adapter ?? null, triedWebGpu: settings.backend === 'auto' || settings.backend === 'webgpu' });
   return { settings, data: await data, backend };
 }
 
