@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The command line on burn's wgpu backend natively: builds batchlab with `--features wgpu` in its
-# own target directory (about 50 minutes cold on 2 cores, CubeCL's GPU runtime and wgpu
+# own target directory (about 60 minutes cold on 2 cores, CubeCL's GPU runtime and wgpu
 # included) and runs tests/cli.rs's wgpu test on Mesa's software Vulkan driver (lavapipe), which
 # it installs: the same sweep on `--backend wgpu` and `--backend cpu`, compared record by record.
 # Not part of scripts/test.sh (CI's time); run it after changing the backend choice or cli.rs.

@@ -235,7 +235,9 @@ pub fn choose_native(
             Backend::Cpu,
             format!(
                 "Training on {cpu}: the only wgpu adapter here is a software renderer ({adapter}), \
-                 slower than the CPU backend on the same cores. Choose --backend webgpu to use it anyway."
+                 on which LeNet-5 trains 15 to 20 times slower than on the CPU backend (measured on \
+                 2 cores with Mesa's lavapipe: 82 against 1,440 samples/s at batch size 64). \
+                 Choose --backend webgpu to use it anyway."
             ),
         ),
         (BackendPreference::Auto, WebGpuOutcome::Failed(why)) => choice(

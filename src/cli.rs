@@ -397,7 +397,7 @@ fn sweep(m: &ArgMatches) -> Result<bool, CliError> {
     let data = load_mnist(&data_dir(m))?;
     // The page's backend setting, chosen natively (the choice and its reason printed first, as
     // the page's banner does).
-    let started = start_backend(settings.backend, settings.model);
+    let started = start_backend(settings.backend);
     let choice = crate::backend::choose_native(
         settings.backend,
         &started.wgpu,
@@ -518,7 +518,7 @@ struct Started {
 
 /// Starts burn's wgpu backend when `preference` may use it (`auto`, `webgpu`), in a build with
 /// the `wgpu` feature. A panic while starting (a broken driver) counts as a failure.
-fn start_backend(preference: crate::backend::BackendPreference, _model: crate::model::Model) -> Started {
+fn start_backend(preference: crate::backend::BackendPreference) -> Started {
     use crate::backend::{BackendPreference, WebGpuOutcome};
     let not_tried = Started { wgpu: WebGpuOutcome::NotTried, wgpu_device: None, adapter: None };
     if !matches!(preference, BackendPreference::Auto | BackendPreference::Webgpu) {
@@ -559,7 +559,7 @@ fn start_backend(preference: crate::backend::BackendPreference, _model: crate::m
 /// CUDA otherwise).
 fn cuda_device() -> Device {
     #[cfg(feature = "cuda")]
-    return Device::cuda(0);
+    return Device::cuda(0usize);
     #[cfg(not(feature = "cuda"))]
     unreachable!("CUDA is chosen only in a build with the cuda feature")
 }
