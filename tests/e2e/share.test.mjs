@@ -272,7 +272,8 @@ test('CSV and JSON exports hold what the tables show; a JSON import draws the sa
 test('a reload keeps every finished epoch, and Resume continues the sweep', { timeout: 10 * 60_000 }, async () => {
   const { context } = fixture.browser;
   const { page, errors } = await open(context, url('batch=16,64&epochs=4&train=3000&test=200&val=300&backend=cpu&race=0&autorun=1'));
-  await page.waitForFunction(() => window.batchlab.results.length >= 2, null, { timeout: 5 * 60_000, polling: 100 });
+  // Reloaded once the epochs shown are saved (each with its checkpoint), not merely shown.
+  await page.waitForFunction(() => window.batchlab.results.length >= 2 && window.batchlab.history[0]?.epochs >= window.batchlab.results.length, null, { timeout: 5 * 60_000, polling: 100 });
   const before = await page.evaluate(() => window.batchlab.results);
   await page.reload();
   await page.waitForSelector('#saved:not([hidden])');
