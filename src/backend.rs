@@ -193,7 +193,8 @@ pub fn choose_native(
     cuda_built: bool,
     threads: usize,
 ) -> Result<BackendChoice, String> {
-    let cpu = format!("the CPU (burn's flex, {threads} threads)");
+    let plural = if threads == 1 { "" } else { "s" };
+    let cpu = format!("the CPU (burn's flex, {threads} thread{plural})");
     let choice = |backend, reason: String| Ok(BackendChoice { backend, reason });
     match (preference, wgpu) {
         (BackendPreference::Cpu, _) => choice(Backend::Cpu, format!("Training on {cpu}, as chosen (--backend cpu).")),

@@ -564,13 +564,10 @@ fn cuda_device() -> Device {
     unreachable!("CUDA is chosen only in a build with the cuda feature")
 }
 
-/// The CPU backend's threads: rayon's global pool (every core unless `RAYON_NUM_THREADS`).
+/// The CPU backend's threads: rayon's global pool, which burn-flex uses (every core unless
+/// `RAYON_NUM_THREADS`).
 fn rayon_threads() -> usize {
-    std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    rayon::current_num_threads()
 }
 
 /// The export of a sweep (or a shard of one) trained here.
