@@ -23,7 +23,7 @@ import { createTuningCharts } from './charts/tuning.js';
 
 /**
  * Creates the charts on the given canvases and returns `{ reset(), add(record),
- * diverged(batchSize, epoch, series), check(batchSize, series, point), draw(), setRuns(runs),
+ * diverged(batchSize, epoch, series), check(batchSize, series, point), orderLines(runs), draw(), setRuns(runs),
  * setComparison(runs), setScaling(fit), setTuning(map) }`: `add` plots one
  * per-epoch record (see the README; `imported: true` draws it dashed, in its batch size's colour) on every per-epoch chart,
  * `diverged` marks a run that diverged, `setRuns` redraws the charts that depend on the run
@@ -59,15 +59,19 @@ export function createCharts({ accuracy, loss, time, normalised, checks, epochsT
     diverged: perEpoch.diverged,
     /** `check(batchSize, series, { steps, valAccuracy }, { imported, draw })`: a validation check within an epoch. */
     check: perEpoch.check,
-    /**
-     * `batchSizes`: the sweep's batch sizes (numbers), trained or not yet, so that the charts
-     * across batch sizes keep one axis while the sweep runs; left out, the last ones given stay.
-     */
+    /** `orderLines(runs)`: the runs' lines (`{ batchSize, series }`, in the order they started) take their legend places and colours before any point. */
+    orderLines: perEpoch.orderLines,
     /** The learning-rate tunings (batch size → tuning, lrpolicy=tuned) drawn on the two tuning charts. */
     setTuning: (map) => tuning?.setTuning(map),
     /** The critical batch size fit (scalingFit's result) drawn on the steps chart; null removes it. */
     setScaling: across.setScaling,
+    /**
+     * Places the runs' lines (orderLines) and redraws the charts that read the run summaries.
+     * `batchSizesOfSweep`: the sweep's batch sizes (numbers), trained or not yet, so that the
+     * charts across batch sizes keep one axis while the sweep runs; left out, the last ones given stay.
+     */
     setRuns(summaries, batchSizesOfSweep) {
+      perEpoch.orderLines(summaries);
       across.setRuns(summaries, batchSizesOfSweep);
       perEpoch.drawNormalised();
     },

@@ -335,6 +335,18 @@ export function createPerEpochCharts({ accuracy, loss, time, normalised, checks 
       }
       if (draw) drawNormalised();
     },
+    /**
+     * Gives the runs' lines their places in the legend and their colours in the runs' order
+     * (`runs`: summaries `{ batchSize, series }`, in the order the runs started), before any of
+     * their points: live and replayed from a kept or imported sweep, a line has the same place and
+     * colour whichever run's point came first.
+     */
+    orderLines(runs) {
+      for (const r of runs) {
+        indexOf(keyOf(r));
+        slotOf(r);
+      }
+    },
     /** Draws a validation check within an epoch (a `progress` message's `check`); `draw: false` only collects it. */
     check(batchSize, series, point, { imported = false, draw = true } = {}) {
       const r = series != null ? { batchSize, series, imported } : { batchSize, imported };

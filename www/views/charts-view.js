@@ -35,9 +35,10 @@ export function createChartsView(store) {
     const replay = (results, runs, extra) => {
       const key = (r) => r.series ?? r.batchSize;
       const done = new Set();
-      // Lines in the order their first epoch arrived (side by side, not the batch sizes' order),
-      // then runs with no epoch (diverged in their first).
-      for (const k of [...results.map(key), ...runs.map(key)]) {
+      // Lines in the order their runs started (as live: charts.setRuns places them so), then
+      // records of no run kept (an older file's).
+      if (!extra.imported) charts.orderLines(runs);
+      for (const k of [...runs.map(key), ...results.map(key)]) {
         if (done.has(k)) continue;
         done.add(k);
         for (const r of results) if (key(r) === k) charts.add({ ...r, ...extra }, { draw: false });
