@@ -1,10 +1,11 @@
 // The benchmark (not a test): in one headless Chromium session (WebGPU on SwiftShader available),
-// measures batchlab on each backend (WebGPU, CPU in wasm) and TensorFlow.js on each of its
-// backends that can train, at the same batch sizes, plus the product page's start-up (bytes
+// measures batchlab on each backend (WebGPU, CPU in wasm), TensorFlow.js on each of its
+// backends that can train and jax-js on WebGPU and Wasm, at the same batch sizes (counting the
+// WebGPU calls per step), plus the product page's start-up (bytes
 // downloaded, page open → first training step); reads the native figures (batchlab natively,
 // PyTorch) that bench/run.sh measured; writes JSON and a Markdown table. See bench/README.md.
 //
-//   node bench/bench.mjs [--quick] [--native FILE] [--pytorch FILE] [--out DIR]
+//   node bench/bench.mjs [--quick | --calls] [--native FILE] [--pytorch FILE] [--out DIR]
 //
 // Needs a built page (scripts/build.sh); bench/run.sh does everything.
 import { mkdirSync, writeFileSync, readFileSync, existsSync, statSync } from 'node:fs';
@@ -16,10 +17,13 @@ import { report } from './report.mjs';
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
 const value = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
-const quick = flag('--quick');
+const calls = flag('--calls');
+const quick = flag('--quick') || calls;
 const out = value('--out') ?? join(ROOT, 'bench', 'results');
 
-const BATCH_SIZES = quick ? [1, 64, 1024] : [1, 16, 64, 256, 1024, 4096, 60000];
+// --calls: only the WebGPU calls per step (they do not depend on the adapter), at batch sizes 1
+// and 64, for batchlab, TF.js and jax-js on WebGPU: a few minutes.
+const BATCH_SIZES = calls ? [1, 64] : quick ? [1, 64, 1024] : [1, 16, 64, 256, 1024, 4096, 60000];
 const TRAIN_SIZE = quick ? 10_000 : 60_000;
 const OPTIONS = quick
   ? { warmupSeconds: 0.5, windowSeconds: 1, windows: 3, limitSeconds: 20 }
@@ -31,9 +35,11 @@ const TFJS_BACKENDS = quick ? ['webgl', 'cpu'] : ['webgl', 'cpu', 'webgpu'];
 // TF.js's wasm backend is tried at one batch size: it fails to train a convolutional network
 // (the report shows why, in TF.js's words).
 const TFJS_TRIED = ['wasm'];
+// jax-js (`@jax-js/jax`, a JIT that fuses kernels) on WebGPU and on Wasm (its CPU device).
+const JAXJS_BACKENDS = ['webgpu', 'wasm'];
 const ABLATION_BATCH_SIZES = quick ? [64] : [1, 64, 1024];
 const STARTUP_QUERY = 'batch=64&epochs=1&train=10000&test=10000&autorun=1';
-const STARTUP_LOADS = quick ? 1 : 3;
+const STARTUP_LOADS = calls ? 0 : quick ? 1 : 3;
 /** A job that hangs (a worker that never answers) is given up after this long. */
 const JOB_TIMEOUT_MS = (quick ? 10 : 45) * 60_000;
 
@@ -79,11 +85,12 @@ const server = await serve(ROOT);
 const result = {
   date: new Date().toISOString(),
   quick,
+  calls,
   batchSizes: BATCH_SIZES,
   trainSize: TRAIN_SIZE,
   options: OPTIONS,
   machine: null,
-  module: moduleSize(),
+  module: calls ? null : moduleSize(),
   startup: [],
   jobs: [],
   native: readJson(value('--native')),
@@ -104,11 +111,18 @@ try {
     const { page, errors } = await open(browser.context, `${server.url}bench/index.html`);
     page.on('console', (m) => { if (m.type() === 'log') say(`${elapsed()}  ${m.text()}`); });
     result.machine = await page.evaluate(() => ({ userAgent: navigator.userAgent, cores: navigator.hardwareConcurrency }));
-    const jobs = [
+    const jobs = calls ? [
+      { kind: 'batchlab', backend: 'webgpu' },
+      // CubeCL submits every `tasksMax` compute tasks (default 32): one submit per chunk instead.
+      { kind: 'batchlab', backend: 'webgpu', variant: 'tasksMax 1024', webgpu: { tasksMax: 1024 } },
+      { kind: 'tfjs', backend: 'webgpu' },
+      { kind: 'jaxjs', backend: 'webgpu' },
+    ] : [
       { kind: 'batchlab', backend: 'cpu' },
       { kind: 'batchlab', backend: 'webgpu' },
       ...TFJS_BACKENDS.map((backend) => ({ kind: 'tfjs', backend })),
       ...TFJS_TRIED.map((backend) => ({ kind: 'tfjs', backend, batchSizes: [64], options: { ...OPTIONS, limitSeconds: 10 } })),
+      ...JAXJS_BACKENDS.map((backend) => ({ kind: 'jaxjs', backend })),
       // Ablation: WebGPU with each batch uploaded from the CPU, as before the training set
       // lived on the device.
       { kind: 'batchlab', backend: 'webgpu', variant: 'hostBatches', batchSizes: ABLATION_BATCH_SIZES, options: { ...OPTIONS, hostBatches: true } },
@@ -138,7 +152,7 @@ try {
 }
 result.seconds = (Date.now() - started) / 1000;
 mkdirSync(out, { recursive: true });
-const name = quick ? 'quick' : 'latest';
+const name = calls ? 'calls' : quick ? 'quick' : 'latest';
 const markdown = report(result);
 writeFileSync(join(out, `${name}.json`), `${JSON.stringify(result, null, 1)}\n`);
 writeFileSync(join(out, `${name}.md`), markdown);

@@ -84,6 +84,7 @@ fn main() {
             &mnist.test,
             &device,
             options,
+            &mut |_| {},
         ))
         .expect("the CPU backend does not fail");
         eprintln!(

@@ -1,18 +1,20 @@
 // The benchmark page: runs one job at a time in a fresh Web Worker (batchlab's trainer in
-// worker.js, TF.js in tfjs-worker.js) and hands back what it measured. bench/bench.mjs calls
+// worker.js, TF.js in tfjs-worker.js, jax-js in jaxjs-worker.js) and hands back what it measured. bench/bench.mjs calls
 // `window.runJob(job)` through Playwright.
 
 const log = document.getElementById('log');
 
 /**
- * Runs `job` (`{ kind: 'batchlab' | 'tfjs', backend, batchSizes, trainSize, options,
+ * Runs `job` (`{ kind: 'batchlab' | 'tfjs' | 'jaxjs', backend, batchSizes, trainSize, options,
  * epochBatchSizes }`) in a new worker. Resolves to `{ backend, reason, adapter, version,
  * training: [figures], evaluation, error }` once the worker is done or has failed.
  */
 window.runJob = (job) => new Promise((resolve) => {
   const worker = job.kind === 'batchlab'
     ? new Worker(new URL('worker.js', import.meta.url), { type: 'module' })
-    : new Worker(new URL('tfjs-worker.js', import.meta.url));
+    : job.kind === 'jaxjs'
+      ? new Worker(new URL('jaxjs-worker.js', import.meta.url), { type: 'module' })
+      : new Worker(new URL('tfjs-worker.js', import.meta.url));
   const result = { kind: job.kind, requested: job.backend, training: [], evaluation: null, error: null };
   const finish = () => {
     worker.terminate();

@@ -1,6 +1,7 @@
 // The benchmark's Markdown report, from the JSON that bench/bench.mjs writes: throughput per
-// batch size and backend, ms per step and first-step times, batchlab / peer ratios, evaluation,
-// start-up, and each of the issue's targets with whether it was met (and by how much not).
+// batch size and backend (batchlab, TF.js, jax-js, natively PyTorch), WebGPU calls per step,
+// ms per step and first-step times, batchlab / peer ratios, evaluation, start-up, and each of
+// the issue's targets with whether it was met (and by how much not).
 //
 //   node bench/report.mjs bench/results/latest.json     prints the report of a saved run
 
@@ -40,14 +41,34 @@ const COLUMNS = [
   ['TF.js WebGL', 'tfjs', 'webgl'],
   ['TF.js CPU (plain JS)', 'tfjs', 'cpu'],
   ['TF.js WebGPU', 'tfjs', 'webgpu'],
+  ['jax-js WebGPU', 'jaxjs', 'webgpu'],
+  ['jax-js Wasm', 'jaxjs', 'wasm'],
   ['batchlab CPU, native', 'native', 'cpu'],
   ['PyTorch, native, 1 thread', 'pytorch', 'cpu'],
 ];
+
+/** A peer's name as the report writes it. */
+const NAMES = { batchlab: 'batchlab', tfjs: 'TF.js', jaxjs: 'jax-js', native: 'batchlab native', pytorch: 'PyTorch' };
+/** The WebGPU calls per step the report lists (bench/gpu-calls.js's counts), with their column titles. */
+const CALLS = [
+  ['dispatches', 'dispatches'], ['submits', 'submits'], ['computePasses', 'compute passes'], ['bindGroups', 'bind groups created'],
+  ['buffersCreated', 'buffers created'], ['bytesWritten', 'bytes written'], ['bufferMaps', 'buffer maps'], ['pipelines', 'pipelines created'],
+];
+/** The batch size at which the issue's per-step call targets are stated. */
+const CALLS_BATCH = 64;
 
 /** Each target of the issue: `{ target, value, met, by }`. */
 export function targets(result) {
   const rows = [];
   const add = (target, value, met, by) => rows.push({ target, value, met, by });
+  const calls = figures(result, 'batchlab', 'webgpu', CALLS_BATCH)?.calls;
+  if (calls) {
+    add(`WebGPU step ≤ 40 dispatches (batch size ${CALLS_BATCH}, Adam)`, fmt(calls.dispatches, 1), calls.dispatches <= 40, calls.dispatches <= 40 ? '' : `${fmt(calls.dispatches - 40, 1)} over`);
+    add(`WebGPU step ≤ 2 submits (batch size ${CALLS_BATCH})`, fmt(calls.submits, 1), calls.submits <= 2, calls.submits <= 2 ? '' : `${fmt(calls.submits - 2, 1)} over`);
+    add(`No buffer created per step once warm (batch size ${CALLS_BATCH})`, fmt(calls.buffersCreated, 1), calls.buffersCreated === 0, calls.buffersCreated === 0 ? '' : `${fmt(calls.buffersCreated, 1)} per step`);
+  }
+  // `--calls` measures WebGPU alone: the other targets need the full run.
+  if (result.calls) return rows;
   for (const b of [16, 64, 256, 1024]) {
     const r = ratio(sps(result, 'batchlab', 'webgpu', b), sps(result, 'tfjs', 'webgl', b));
     if (r == null) continue;
@@ -87,6 +108,7 @@ export function targets(result) {
     add('Page open → first training step ≤ 3 s (10,000-image sweep)', `${fmt(first / 1000, 2)} s`, first <= 3000,
       first <= 3000 ? '' : `${fmt(first / 1000 - 3, 2)} s over`);
   }
+  if (!result.module) return rows;
   const { raw, gzip } = result.module;
   add('wasm ≤ 12 MB uncompressed', `${fmt(raw / MB, 2)} MB`, raw <= 12 * MB, raw <= 12 * MB ? '' : `${fmt((raw - 12 * MB) / MB, 2)} MB over`);
   add('wasm ≤ 3 MB gzip', `${fmt(gzip / MB, 2)} MB`, gzip <= 3 * MB, gzip <= 3 * MB ? '' : `${fmt((gzip - 3 * MB) / MB, 2)} MB over`);
@@ -100,17 +122,21 @@ export function report(result) {
   const jobs = result.jobs;
   const webgpu = jobs.find((j) => j.kind === 'batchlab' && j.requested === 'webgpu');
   const tf = jobs.find((j) => j.kind === 'tfjs');
-  push(`### Benchmark${result.quick ? ' (quick mode)' : ''}, ${result.date.slice(0, 10)}`, '');
+  const jax = jobs.find((j) => j.kind === 'jaxjs');
+  push(`### Benchmark${result.calls ? ' (WebGPU calls)' : result.quick ? ' (quick mode)' : ''}, ${result.date.slice(0, 10)}`, '');
   push(`${result.machine?.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium'} headless, ${result.machine?.cores ?? '?'} cores; ` +
     `WebGPU adapter: ${webgpu?.adapter ?? 'none'}; TF.js ${tf?.version ?? '?'}` +
+    `${jax?.version ? `; jax-js ${jax.version}` : ''}` +
     `${result.pytorch ? `; PyTorch ${result.pytorch.version}` : ''}. LeNet-5, Adam (lr 0.001), ` +
     `${fmt(result.trainSize)} MNIST training images; median of ${result.options.windows} windows of ≥ ${result.options.windowSeconds} s ` +
-    `after ${result.options.warmupSeconds} s of warm-up. \`bench/run.sh${result.quick ? ' --quick' : ''}\`, ${fmt(result.seconds / 60, 0)} min.`, '');
+    `after ${result.options.warmupSeconds} s of warm-up. \`bench/run.sh${result.calls ? ' --calls' : result.quick ? ' --quick' : ''}\`, ${fmt(result.seconds / 60, 0)} min.`, '');
 
+  // Columns of the peers this run measured.
+  const columns = COLUMNS.filter(([, kind, backend]) => (kind === 'native' ? result.native : kind === 'pytorch' ? result.pytorch : job(result, kind, backend)));
   push('**Training throughput (samples/s)**', '');
-  push(`| batch size | ${COLUMNS.map((c) => c[0]).join(' | ')} |`, `|---:|${COLUMNS.map(() => '---:').join('|')}|`);
+  push(`| batch size | ${columns.map((c) => c[0]).join(' | ')} |`, `|---:|${columns.map(() => '---:').join('|')}|`);
   for (const b of result.batchSizes) {
-    push(`| ${fmt(b)} | ${COLUMNS.map(([, kind, backend]) => {
+    push(`| ${fmt(b)} | ${columns.map(([, kind, backend]) => {
       const f = figures(result, kind, backend, b);
       if (f) return fmt(f.samplesPerSecond, f.samplesPerSecond < 100 ? 1 : 0);
       const failed = (kind === 'native' ? result.native : kind === 'pytorch' ? result.pytorch : job(result, kind, backend))
@@ -119,12 +145,32 @@ export function report(result) {
     }).join(' | ')} |`);
   }
   const failures = jobs.filter((j) => !j.variant).flatMap((j) => [
-    ...(j.error ? [`${j.kind} ${j.requested}: ${j.error}`] : []),
-    ...(j.backend && j.backend !== j.requested ? [`${j.kind} ${j.requested}: ran on ${j.backend} instead`] : []),
-    ...j.training.filter((t) => t.error).map((t) => `${j.kind} ${j.requested}, batch size ${t.batchSize}: ${t.error}`),
+    ...(j.error ? [`${NAMES[j.kind]} ${j.requested}: ${j.error}`] : []),
+    ...(j.backend && j.backend !== j.requested ? [`${NAMES[j.kind]} ${j.requested}: ran on ${j.backend} instead`] : []),
+    ...j.training.filter((t) => t.error).map((t) => `${NAMES[j.kind]} ${j.requested}, batch size ${t.batchSize}: ${t.error}`),
   ]);
   if (failures.length) push('', `¹ What failed (a job or batch size left out of the table, or marked failed¹), in its own words: ${failures.join('; ')}`);
   push('');
+
+  const counted = jobs.filter((j) => j.requested === 'webgpu' && j.training.some((t) => t.calls));
+  if (counted.length) {
+    push(`**WebGPU calls per training step** (steady state: the calls made in the measured chunks, bench/gpu-calls.js, over their steps; they depend on the code, not on the adapter; samples/s on this run's adapter beside them)`, '');
+    push(`| who | batch size | ${CALLS.map((c) => c[1]).join(' | ')} | samples/s |`, `|---|---:|${CALLS.map(() => '---:').join('|')}|---:|`);
+    for (const j of counted) {
+      for (const t of j.training.filter((x) => x.calls)) {
+        push(`| ${NAMES[j.kind]} ${j.requested}${j.variant ? ` (${j.variant})` : ''} | ${fmt(t.batchSize)} | ` +
+          `${CALLS.map(([k]) => fmt(t.calls[k], t.calls[k] < 100 ? 1 : 0)).join(' | ')} | ${fmt(t.samplesPerSecond, 1)} |`);
+      }
+    }
+    push('');
+  }
+  if (result.calls) {
+    push('**Targets**', '');
+    push('| target | measured | met |', '|---|---|---|');
+    for (const t of targets(result)) push(`| ${t.target} | ${t.value} | ${t.met ? 'yes' : `**no**: ${t.by}`} |`);
+    push('');
+    return `${lines.join('\n')}\n`;
+  }
 
   push('**Ratios** (throughput of batchlab / the peer)', '');
   push('| batch size | WebGPU / TF.js WebGL | CPU (wasm) / TF.js CPU | CPU (wasm) / PyTorch 1 thread | CPU wasm / native (wasm overhead) | faster batchlab backend / fastest TF.js |', '|---:|---:|---:|---:|---:|---:|');
@@ -161,7 +207,7 @@ export function report(result) {
 
   push('**Evaluation** (forward passes of 1,000 test images, images/s)', '');
   const evals = [
-    ...jobs.filter((j) => !j.variant).map((j) => [`${j.kind === 'tfjs' ? 'TF.js' : 'batchlab'} ${j.requested}`, j.evaluation?.imagesPerSecond]),
+    ...jobs.filter((j) => !j.variant).map((j) => [`${NAMES[j.kind]} ${j.requested}`, j.evaluation?.imagesPerSecond]),
     ['batchlab CPU, native', result.native?.evaluation?.imagesPerSecond],
     ['PyTorch, native, 1 thread', result.pytorch?.evaluation?.imagesPerSecond],
   ];

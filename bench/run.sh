@@ -5,6 +5,7 @@
 # (--quick: quick.{json,md}) and prints the Markdown. See bench/README.md.
 #
 #   bench/run.sh [--quick] [--no-pytorch]
+#   bench/run.sh --calls     only the WebGPU calls per step (batchlab, TF.js, jax-js; calls.{json,md})
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 quick=()
@@ -13,7 +14,12 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=(--quick) ;;
     --no-pytorch) pytorch=0 ;;
-    *) die "unknown argument $arg (use --quick, --no-pytorch)" ;;
+    --calls)
+      ensure_chromium
+      ensure_npm_packages
+      "$ROOT/scripts/build.sh"
+      exec node "$ROOT/bench/bench.mjs" --calls ;;
+    *) die "unknown argument $arg (use --quick, --no-pytorch, --calls)" ;;
   esac
 done
 if [ ${#quick[@]} -gt 0 ]; then
@@ -51,5 +57,5 @@ if [ "$pytorch" = 1 ]; then
     || log "PyTorch's figures failed: the report goes on without them"
 fi
 
-log "in the browser: batchlab (CPU, WebGPU) and TensorFlow.js"
+log "in the browser: batchlab (CPU, WebGPU), TensorFlow.js and jax-js"
 node "$ROOT/bench/bench.mjs" "${quick[@]}" --native "$work/native.json" --pytorch "$work/pytorch.json"

@@ -4,36 +4,23 @@
 // sizes and MNIST images, timed with the same protocol as src/bench.rs: chunks of about a quarter
 // of a second of steps, each ended by reading a value back (which waits for the GPU); the first
 // chunk (one micro-batch: shader compilation) and a warm-up are not measured; then windows of at
-// least `windowSeconds`; the median is reported. Batches above 1,024 images are one Adam step
+// least `windowSeconds`; the median is reported (bench/protocol.js). Batches above 1,024 images are one Adam step
 // over gradients summed across micro-batches of 1,024, as batchlab does. Each batch is uploaded
 // from JavaScript arrays, as TF.js programs usually feed data.
 //   in:  { backend: 'webgl' | 'cpu' | 'webgpu' | 'wasm', batchSizes, options, trainSize }
 //   out: { type: 'log', text } | { type: 'backend', backend, version } | { type: 'training', figures }
 //        | { type: 'evaluation', figures } | { type: 'done' } | { type: 'error', message }
+// The WebGPU call counter first, before TF.js touches WebGPU; then the timing protocol.
+importScripts('gpu-calls.js', 'protocol.js');
 importScripts('../node_modules/@tensorflow/tfjs/dist/tf.min.js');
 importScripts('../node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js');
 importScripts('../node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js');
 tf.wasm.setWasmPaths(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', self.location.href).href);
 
 const MICRO = 1024;
-const CHUNK_SECONDS = 0.25;
-const MEAN = 0.1307;
-const STD = 0.3081;
+const { measure, median, trainingFigures, loadMnist, batches } = self.benchProtocol;
 const post = (message) => self.postMessage(message);
 const now = () => performance.now() / 1000;
-
-async function idx(path, header) {
-  const response = await fetch(`../www/data/${path}`);
-  if (!response.ok) throw new Error(`${path}: ${response.status}`);
-  let bytes = new Uint8Array(await response.arrayBuffer());
-  // The file is gzip'd, unless the server sent it with `Content-Encoding: gzip` (the browser
-  // has then decompressed it already).
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-    bytes = new Uint8Array(await new Response(stream).arrayBuffer());
-  }
-  return bytes.subarray(header);
-}
 
 function lenet5() {
   return tf.sequential({
@@ -50,58 +37,6 @@ function lenet5() {
   });
 }
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const n = s.length;
-  return n === 0 ? 0 : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/**
- * The protocol of src/bench.rs around `unit()` (does some work, returns its item count) and
- * `sync()` (resolves once the work queued so far is done). Returns `{ firstUnitSeconds, windows,
- * windowSeconds }`.
- */
-async function measure(unit, sync, options) {
-  const start = now();
-  let chunk = 1;
-  let warm = null;
-  const windows = [];
-  const windowSeconds = [];
-  let items = 0;
-  let seconds = 0;
-  let firstUnitSeconds = null;
-  while (windows.length < options.windows && !(now() - start > options.limitSeconds && windows.length > 0)) {
-    const t0 = now();
-    let done = 0;
-    for (let i = 0; i < chunk; i++) done += unit();
-    await sync();
-    const elapsed = now() - t0;
-    chunk = Math.max(1, Math.min(2 * chunk, Math.floor(CHUNK_SECONDS / (elapsed / chunk))));
-    if (firstUnitSeconds === null) {
-      firstUnitSeconds = now() - start;
-      warm = 0;
-      continue;
-    }
-    if (warm < options.warmupSeconds) {
-      warm += elapsed;
-      continue;
-    }
-    items += done;
-    seconds += elapsed;
-    if (seconds >= options.windowSeconds) {
-      windows.push(items / seconds);
-      windowSeconds.push(seconds);
-      items = 0;
-      seconds = 0;
-    }
-  }
-  if (windows.length === 0 && items > 0) {
-    windows.push(items / seconds);
-    windowSeconds.push(seconds);
-  }
-  return { firstUnitSeconds, windows, windowSeconds };
-}
-
 self.onmessage = async ({ data: job }) => {
   try {
     // setBackend resolves to false (it does not throw) when the backend cannot start; TF.js
@@ -111,41 +46,20 @@ self.onmessage = async ({ data: job }) => {
     if (tf.getBackend() !== job.backend) throw new Error(`TF.js runs on ${tf.getBackend()}, not ${job.backend}`);
     post({ type: 'backend', backend: tf.getBackend(), version: tf.version.tfjs });
     const n = job.trainSize;
-    const pixels = (await idx('train-images-idx3-ubyte.gz', 16)).subarray(0, n * 784);
-    const labels = (await idx('train-labels-idx1-ubyte.gz', 8)).subarray(0, n);
-    const testPixels = await idx('t10k-images-idx3-ubyte.gz', 16);
-    const images = Float32Array.from(pixels, (p) => (p / 255 - MEAN) / STD);
-    const testImages = Float32Array.from(testPixels, (p) => (p / 255 - MEAN) / STD);
+    const { images, labels, testImages } = await loadMnist(n);
 
     for (const batchSize of job.batchSizes) {
       post({ type: 'log', text: `TF.js ${job.backend}, batch size ${batchSize}…` });
       const start = now();
       const model = lenet5();
       const optimizer = tf.train.adam(0.001);
-      let order = tf.util.createShuffledIndices(n);
-      let cursor = 0;
-      let stepEnd = 0; // end of the step under way in `order`
-      let batchLength = 0;
+      const sampler = batches(images, labels, n, batchSize, MICRO);
       let grads = null; // summed gradients of the step under way
       let steps = 0;
       let firstStepSeconds = null;
       let last = null; // the last loss, read by sync()
       const unit = () => {
-        if (cursor >= stepEnd) {
-          if (cursor + 1 > n) { order = tf.util.createShuffledIndices(n); cursor = 0; }
-          stepEnd = Math.min(cursor + batchSize, n);
-          batchLength = stepEnd - cursor;
-        }
-        const end = Math.min(cursor + MICRO, stepEnd);
-        const m = end - cursor;
-        const x = new Float32Array(m * 784);
-        const y = new Int32Array(m);
-        for (let i = 0; i < m; i++) {
-          const k = order[cursor + i];
-          x.set(images.subarray(k * 784, (k + 1) * 784), i * 784);
-          y[i] = labels[k];
-        }
-        const scale = m / batchLength;
+        const { x, y, size: m, share: scale, endsStep } = sampler.next();
         const { value, grads: g } = tf.tidy(() => tf.variableGrads(() => {
           const logits = model.apply(tf.tensor4d(x, [m, 28, 28, 1]), { training: true });
           return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(y, 'int32'), 10), logits).mul(scale);
@@ -159,8 +73,7 @@ self.onmessage = async ({ data: job }) => {
         }
         last?.dispose();
         last = value;
-        cursor = end;
-        if (cursor >= stepEnd) {
+        if (endsStep) {
           optimizer.applyGradients(grads);
           tf.dispose(Object.values(grads));
           grads = null;
@@ -174,11 +87,7 @@ self.onmessage = async ({ data: job }) => {
       };
       try {
         const m = await measure(unit, sync, job.options);
-        const sps = median(m.windows);
-        post({ type: 'training', figures: {
-          batchSize, samplesPerSecond: sps, msPerStep: 1000 * Math.min(batchSize, n) / sps, firstStepSeconds,
-          windows: m.windows, windowSeconds: m.windowSeconds, totalSeconds: now() - start,
-        } });
+        post({ type: 'training', figures: trainingFigures(batchSize, n, start, m, firstStepSeconds) });
       } catch (e) {
         post({ type: 'training', figures: { batchSize, error: e.message ?? String(e) } });
       } finally {

@@ -1,11 +1,15 @@
 // The benchmark's batchlab side: a module Web Worker, as on the page (www/worker.js), that loads
 // the trainer and MNIST and measures training and evaluation with the trainer's own benchmark
-// functions (src/bench.rs, exported as benchTraining / benchEvaluation).
-//   in:  { backend: 'webgpu' | 'cpu', batchSizes, trainSize, options, epochBatchSizes }
+// functions (src/bench.rs, exported as benchTraining / benchEvaluation), counting the WebGPU
+// calls of the measured chunks (gpu-calls.js).
+//   in:  { backend: 'webgpu' | 'cpu', batchSizes, trainSize, options, epochBatchSizes, webgpu }
 //        (options as benchTraining takes them: src/bench.rs BenchOptions)
 //   out: { type: 'log', text } | { type: 'backend', backend, reason, adapter }
 //        | { type: 'training', figures } | { type: 'evaluation', figures }
 //        | { type: 'done' } | { type: 'error', message }
+// The WebGPU call counter first (module imports run in order), before the trainer touches WebGPU.
+import './gpu-calls.js';
+import './protocol.js';
 import init, { initWebGpu, chooseBackend, parseSettings, MnistData, benchTraining, benchEvaluation } from '../www/pkg/batchlab.js';
 import { loadMnist } from '../www/mnist.js';
 
@@ -21,7 +25,8 @@ self.onmessage = async ({ data: job }) => {
     });
     let webgpu = {};
     if (job.backend === 'webgpu') {
-      const adapter = await initWebGpu();
+      // `job.webgpu`: initWebGpu's options (e.g. `{ tasksMax }`), for an ablation.
+      const adapter = await initWebGpu(job.webgpu);
       const gpu = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
       const info = gpu?.info ?? {};
       const software = adapter.deviceType === 'Cpu' || Boolean(info.isFallbackAdapter);
@@ -33,8 +38,22 @@ self.onmessage = async ({ data: job }) => {
     for (const batchSize of job.batchSizes) {
       post({ type: 'log', text: `batchlab ${job.backend}, batch size ${batchSize}…` });
       const options = { ...job.options, epoch: job.epochBatchSizes.includes(batchSize) };
+      // The WebGPU calls of the measured chunks (the trainer tells each chunk's edges), per step.
+      let before = null;
+      let calls = null;
+      let images = 0;
+      const onChunk = (edge, n) => {
+        if (edge === 'start') before = self.gpuCalls.snapshot();
+        else if (edge === 'measured') {
+          const made = self.gpuCalls.since(before);
+          calls = calls ? Object.fromEntries(Object.keys(made).map((k) => [k, calls[k] + made[k]])) : made;
+          images += n;
+        }
+      };
       try {
-        post({ type: 'training', figures: await benchTraining(data, settings, batchSize, options) });
+        const figures = await benchTraining(data, settings, batchSize, options, onChunk);
+        figures.calls = self.benchProtocol.perStep(calls, images, Math.min(batchSize, job.trainSize));
+        post({ type: 'training', figures });
       } catch (e) {
         post({ type: 'training', figures: { batchSize, error: messageOf(e) } });
       }

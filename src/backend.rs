@@ -107,13 +107,68 @@ pub enum Unavailable {
     CudaInBrowser,
 }
 
-/// Chooses the backend for `preference`, given what starting WebGPU gave.
+/// The decision behind a backend choice, taken alike in the browser ([`choose`]) and natively
+/// ([`choose_native`]), each of which words it for its readers.
 ///
-/// `auto` prefers WebGPU on a hardware adapter. On a software adapter (SwiftShader) it picks the
-/// CPU backend: measured by the benchmark (`bench/`, the README's *Speed*) on the project's
-/// 2-core machine in one browser session, LeNet-5 trains 20–400× faster on the CPU backend
-/// (about 500, 2,200 and 2,100 samples/s at batch sizes 1, 64 and 1,024) than on SwiftShader's
-/// WebGPU (about 1, 60 and 110).
+/// `auto` prefers WebGPU (natively: a wgpu adapter) on hardware. On a software adapter
+/// (SwiftShader in the browser, Mesa's lavapipe natively) it picks the CPU backend, which trains
+/// LeNet-5 far faster on the same cores (the figures are in each wording). CUDA is chosen only
+/// by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision<'a> {
+    /// The CPU, as chosen.
+    CpuAsChosen,
+    /// CUDA, as chosen.
+    CudaAsChosen,
+    /// WebGPU started on this adapter, as chosen.
+    WebgpuAsChosen(&'a str),
+    /// WebGPU was chosen and could not start: why.
+    WebgpuFailed(&'a str),
+    /// WebGPU was chosen and not tried (natively: a build without it).
+    WebgpuNotTried,
+    /// `auto`: WebGPU on this hardware adapter.
+    HardwareAdapter(&'a str),
+    /// `auto`: the CPU, because the only adapter is this software renderer.
+    SoftwareAdapter(&'a str),
+    /// `auto`: the CPU, because WebGPU could not start: why.
+    CpuWebgpuFailed(&'a str),
+    /// `auto`: the CPU, WebGPU not tried.
+    CpuWebgpuNotTried,
+}
+
+fn decide(preference: BackendPreference, webgpu: &WebGpuOutcome) -> Decision<'_> {
+    use {BackendPreference as P, Decision as D, WebGpuOutcome as W};
+    match (preference, webgpu) {
+        (P::Cpu, _) => D::CpuAsChosen,
+        (P::Cuda, _) => D::CudaAsChosen,
+        (P::Webgpu, W::Started { adapter, .. }) => D::WebgpuAsChosen(adapter),
+        (P::Webgpu, W::Failed(why)) => D::WebgpuFailed(why),
+        (P::Webgpu, W::NotTried) => D::WebgpuNotTried,
+        (
+            P::Auto,
+            W::Started {
+                adapter,
+                software: false,
+            },
+        ) => D::HardwareAdapter(adapter),
+        (
+            P::Auto,
+            W::Started {
+                adapter,
+                software: true,
+            },
+        ) => D::SoftwareAdapter(adapter),
+        (P::Auto, W::Failed(why)) => D::CpuWebgpuFailed(why),
+        (P::Auto, W::NotTried) => D::CpuWebgpuNotTried,
+    }
+}
+
+/// Chooses the backend for `preference`, given what starting WebGPU gave (see [`Decision`]).
+///
+/// On a software adapter `auto` picks the CPU backend: measured by the benchmark (`bench/`, the
+/// README's *Speed*) on the project's 2-core machine in one browser session, LeNet-5 trains
+/// 20–400× faster on the CPU backend (about 500, 2,200 and 2,100 samples/s at batch sizes 1, 64
+/// and 1,024) than on SwiftShader's WebGPU (about 1, 60 and 110).
 ///
 /// # Errors
 /// [`Unavailable::WebGpu`] when `preference` is [`BackendPreference::Webgpu`] and WebGPU
@@ -123,36 +178,22 @@ pub fn choose(
     webgpu: &WebGpuOutcome,
 ) -> Result<BackendChoice, Unavailable> {
     let choice = |backend, reason: String| Ok(BackendChoice { backend, reason });
-    match (preference, webgpu) {
-        (BackendPreference::Cpu, _) => choice(
+    match decide(preference, webgpu) {
+        Decision::CpuAsChosen => choice(
             Backend::Cpu,
             "Training on the CPU (WebAssembly, one thread), as chosen (backend=cpu).".into(),
         ),
-        (BackendPreference::Webgpu, WebGpuOutcome::Started { adapter, .. }) => choice(
+        Decision::CudaAsChosen => Err(Unavailable::CudaInBrowser),
+        Decision::WebgpuAsChosen(adapter) => choice(
             Backend::Webgpu,
             format!("Training on WebGPU ({adapter}), as chosen (backend=webgpu)."),
         ),
-        (BackendPreference::Webgpu, WebGpuOutcome::Failed(why)) => {
-            Err(Unavailable::WebGpu(why.clone()))
+        Decision::WebgpuFailed(why) => Err(Unavailable::WebGpu(why.to_string())),
+        Decision::WebgpuNotTried => Err(Unavailable::WebGpu("WebGPU was not tried.".into())),
+        Decision::HardwareAdapter(adapter) => {
+            choice(Backend::Webgpu, format!("Training on WebGPU ({adapter})."))
         }
-        (BackendPreference::Webgpu, WebGpuOutcome::NotTried) => {
-            Err(Unavailable::WebGpu("WebGPU was not tried.".into()))
-        }
-        (BackendPreference::Cuda, _) => Err(Unavailable::CudaInBrowser),
-        (
-            BackendPreference::Auto,
-            WebGpuOutcome::Started {
-                adapter,
-                software: false,
-            },
-        ) => choice(Backend::Webgpu, format!("Training on WebGPU ({adapter}).")),
-        (
-            BackendPreference::Auto,
-            WebGpuOutcome::Started {
-                adapter,
-                software: true,
-            },
-        ) => choice(
+        Decision::SoftwareAdapter(adapter) => choice(
             Backend::Cpu,
             format!(
                 "Training on the CPU (WebAssembly, one thread): the only WebGPU adapter here is a \
@@ -161,7 +202,7 @@ pub fn choose(
                  Choose the WebGPU backend (backend=webgpu) to use it anyway."
             ),
         ),
-        (BackendPreference::Auto, WebGpuOutcome::Failed(why)) => choice(
+        Decision::CpuWebgpuFailed(why) => choice(
             Backend::Cpu,
             format!(
                 "Training on the CPU (WebAssembly, one thread), because this browser could not \
@@ -169,21 +210,20 @@ pub fn choose(
                  faster on a GPU."
             ),
         ),
-        (BackendPreference::Auto, WebGpuOutcome::NotTried) => choice(
+        Decision::CpuWebgpuNotTried => choice(
             Backend::Cpu,
             "Training on the CPU (WebAssembly, one thread): WebGPU was not tried.".into(),
         ),
     }
 }
 
-/// Chooses the backend of the command line (natively) for `preference`: `wgpu` is what
-/// starting burn's wgpu backend gave ([`WebGpuOutcome::NotTried`] in a build without the
-/// `wgpu` feature), `cuda_built` whether this build has the `cuda` feature, `threads` the CPU
-/// backend's threads (rayon's pool: every core).
+/// Chooses the backend of the command line (natively) for `preference` (see [`Decision`]):
+/// `wgpu` is what starting burn's wgpu backend gave ([`WebGpuOutcome::NotTried`] in a build
+/// without the `wgpu` feature), `cuda_built` whether this build has the `cuda` feature,
+/// `threads` the CPU backend's threads (rayon's pool: every core).
 ///
-/// `auto` prefers a hardware wgpu adapter, else the CPU, as the page does: a software adapter
-/// (Mesa's lavapipe) trains far slower than the CPU backend on the same cores (the README's
-/// *For researchers* gives the figures). It never picks CUDA: that is chosen by name.
+/// On a software adapter (Mesa's lavapipe) `auto` picks the CPU: measured on 2 cores, 82
+/// against 1,440 samples/s at batch size 64 (docs/cli.md).
 ///
 /// # Errors
 /// A sentence for people, naming `--backend`, when the chosen backend cannot train here.
@@ -196,43 +236,33 @@ pub fn choose_native(
     let plural = if threads == 1 { "" } else { "s" };
     let cpu = format!("the CPU (burn's flex, {threads} thread{plural})");
     let choice = |backend, reason: String| Ok(BackendChoice { backend, reason });
-    match (preference, wgpu) {
-        (BackendPreference::Cpu, _) => choice(Backend::Cpu, format!("Training on {cpu}, as chosen (--backend cpu).")),
-        (BackendPreference::Cuda, _) if cuda_built => choice(
+    match decide(preference, wgpu) {
+        Decision::CpuAsChosen => choice(Backend::Cpu, format!("Training on {cpu}, as chosen (--backend cpu).")),
+        Decision::CudaAsChosen if cuda_built => choice(
             Backend::Cuda,
             "Training on CUDA (burn's cuda backend, device 0), as chosen (--backend cuda).".into(),
         ),
-        (BackendPreference::Cuda, _) => Err(
+        Decision::CudaAsChosen => Err(
             "--backend cuda was chosen, but this build of the command line has no CUDA: build it with \
              `cargo install --path . --profile cli --features cuda`, or choose --backend auto, webgpu or cpu."
                 .into(),
         ),
-        (BackendPreference::Webgpu, WebGpuOutcome::Started { adapter, .. }) => choice(
+        Decision::WebgpuAsChosen(adapter) => choice(
             Backend::Webgpu,
             format!("Training on the GPU through wgpu ({adapter}), as chosen (--backend webgpu)."),
         ),
-        (BackendPreference::Webgpu, WebGpuOutcome::Failed(why)) => Err(format!(
+        Decision::WebgpuFailed(why) => Err(format!(
             "--backend webgpu was chosen, but no wgpu adapter could be started: {why} Choose --backend auto or cpu to train on the CPU."
         )),
-        (BackendPreference::Webgpu, WebGpuOutcome::NotTried) => Err(
+        Decision::WebgpuNotTried => Err(
             "--backend webgpu was chosen, but this build of the command line has no wgpu backend: \
              build it with `cargo install --path . --profile cli --features wgpu`, or choose --backend auto or cpu."
                 .into(),
         ),
-        (
-            BackendPreference::Auto,
-            WebGpuOutcome::Started {
-                adapter,
-                software: false,
-            },
-        ) => choice(Backend::Webgpu, format!("Training on the GPU through wgpu ({adapter}).")),
-        (
-            BackendPreference::Auto,
-            WebGpuOutcome::Started {
-                adapter,
-                software: true,
-            },
-        ) => choice(
+        Decision::HardwareAdapter(adapter) => {
+            choice(Backend::Webgpu, format!("Training on the GPU through wgpu ({adapter})."))
+        }
+        Decision::SoftwareAdapter(adapter) => choice(
             Backend::Cpu,
             format!(
                 "Training on {cpu}: the only wgpu adapter here is a software renderer ({adapter}), \
@@ -241,11 +271,11 @@ pub fn choose_native(
                  Choose --backend webgpu to use it anyway."
             ),
         ),
-        (BackendPreference::Auto, WebGpuOutcome::Failed(why)) => choice(
+        Decision::CpuWebgpuFailed(why) => choice(
             Backend::Cpu,
             format!("Training on {cpu}: no GPU adapter could be started through wgpu: {why}"),
         ),
-        (BackendPreference::Auto, WebGpuOutcome::NotTried) => choice(
+        Decision::CpuWebgpuNotTried => choice(
             Backend::Cpu,
             format!("Training on {cpu}: this build has no GPU backend (the wgpu feature)."),
         ),

@@ -169,6 +169,17 @@ impl Cursor {
     }
 }
 
+/// The edges of a timed training chunk, told to [`training`]'s `on_chunk` so that a caller can
+/// count what each measured chunk did (bench/'s WebGPU calls per step: a snapshot at `Start`,
+/// the calls since then added at `Measured`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkEdge {
+    /// A chunk is about to run (measured or not: warm-up, the first chunk, evaluation).
+    Start,
+    /// The chunk just run was measured: it trained this many images, counted in the windows.
+    Measured(usize),
+}
+
 /// A run of `settings` at `batch_size` that never ends by itself (no epoch limit, target or
 /// time budget).
 fn endless_run(settings: &Settings, batch_size: usize, micro_batch: usize, device: &Device) -> Run {
@@ -185,7 +196,8 @@ fn endless_run(settings: &Settings, batch_size: usize, micro_batch: usize, devic
 /// the page does on WebGPU when they fit, see [`crate::backend::training_set_on_device`]).
 ///
 /// Chunks of about a quarter of a second of work are timed, as the page trains; only training
-/// chunks count. See the module's documentation for the protocol.
+/// chunks count. See the module's documentation for the protocol. `on_chunk` hears each
+/// chunk's start and, for a measured one, its images ([`ChunkEdge`]); `&mut |_| {}` ignores them.
 ///
 /// # Errors
 /// [`TrainError`] when the device fails; [`TrainError::Read`] when the run diverges (the
@@ -200,6 +212,7 @@ pub async fn training(
     test: &Split,
     device: &Device,
     options: BenchOptions,
+    on_chunk: &mut dyn FnMut(ChunkEdge),
 ) -> Result<TrainingFigures, TrainError> {
     let host = train.take(settings.train_size);
     let uploaded = (on_device && !options.host_batches)
@@ -218,6 +231,7 @@ pub async fn training(
         if measuring_done && (!options.epoch || epoch_seconds.is_some()) {
             break;
         }
+        on_chunk(ChunkEdge::Start);
         let chunk = Instant::now();
         let event = match &uploaded {
             Some(train) => run.advance(train, &Split::empty(), test, budget).await?,
@@ -241,6 +255,7 @@ pub async fn training(
                 }
                 if !measuring_done {
                     windows.add(done, seconds);
+                    on_chunk(ChunkEdge::Measured(done));
                 }
             }
             RunEvent::Progress(_) => {}

@@ -381,7 +381,7 @@ impl Progress {
 /// `batchlab sweep`: returns whether Ctrl-C stopped it.
 fn sweep(m: &ArgMatches) -> Result<bool, CliError> {
     let params = params_of(m);
-    let settings = Settings::from_params(&params).map_err(CliError::Settings)?;
+    let mut settings = Settings::from_params(&params).map_err(CliError::Settings)?;
     let shard = m
         .get_one::<String>("shard")
         .map(|raw| Shard::parse(raw))
@@ -407,6 +407,8 @@ fn sweep(m: &ArgMatches) -> Result<bool, CliError> {
     .map_err(|message| CliError::Settings(SettingsError { parameter: "backend", message }))?;
     let backend = choice.backend.name();
     eprintln!("batchlab {VERSION}: {}", choice.reason);
+    // Side by side or one after another, when --race was left out: by the backend, as on the page.
+    settings.resolve_race(choice.backend);
     let (device, limits, adapter) = match choice.backend {
         crate::backend::Backend::Cpu => (Device::flex(), None, None),
         crate::backend::Backend::Webgpu => {

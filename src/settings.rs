@@ -105,7 +105,16 @@ impl Preset {
             Preset::Replica => Settings {
                 preset: self,
                 batch: "1,4,16,64,256,1024,4096,full".into(),
-                batch_sizes: vec![1, 4, 16, 64, 256, 1024, 4096, MNIST_TRAIN_SIZE - DEFAULT_VAL_SIZE],
+                batch_sizes: vec![
+                    1,
+                    4,
+                    16,
+                    64,
+                    256,
+                    1024,
+                    4096,
+                    MNIST_TRAIN_SIZE - DEFAULT_VAL_SIZE,
+                ],
                 epochs: 200,
                 learning_rate: 0.1,
                 optimizer: Optimizer::Sgd,
@@ -214,6 +223,14 @@ pub struct Settings {
     /// hence `false` when the field is missing.
     #[serde(default)]
     pub race: bool,
+    /// `race` was left out: the backend decides ([`Settings::resolve_race`]): side by side on the
+    /// CPU backend, one after another on WebGPU (and natively on wgpu or CUDA), because side by
+    /// side was measured to cost the runs' measured throughput nothing on the CPU and up to half
+    /// of it on WebGPU (docs/experiment.md, *Side by side or one after another*). `race` then
+    /// holds the value resolved for the backend the sweep trains on. False when the field is
+    /// missing (a sweep saved or exported before it existed ran as its `race` says).
+    #[serde(default)]
+    pub race_auto: bool,
     /// Seeds per run (`seeds`, 1 to [`MAX_SEEDS`]): every run is repeated with the seeds
     /// `seed`, `seed + 1`, …, each drawing its own initial weights and shuffled orders (the
     /// learning-rate trials of `lrpolicy=tuned` included). 1 when the field is missing.
@@ -266,8 +283,24 @@ impl Default for Settings {
             end_at_target: false,
             run_budget_seconds: 0.0,
             race: true,
+            race_auto: true,
             seeds: 1,
             baseline: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Resolves `race` for the backend the sweep trains on when the link left it out
+    /// (`race_auto`): side by side (`true`) on the CPU backend, one after another on any GPU
+    /// backend. Measured (docs/experiment.md): on the CPU backend side by side kept every run's
+    /// throughput within 2.5 % of one after another (5.6 % faster at one batch size, from a slow
+    /// round); on WebGPU it halved batch size 64's on SwiftShader (0.50) and cost it 11–16 %
+    /// natively on Mesa's lavapipe (0.84–0.89), so there the runs train one after another.
+    /// A `race` the link gave is kept.
+    pub fn resolve_race(&mut self, backend: crate::backend::Backend) {
+        if self.race_auto {
+            self.race = backend == crate::backend::Backend::Cpu;
         }
     }
 }
@@ -472,7 +505,11 @@ impl Settings {
     /// Where the target is measured: `"validation"` when the sweep holds validation images out,
     /// else `"test"`.
     pub fn target_set(&self) -> &'static str {
-        if self.val_size > 0 { "validation" } else { "test" }
+        if self.val_size > 0 {
+            "validation"
+        } else {
+            "test"
+        }
     }
 
     /// Reads settings from URL parameters (name → value), starting from the `preset`'s settings
@@ -486,7 +523,12 @@ impl Settings {
     pub fn from_params(params: &BTreeMap<String, String>) -> Result<Self, SettingsError> {
         let get = |name: &str| params.get(name).map(String::as_str);
         let preset = match get("preset") {
-            Some(raw) => parse_name("preset", "the preset", "quick, replica, fair or custom", raw)?,
+            Some(raw) => parse_name(
+                "preset",
+                "the preset",
+                "quick, replica, fair or custom",
+                raw,
+            )?,
             None => Preset::Custom,
         };
         let mut settings = preset.settings();
@@ -608,12 +650,17 @@ impl Settings {
             settings.end_at_target =
                 parse_flag("endattarget", "1 (end each run at the target) or 0", raw)?;
         }
-        if let Some(raw) = get("race") {
-            settings.race = parse_flag(
-                "race",
-                "1 (the batch sizes side by side) or 0 (one after another)",
-                raw,
-            )?;
+        match get("race") {
+            Some(raw) => {
+                settings.race = parse_flag(
+                    "race",
+                    "1 (the batch sizes side by side) or 0 (one after another)",
+                    raw,
+                )?;
+                settings.race_auto = false;
+            }
+            // Left out: side by side on the CPU, one after another on WebGPU (`resolve_race`).
+            None => settings.race_auto = true,
         }
         if let Some(raw) = get("seeds") {
             settings.seeds = parse_count("seeds", "the number of seeds", raw, 1, MAX_SEEDS)?;
@@ -780,12 +827,18 @@ impl Settings {
         if self.seeds == 0 || self.seeds > MAX_SEEDS {
             return Err(refuse(
                 "seeds",
-                format!("the number of seeds must be from 1 to {MAX_SEEDS}, not {}", self.seeds),
+                format!(
+                    "the number of seeds must be from 1 to {MAX_SEEDS}, not {}",
+                    self.seeds
+                ),
             ));
         }
         if self.seeds > 1
             && self.seed <= MAX_SEED
-            && self.seed.checked_add(self.seeds as u64 - 1).is_none_or(|last| last > MAX_SEED)
+            && self
+                .seed
+                .checked_add(self.seeds as u64 - 1)
+                .is_none_or(|last| last > MAX_SEED)
         {
             return Err(refuse(
                 "seed",

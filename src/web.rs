@@ -127,18 +127,46 @@ impl AdapterInfo {
     }
 }
 
+/// How many compute tasks CubeCL gathers into one command buffer before it submits, by default
+/// (CubeCL's own default, `cubecl-wgpu` 0.11: 32). A chunk's read submits what is left.
+pub const WEBGPU_TASKS_MAX: usize = 32;
+
+/// Options of [`init_webgpu`] (bench/ measures them; the page passes none).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WebGpuOptions {
+    /// Compute tasks per submitted command buffer (CubeCL's `tasks_max`); default
+    /// [`WEBGPU_TASKS_MAX`].
+    tasks_max: Option<usize>,
+}
+
 /// Initialises WebGPU through burn (asynchronously, as browsers require) and resolves to the
-/// adapter in use, an [`AdapterInfo`] object. A second call resolves to the same adapter.
+/// adapter in use, an [`AdapterInfo`] object. A second call resolves to the same adapter (its
+/// options are those of the first). `options` (optional): `{ tasksMax }`, the compute tasks
+/// CubeCL gathers into one command buffer before it submits (default [`WEBGPU_TASKS_MAX`]).
 ///
 /// # Errors
 /// Rejects with an `Error` whose message says why, in a sentence, when the browser has no
-/// WebGPU, no adapter, or the device cannot be created.
+/// WebGPU, no adapter, or the device cannot be created; or when `options` is not as above.
 #[wasm_bindgen(js_name = initWebGpu)]
-pub async fn init_webgpu() -> Result<JsValue, JsError> {
+pub async fn init_webgpu(options: JsValue) -> Result<JsValue, JsError> {
     if let Some(info) = WEBGPU.with_borrow(|w| w.as_ref().map(|w| w.info.clone())) {
         return Ok(to_js(&info)?);
     }
+    let options: WebGpuOptions = if options.is_undefined() || options.is_null() {
+        WebGpuOptions::default()
+    } else {
+        serde_wasm_bindgen::from_value(options)
+            .map_err(|e| JsError::new(&format!("initWebGpu's options: {e}")))?
+    };
+    let tasks_max = options.tasks_max.unwrap_or(WEBGPU_TASKS_MAX);
+    if tasks_max == 0 {
+        return Err(JsError::new(
+            "initWebGpu's options: tasksMax must be at least 1",
+        ));
+    }
     let (device, setup) = Device::wgpu_options()
+        .tasks_max(tasks_max)
         .init_with_setup_async()
         .await
         .map_err(|e| {
@@ -223,6 +251,29 @@ pub fn choose_backend(preference: JsValue, webgpu: JsValue) -> Result<JsValue, J
     };
     ACTIVE.with_borrow_mut(|a| *a = Some(device));
     Ok(to_js(&choice)?)
+}
+
+/// `settings` (an object as returned by [`parse_settings`]) for a sweep on `backend`
+/// (`"cpu"` or `"webgpu"`, as [`choose_backend`] returned it): `race` resolved when the link
+/// left it out (side by side on the CPU, one after another on WebGPU; see
+/// [`Settings::resolve_race`]), every other field as given.
+///
+/// # Errors
+/// Throws an `Error` when `settings` or `backend` is not as above.
+#[wasm_bindgen(js_name = settingsFor)]
+pub fn settings_for(settings: JsValue, backend: &str) -> Result<JsValue, JsError> {
+    let mut settings: Settings = serde_wasm_bindgen::from_value(settings)?;
+    let backend = match backend {
+        "cpu" => Backend::Cpu,
+        "webgpu" => Backend::Webgpu,
+        other => {
+            return Err(JsError::new(&format!(
+                "settingsFor: unknown backend {other:?}"
+            )));
+        }
+    };
+    settings.resolve_race(backend);
+    Ok(to_js(&settings)?)
 }
 
 /// Memory in use, for the page's leak check (`camelCase` in JavaScript).
@@ -490,7 +541,9 @@ impl Trainer {
         let left: Option<Vec<usize>> = finished.map(|done| {
             let plan = settings.plan();
             (0..plan.len())
-                .filter(|&i| !done.contains(&RunKey::of(plan[i].batch_size, plan[i].series.as_deref())))
+                .filter(|&i| {
+                    !done.contains(&RunKey::of(plan[i].batch_size, plan[i].series.as_deref()))
+                })
                 .collect()
         });
         let mut resuming = Resuming::default();
@@ -502,7 +555,11 @@ impl Trainer {
                 };
                 match RunCheckpoint::from_bytes(&bytes.to_vec()) {
                     Ok(checkpoint) => read.push((index, checkpoint)),
-                    Err(e) => resuming.refused.push(RefusedCheckpoint { index, key: None, message: e.to_string() }),
+                    Err(e) => resuming.refused.push(RefusedCheckpoint {
+                        index,
+                        key: None,
+                        message: e.to_string(),
+                    }),
                 }
             }
         }
@@ -519,11 +576,15 @@ impl Trainer {
             .iter()
             .map(|(i, c)| (*i, RunKey::of(c.batch_size, c.series.as_deref())))
             .collect();
-        let (mut sweep, refused) = sweep.with_checkpoints(read.into_iter().map(|(_, c)| c).collect());
+        let (mut sweep, refused) =
+            sweep.with_checkpoints(read.into_iter().map(|(_, c)| c).collect());
         resuming.refused.extend(refused.into_iter().map(|(c, e)| {
             let key = RunKey::of(c.batch_size, c.series.as_deref());
             RefusedCheckpoint {
-                index: indices.iter().find(|(_, k)| *k == key).map_or(0, |(i, _)| *i),
+                index: indices
+                    .iter()
+                    .find(|(_, k)| *k == key)
+                    .map_or(0, |(i, _)| *i),
                 key: Some(key),
                 message: e.to_string(),
             }
@@ -564,10 +625,9 @@ impl Trainer {
     pub fn checkpoint(&self, batch_size: usize, series: Option<String>) -> js_sys::Promise {
         let cell = self.sweep.clone();
         wasm_bindgen_futures::future_to_promise(async move {
-            let sweep = cell
-                .borrow_mut()
-                .take()
-                .ok_or_else(|| JsError::new("checkpoint() was called while a call was under way"))?;
+            let sweep = cell.borrow_mut().take().ok_or_else(|| {
+                JsError::new("checkpoint() was called while a call was under way")
+            })?;
             let result = sweep.checkpoint(batch_size, series.as_deref()).await;
             *cell.borrow_mut() = Some(sweep);
             let checkpoint = result.map_err(|e| JsError::new(&e.to_string()))?;
@@ -685,7 +745,9 @@ fn bench_setup(
 /// its default: 2 s of warm-up, then 3 windows of 3 s, within 120 s; see [`crate::bench`]). Resolves to `{ batchSize, microBatch,
 /// firstStepSeconds, windows, windowSeconds, samplesPerSecond, msPerStep, epochSeconds,
 /// epochTestAccuracy, totalSeconds }` (samples/s, milliseconds, seconds; `epoch…` `null` unless
-/// asked for).
+/// asked for). `onChunk` (optional): called as `onChunk('start')` before each timed chunk and
+/// `onChunk('measured', images)` after one that counted in the windows (bench/ counts the WebGPU
+/// calls of the measured chunks with it); an exception it throws is ignored.
 ///
 /// # Errors
 /// Rejects as [`estimate_duration`] does.
@@ -695,6 +757,7 @@ pub async fn bench_training(
     settings: JsValue,
     batch_size: usize,
     options: JsValue,
+    on_chunk: Option<js_sys::Function>,
 ) -> Result<JsValue, JsValue> {
     if batch_size == 0 {
         return Err(JsError::new("the batch size must be at least 1").into());
@@ -702,6 +765,17 @@ pub async fn bench_training(
     let (settings, options, device, micro_batch) = bench_setup(data, settings, options)?;
     let test = data.inner.test.take(settings.test_size);
     let on_device = backend::training_set_on_device(active_limits().as_ref(), settings.train_size);
+    let mut tell = |edge: crate::bench::ChunkEdge| {
+        let Some(f) = &on_chunk else { return };
+        let _ = match edge {
+            crate::bench::ChunkEdge::Start => f.call1(&JsValue::NULL, &JsValue::from_str("start")),
+            crate::bench::ChunkEdge::Measured(images) => f.call2(
+                &JsValue::NULL,
+                &JsValue::from_str("measured"),
+                &JsValue::from(images as f64),
+            ),
+        };
+    };
     let figures = crate::bench::training(
         &settings,
         batch_size,
@@ -711,6 +785,7 @@ pub async fn bench_training(
         &test,
         &device,
         options,
+        &mut tell,
     )
     .await
     .map_err(|e| device_failure(&e))?;

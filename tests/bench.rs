@@ -41,6 +41,7 @@ fn training_is_measured_in_windows_after_the_first_step() {
         host_batches: false,
     };
     let settings = settings(2_000);
+    let (mut starts, mut measured) = (0, Vec::new());
     let f = block_on(bench::training(
         &settings,
         8,
@@ -50,10 +51,31 @@ fn training_is_measured_in_windows_after_the_first_step() {
         &data.test.take(500),
         &Device::flex(),
         options,
+        &mut |edge| match edge {
+            bench::ChunkEdge::Start => starts += 1,
+            bench::ChunkEdge::Measured(images) => measured.push(images),
+        },
     ))
     .unwrap();
     assert_eq!(f.batch_size, 8);
     assert_eq!(f.windows.len(), 3, "{f:?}");
+    // The chunks told as measured are the windows' images; the first chunk and the warm-up are not.
+    let windowed: f64 = f
+        .windows
+        .iter()
+        .zip(&f.window_seconds)
+        .map(|(rate, s)| rate * s)
+        .sum();
+    let told: usize = measured.iter().sum();
+    assert!(
+        (told as f64 - windowed).abs() < 1e-6 * windowed,
+        "{told} vs {windowed}"
+    );
+    assert!(
+        starts > measured.len() + 1,
+        "{starts} chunks started, {} measured",
+        measured.len()
+    );
     assert!(f.window_seconds.iter().all(|&s| s >= 0.3), "{f:?}");
     assert!(f.windows.iter().all(|&w| w > 10.0 && w < 1e6), "{f:?}");
     assert_eq!(f.samples_per_second, median(&f.windows));
@@ -91,6 +113,7 @@ fn an_epoch_asked_for_runs_to_its_end_and_evaluation_is_timed() {
         &test,
         &Device::flex(),
         options,
+        &mut |_| {},
     ))
     .unwrap();
     let seconds = f.epoch_seconds.expect("the epoch was run to its end");

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use batchlab::backend::BackendPreference;
+use batchlab::backend::{Backend, BackendPreference};
 use batchlab::settings::{LrPolicy, Model, Optimizer, Preset, Settings};
 
 fn parse(query: &[(&str, &str)]) -> Result<Settings, (String, String)> {
@@ -69,13 +69,32 @@ fn every_parameter_is_read() {
             end_at_target: true,
             run_budget_seconds: 90.0,
             race: false,
+            race_auto: false,
             seeds: 2,
             baseline: Some(LrPolicy::Fixed),
         }
     );
-    // Side by side unless asked otherwise; `true`/`false` read as `1`/`0`.
-    assert!(parse(&[]).unwrap().race);
+    // `true`/`false` read as `1`/`0`.
     assert!(!parse(&[("race", "false")]).unwrap().race);
+}
+
+#[test]
+fn left_out_race_is_side_by_side_on_the_cpu_and_one_after_another_on_a_gpu() {
+    let resolved = |query: &[(&str, &str)], backend| {
+        let mut s = parse(query).unwrap();
+        s.resolve_race(backend);
+        (s.race, s.race_auto)
+    };
+    assert!(parse(&[]).unwrap().race_auto);
+    assert_eq!(resolved(&[], Backend::Cpu), (true, true));
+    assert_eq!(resolved(&[], Backend::Webgpu), (false, true));
+    assert_eq!(resolved(&[], Backend::Cuda), (false, true));
+    // A `race` the link gave is kept on every backend.
+    assert_eq!(resolved(&[("race", "1")], Backend::Webgpu), (true, false));
+    assert_eq!(resolved(&[("race", "0")], Backend::Cpu), (false, false));
+    // A sweep saved before `raceAuto` existed keeps its `race`.
+    let old: Settings = serde_json::from_str(r#"{"race":true}"#).unwrap();
+    assert!(!old.race_auto);
 }
 
 #[test]

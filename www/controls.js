@@ -65,6 +65,8 @@ export function createControls(form) {
       else if (name === 'lrgrid') control.value = settings[field] ? `${settings[field].min},${settings[field].max},${settings[field].count}` : '';
       // No baseline is `null` in the settings, "none" in the URL.
       else if (name === 'baseline') control.value = settings[field] ?? 'none';
+      // `race` left out of the link (`raceAuto`): the backend decides (the empty choice).
+      else if (name === 'race') control.value = settings.raceAuto ? '' : settings[field] ? '1' : '0';
       else control.value = settings[field];
     }
     inputs.preset.dataset.value = settings.preset;
@@ -81,7 +83,11 @@ export function createControls(form) {
       const control = shown().includes(name) ? inputs[name] : null;
       if (control?.type === 'checkbox') control.checked = given === '1' || given === 'true';
       // A select keeps its default when the URL's value is none of its options.
-      else if (control?.tagName === 'SELECT') { if ([...control.options].some((o) => o.value === given)) control.value = given; }
+      else if (control?.tagName === 'SELECT') {
+        // `race` is also written `true`/`false`.
+        const value = name === 'race' ? ({ true: '1', false: '0' })[given] ?? given : given;
+        if ([...control.options].some((o) => o.value === value)) control.value = value;
+      }
       else if (control) control.value = given;
     }
     changed(false);

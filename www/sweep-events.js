@@ -151,6 +151,10 @@ export const HANDLERS = {
     state.backendBanner = m.reason;
     state.adapterText = m.backend === 'webgpu' ? `GPU adapter: ${m.adapter}` : 'GPU adapter: not used (training on the CPU).';
     changes.set('banner', true);
+    // Side by side or one after another, as resolved for this backend (a link may leave it out).
+    if (typeof m.race === 'boolean') {
+      for (const settings of new Set([state.sweep?.settings, state.sweep?.running].filter(Boolean))) settings.race = m.race;
+    }
   },
   memory(state, m) {
     state.memory.push({ batchSize: m.batchSize, epoch: m.epoch, backend: state.backend, ...m.usage });

@@ -19,7 +19,8 @@
 //        {type: 'file', id, text?, sweep?, message?}   the answer to 'export' (text) or 'import'
 //                                  (sweep); message: why it failed
 //        {type: 'started', settings} | {type: 'loading', message, fraction}
-//        {type: 'backend', backend, reason, adapter, triedWebGpu}   adapter: WebGPU's name or null
+//        {type: 'backend', backend, reason, adapter, triedWebGpu, race}   adapter: WebGPU's name or null;
+//                                  race: whether the runs go side by side on this backend
 //        {type: 'resuming', keys, refused}   after `started`, before any run: the run keys that go on
 //                                  from their checkpoints; refused: [{index, key, message}]
 //                                  checkpoints that could not be used (index: in the `start`
@@ -57,7 +58,7 @@
 //                                  null when the size is unknown), before the first answer
 import { loadMnist as fetchMnist } from './mnist.js';
 import init, {
-  initWebGpu, chooseBackend, memoryUsage, loseWebGpuDevice, panicForTest, parseSettings, MnistData, Trainer,
+  initWebGpu, chooseBackend, settingsFor, memoryUsage, loseWebGpuDevice, panicForTest, parseSettings, MnistData, Trainer,
   estimateDuration, findings, findingsByArm, seedSummaries, scalingFit, exportSweep, importSweep, version,
 } from './pkg/batchlab.js';
 
@@ -203,8 +204,10 @@ async function prepare(params) {
   }
   const choice = chooseBackend(settings.backend, webgpu);
   const { backend } = choice;
-  post({ type: 'backend', backend, reason: choice.reason, adapter: webgpu.adapter ?? null, triedWebGpu: settings.backend === 'auto' || settings.backend === 'webgpu' });
-  return { settings, data: await data, backend };
+  // A link without `race`: side by side on the CPU, one after another on WebGPU (the trainer decides).
+  const resolved = settingsFor(settings, backend);
+  post({ type: 'backend', backend, reason: choice.reason, adapter: webgpu.adapter ?? null, triedWebGpu: settings.backend === 'auto' || settings.backend === 'webgpu', race: resolved.race });
+  return { settings: resolved, data: await data, backend };
 }
 
 /** Posts a failure: a lost device, a refused setting, or any other error. */

@@ -27,7 +27,9 @@ function linePixels() {
 }
 
 test('a sweep of two batch sizes trains on WebGPU and draws every chart', { timeout: 30 * 60_000 }, async () => {
-  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=16,128&epochs=2&train=2000&test=1000&val=300&backend=webgpu&autorun=1`);
+  // 1,000 images (SwiftShader trains a few dozen samples/s): 63 and 32 steps an epoch.
+  const train = 1000;
+  const { page, errors } = await open(fixture.browser.context, `${fixture.server.url}?batch=16,32&epochs=2&train=${train}&test=1000&val=300&backend=webgpu&autorun=1`);
   const status = await waitForStatus(page, ['done', 'error', 'stopped'], 28 * 60_000);
   const error = await page.evaluate(() => window.batchlab.error);
   assert.equal(status, 'done', `status ${status}: ${error}`);
@@ -41,19 +43,18 @@ test('a sweep of two batch sizes trains on WebGPU and draws every chart', { time
 
   const results = await page.evaluate(() => window.batchlab.results);
   console.log(JSON.stringify(results, null, 1));
-  // Side by side (`race`, the default) the records of different batch sizes interleave.
-  results.sort((a, b) => a.batchSize - b.batchSize || a.epoch - b.epoch);
-  assert.deepEqual(results.map((r) => [r.batchSize, r.epoch]), [[16, 1], [16, 2], [128, 1], [128, 2]]);
+  // On WebGPU a link without `race` trains the batch sizes one after another.
+  assert.deepEqual(results.map((r) => [r.batchSize, r.epoch]), [[16, 1], [16, 2], [32, 1], [32, 2]]);
   for (const r of results) {
     assert.equal(r.backend, 'webgpu');
-    assert.equal(r.samples, 2000 * r.epoch);
-    assert.equal(r.steps, Math.ceil(2000 / r.batchSize) * r.epoch);
+    assert.equal(r.samples, train * r.epoch);
+    assert.equal(r.steps, Math.ceil(train / r.batchSize) * r.epoch);
     assert.ok(r.testAccuracy > 0.5 && r.testAccuracy <= 1, `test accuracy ${r.testAccuracy} at batch ${r.batchSize} epoch ${r.epoch}`);
     assert.ok(r.trainAccuracy > 0.1 && r.trainAccuracy <= 1);
     assert.ok(r.trainLoss > 0 && r.trainLoss < 2.3 && r.testLoss > 0 && r.testLoss < 2.3);
     assert.ok(r.trainSeconds > 0 && r.samplesPerSecond > 0);
   }
-  for (const b of [16, 128]) {
+  for (const b of [16, 32]) {
     const [e1, e2] = results.filter((r) => r.batchSize === b);
     assert.ok(e2.trainLoss < e1.trainLoss, `batch ${b}: the training loss fell`);
     assert.ok(e2.trainSeconds > e1.trainSeconds, `batch ${b}: training time is cumulative`);
