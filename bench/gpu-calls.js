@@ -6,7 +6,8 @@
 // TF.js and jax-js — and each wrapped call does what it did before.
 //
 // `self.gpuCalls.snapshot()` → the counts so far (a plain object, the fields of COUNTED);
-// `self.gpuCalls.since(snapshot)` → the counts since that snapshot. Without WebGPU in the worker
+// `self.gpuCalls.since(snapshot)` → the counts since that snapshot; `self.gpuCalls.tally()` sums
+// the calls of the measured chunks into calls per step. Without WebGPU in the worker
 // (no `GPUDevice`), nothing is wrapped and every count stays 0.
 // Must NOT: change what a call does or returns, or hold on to the objects it sees.
 (() => {
@@ -53,12 +54,36 @@
     wrap(GPUDevice.prototype, 'createComputePipelineAsync', () => { counts.pipelines++; });
     wrap(GPUBuffer.prototype, 'mapAsync', () => { counts.bufferMaps++; });
   }
+  const snapshot = () => ({ ...counts });
+  const since = (before) => Object.fromEntries(Object.keys(COUNTED).map((k) => [k, counts[k] - before[k]]));
+  /**
+   * A tally of the calls made in the measured chunks only: `start()` before each chunk,
+   * `measured(images)` after one that counted (its training images); `perStep(stepImages)` then
+   * gives the calls per step of `stepImages` images (null when nothing was measured).
+   */
+  function tally() {
+    let before = null;
+    const made = Object.fromEntries(Object.keys(COUNTED).map((k) => [k, 0]));
+    let images = 0;
+    return {
+      start() { before = snapshot(); },
+      measured(n) {
+        const chunk = since(before);
+        for (const k of Object.keys(made)) made[k] += chunk[k];
+        images += n;
+      },
+      perStep(stepImages) {
+        return images > 0 ? Object.fromEntries(Object.entries(made).map(([k, n]) => [k, (n * stepImages) / images])) : null;
+      },
+    };
+  }
   self.gpuCalls = {
     /** What each count means. */
     COUNTED,
     /** The counts so far. */
-    snapshot: () => ({ ...counts }),
-    /** The counts since `snapshot` (a value of `snapshot()`). */
-    since: (snapshot) => Object.fromEntries(Object.keys(COUNTED).map((k) => [k, counts[k] - snapshot[k]])),
+    snapshot,
+    /** The counts since `before` (a value of `snapshot()`). */
+    since,
+    tally,
   };
 })();

@@ -7,7 +7,7 @@
 // Also the MNIST images both peers train on, normalised as batchlab normalises them, and their
 // batches.
 // A classic script (loaded by `importScripts` or a side-effect `import`): sets
-// `self.benchProtocol = { measure, median, perStep, trainingFigures, loadMnist, batches }`.
+// `self.benchProtocol = { measure, median, trainingFigures, loadMnist, batches }`.
 // Must NOT: know any library's API (the caller's `unit` and `sync` do the work).
 (() => {
   /** Seconds of work per chunk, as src/bench.rs times the page's chunks. */
@@ -25,8 +25,8 @@
    * Times `unit()` (does some work, returns its item count: images) and `sync()` (resolves once
    * the work queued so far is done) by the protocol above, with `options` `{ warmupSeconds,
    * windowSeconds, windows, limitSeconds }` (seconds). Returns `{ firstUnitSeconds, windows
-   * (items/s of each window), windowSeconds, calls, measuredItems }`: `calls`, the WebGPU calls
-   * made in the measured chunks (gpu-calls.js's counts; null without it), over `measuredItems` items.
+   * (items/s of each window), windowSeconds, calls }`: `calls`, the tally of the WebGPU calls
+   * made in the measured chunks (gpu-calls.js's `tally()`; null without it).
    */
   async function measure(unit, sync, options) {
     const start = now();
@@ -37,11 +37,9 @@
     let items = 0;
     let seconds = 0;
     let firstUnitSeconds = null;
-    const counter = self.gpuCalls ?? null;
-    let calls = null;
-    let measuredItems = 0;
+    const calls = self.gpuCalls?.tally() ?? null;
     while (windows.length < options.windows && !(now() - start > options.limitSeconds && windows.length > 0)) {
-      const before = counter?.snapshot();
+      calls?.start();
       const t0 = now();
       let done = 0;
       for (let i = 0; i < chunk; i++) done += unit();
@@ -57,11 +55,7 @@
         warm += elapsed;
         continue;
       }
-      if (counter) {
-        const made = counter.since(before);
-        calls = calls ? Object.fromEntries(Object.keys(made).map((k) => [k, calls[k] + made[k]])) : made;
-      }
-      measuredItems += done;
+      calls?.measured(done);
       items += done;
       seconds += elapsed;
       if (seconds >= options.windowSeconds) {
@@ -75,18 +69,9 @@
       windows.push(items / seconds);
       windowSeconds.push(seconds);
     }
-    return { firstUnitSeconds, windows, windowSeconds, calls, measuredItems };
+    return { firstUnitSeconds, windows, windowSeconds, calls };
   }
 
-  /**
-   * WebGPU calls per optimiser step: `calls` (counts made over `items` training images) scaled to
-   * one step of `stepImages` images (the batch size, at most the training set). Null when
-   * nothing was counted.
-   */
-  function perStep(calls, items, stepImages) {
-    if (!calls || !(items > 0)) return null;
-    return Object.fromEntries(Object.entries(calls).map(([k, n]) => [k, (n * stepImages) / items]));
-  }
 
   /** MNIST's mean and standard deviation of pixel values in [0, 1] (src/data.rs normalises with them). */
   const MEAN = 0.1307;
@@ -129,7 +114,7 @@
     return {
       batchSize, samplesPerSecond: sps, msPerStep: (1000 * stepImages) / sps, firstStepSeconds,
       windows: r.windows, windowSeconds: r.windowSeconds, totalSeconds: performance.now() / 1000 - start,
-      calls: perStep(r.calls, r.measuredItems, stepImages),
+      calls: r.calls?.perStep(stepImages) ?? null,
     };
   }
 
@@ -176,5 +161,5 @@
     };
   }
 
-  self.benchProtocol = { CHUNK_SECONDS, measure, median, perStep, trainingFigures, loadMnist, batches };
+  self.benchProtocol = { CHUNK_SECONDS, measure, median, trainingFigures, loadMnist, batches };
 })();

@@ -9,7 +9,6 @@
 //        | { type: 'done' } | { type: 'error', message }
 // The WebGPU call counter first (module imports run in order), before the trainer touches WebGPU.
 import './gpu-calls.js';
-import './protocol.js';
 import init, { initWebGpu, chooseBackend, parseSettings, MnistData, benchTraining, benchEvaluation } from '../www/pkg/batchlab.js';
 import { loadMnist } from '../www/mnist.js';
 
@@ -39,20 +38,11 @@ self.onmessage = async ({ data: job }) => {
       post({ type: 'log', text: `batchlab ${job.backend}, batch size ${batchSize}…` });
       const options = { ...job.options, epoch: job.epochBatchSizes.includes(batchSize) };
       // The WebGPU calls of the measured chunks (the trainer tells each chunk's edges), per step.
-      let before = null;
-      let calls = null;
-      let images = 0;
-      const onChunk = (edge, n) => {
-        if (edge === 'start') before = self.gpuCalls.snapshot();
-        else if (edge === 'measured') {
-          const made = self.gpuCalls.since(before);
-          calls = calls ? Object.fromEntries(Object.keys(made).map((k) => [k, calls[k] + made[k]])) : made;
-          images += n;
-        }
-      };
+      const calls = self.gpuCalls.tally();
+      const onChunk = (edge, n) => (edge === 'start' ? calls.start() : calls.measured(n));
       try {
         const figures = await benchTraining(data, settings, batchSize, options, onChunk);
-        figures.calls = self.benchProtocol.perStep(calls, images, Math.min(batchSize, job.trainSize));
+        figures.calls = calls.perStep(Math.min(batchSize, job.trainSize));
         post({ type: 'training', figures });
       } catch (e) {
         post({ type: 'training', figures: { batchSize, error: messageOf(e) } });
