@@ -337,8 +337,7 @@ impl Sweep {
 
     /// The checkpoint of the run of batch size `batch_size` and line label `series`, between
     /// two of its epochs (e.g. right after [`SweepEvent::Epoch`] for it); `None` when that run is
-    /// not under way (not started, finished, or in its learning-rate trials), or when its state
-    /// cannot be written on this device (see [`crate::train::Run::checkpoint`]).
+    /// not under way (not started, finished, or in its learning-rate trials).
     ///
     /// # Errors
     /// [`CheckpointError`] when the run is in the middle of an epoch, or its state cannot be
@@ -358,9 +357,7 @@ impl Sweep {
         let Some(run) = racer.run.as_ref().filter(|r| !r.is_finished()) else {
             return Ok(None);
         };
-        let Some(mut checkpoint) = run.checkpoint().await? else {
-            return Ok(None);
-        };
+        let mut checkpoint = run.checkpoint().await?;
         checkpoint.wall_seconds = racer.wall_seconds;
         checkpoint.epochs_before = racer.epochs_before;
         Ok(Some(checkpoint))

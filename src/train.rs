@@ -486,15 +486,14 @@ impl Run {
 
     /// The run's checkpoint after its last finished epoch ([`RunCheckpoint`]; the sweep's
     /// fields `wall_seconds` and `epochs_before` are left 0), to go on later with
-    /// [`Run::resume`]; `None` where it cannot be written: on a GPU in the browser with an
-    /// optimiser that keeps state (burn writes an optimiser's state by reading it back
-    /// synchronously, which the browser allows only off the GPU). The model is read back
-    /// asynchronously, in one read, so plain SGD's runs keep checkpoints on WebGPU too.
+    /// [`Run::resume`]. The model and the optimiser's state are read back from the device
+    /// together, in one asynchronous read (the only kind WebGPU allows in the browser), onto
+    /// the CPU, and written there.
     ///
     /// # Errors
     /// [`CheckpointError`] when the run is not between two epochs (or has ended), when the
     /// device fails to hand the model back, or when burn cannot write a record.
-    pub async fn checkpoint(&self) -> Result<Option<RunCheckpoint>, CheckpointError> {
+    pub async fn checkpoint(&self) -> Result<RunCheckpoint, CheckpointError> {
         let between_epochs = self.phase == Phase::Train
             && self.cursor == 0
             && self.step.is_none()
@@ -504,20 +503,12 @@ impl Run {
                 "a run is kept only between two epochs, once one has finished".into(),
             ));
         }
-        let cpu = Device::flex();
-        // Plain SGD keeps no tensor of state: writing it reads nothing back.
-        let reads_back = self.config.optimizer != crate::settings::Optimizer::Sgd;
-        if reads_back && cfg!(target_arch = "wasm32") && self.device.clone().inner() != cpu {
-            return Ok(None);
-        }
-        let optimizer = crate::optim::save_state(&self.optimizer)
-            .map_err(|e| CheckpointError(format!("the optimiser could not be written ({e})")))?;
-        let model = self.model_on(&cpu).await?;
+        let (model, optimizer) = self.read_back().await?;
         let model = model
             .into_record()
             .into_bytes()
             .map_err(|e| CheckpointError(format!("the model could not be written ({e})")))?;
-        Ok(Some(RunCheckpoint {
+        Ok(RunCheckpoint {
             format: CHECKPOINT_FORMAT,
             batch_size: self.config.batch_size,
             series: self.config.series.clone(),
@@ -537,12 +528,13 @@ impl Run {
             epochs_before: 0,
             model: model.to_vec(),
             optimizer,
-        }))
+        })
     }
 
-    /// A copy of the model on `device` (the CPU), its parameters (with their ids) read back from
-    /// the training device in one asynchronous read.
-    async fn model_on(&self, device: &Device) -> Result<Network, CheckpointError> {
+    /// A copy of the model on the CPU (its parameters with their ids) and the optimiser's state
+    /// as record bytes ([`crate::optim::save_state`]), both read back from the training device
+    /// in one asynchronous read.
+    async fn read_back(&self) -> Result<(Network, Vec<u8>), CheckpointError> {
         struct Flatten(Vec<Tensor<1>>);
         impl ModuleVisitor for Flatten {
             fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
@@ -569,15 +561,19 @@ impl Run {
         let model = self.model();
         let mut flatten = Flatten(Vec::new());
         model.visit(&mut flatten);
-        let values = read(Tensor::cat(flatten.0, 0))
+        let (layout, state) = crate::optim::list_state(&self.optimizer);
+        let values = read(Tensor::cat([flatten.0, state].concat(), 0))
             .await
             .map_err(|e| CheckpointError(format!("the model could not be read back ({e})")))?;
+        let (model_values, state_values) = values.split_at(values.len() - layout.len());
         let mut fill = Fill {
-            values: &values,
+            values: model_values,
             at: 0,
-            device,
+            device: &Device::flex(),
         };
-        Ok(model.clone().map(&mut fill))
+        let optimizer = crate::optim::save_state(&self.optimizer, &layout, state_values)
+            .map_err(|e| CheckpointError(format!("the optimiser could not be written ({e})")))?;
+        Ok((model.clone().map(&mut fill), optimizer))
     }
 
     /// The run `config` on `device`, going on from `checkpoint` (written by [`Run::checkpoint`]

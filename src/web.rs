@@ -615,9 +615,9 @@ impl Trainer {
     /// Resolves to the checkpoint of the run of batch size `batch_size` and series `series`
     /// (`undefined` for a batch size's only run) right after its epoch ended (an `"epoch"` event
     /// whose summary is still `"running"`), as bytes to keep and pass back to [`Trainer::new`];
-    /// about 0.75 MB for LeNet-5 with Adam. `undefined` when the run is not under way, or on
-    /// WebGPU with an optimiser that keeps state (only plain SGD's runs keep checkpoints there:
-    /// burn writes an optimiser's state by reading it back synchronously).
+    /// about 0.75 MB for LeNet-5 with Adam. `undefined` when the run is not under way. The
+    /// model and the optimiser's state are read back in one asynchronous read, so every
+    /// optimiser's runs keep checkpoints, on WebGPU as on the CPU.
     ///
     /// # Errors
     /// Rejects with an `Error` in words when the run is in the middle of an epoch, its state

@@ -1,4 +1,4 @@
-//! Each optimiser against updates computed by hand from its formula (`src/optim.rs`), on a
+//! Each optimiser against updates computed by hand from its formula (`src/optim/`), on a
 //! module of four weights whose loss `Σ wᵢ cᵢ` has the gradient `c`, a different `c` each step.
 
 #![cfg(not(target_arch = "wasm32"))]
@@ -156,4 +156,154 @@ fn irprop_minus_grows_shrinks_and_skips_by_sign() {
     // grown: the remembered gradient is 0) → −0.15 − 0.05 = −0.2.
     assert!((expected[2][1] - -0.2).abs() < 1e-12, "{expected:?}");
     assert_close(Optimizer::Rprop, &expected);
+}
+
+/// Held while a test draws from the CPU backend's generator (one for the whole process): the
+/// tests of this file run on parallel threads.
+static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A LeNet-5's weights and `optim` after `steps` steps on random gradients (the loss `Σ w·c`
+/// with a fresh random `c` per weight each step), on the CPU backend, seeded.
+fn stepped(optim: &mut burn::optim::ModuleOptimizer, steps: usize) -> batchlab::model::Network {
+    use burn::tensor::Distribution;
+    let _drawing = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    let device = Device::flex().autodiff();
+    device.seed(7);
+    let mut network = batchlab::model::Network::new(batchlab::model::Model::Lenet5, &device);
+    struct Loss(Vec<Tensor<1>>);
+    impl burn::module::ModuleVisitor for Loss {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let w = param.val();
+            let c = Tensor::<D>::random(w.shape(), Distribution::Normal(0.0, 1.0), &w.device());
+            self.0.push((w * c).sum());
+        }
+    }
+    for _ in 0..steps {
+        let mut loss = Loss(Vec::new());
+        network.visit(&mut loss);
+        let loss = Tensor::cat(loss.0, 0).sum();
+        let grads = GradientsParams::from_grads(loss.backward(), &network);
+        network = optim.step(LR, network, grads);
+    }
+    // burn draws the weights lazily: drawn before the generator is let go.
+    weights(&network);
+    network
+}
+
+/// Every weight of `network`, in order.
+fn weights(network: &batchlab::model::Network) -> Vec<u32> {
+    struct All(Vec<u32>);
+    impl burn::module::ModuleVisitor for All {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let v = param.val().into_data().try_into_vec::<f32>().unwrap();
+            self.0.extend(v.iter().map(|x| x.to_bits()));
+        }
+    }
+    let mut all = All(Vec::new());
+    network.visit(&mut all);
+    all.0
+}
+
+#[test]
+fn momentum_nesterov_and_adagrad_step_to_the_bit_as_burns_own() {
+    use burn::optim::momentum::MomentumConfig;
+    use burn::optim::{AdaGradConfig, ModuleOptimizer, SgdConfig};
+    let burns = |nesterov| {
+        ModuleOptimizer::from(
+            SgdConfig::new()
+                .with_momentum(Some(
+                    MomentumConfig::new()
+                        .with_momentum(batchlab::optim::MOMENTUM)
+                        .with_dampening(0.0)
+                        .with_nesterov(nesterov),
+                ))
+                .build(),
+        )
+    };
+    let pairs = [
+        (Optimizer::Momentum, burns(false)),
+        (Optimizer::Nesterov, burns(true)),
+        (Optimizer::Adagrad, ModuleOptimizer::from(AdaGradConfig::new().build())),
+    ];
+    let same = weights(&stepped(&mut build(Optimizer::Sgd), 2));
+    let again = weights(&stepped(&mut build(Optimizer::Sgd), 2));
+    assert_eq!(same.iter().zip(&again).filter(|(x, y)| x != y).count(), 0, "not reproducible");
+    for (ours, mut theirs) in pairs {
+        let network = stepped(&mut build(ours), 4);
+        let a = weights(&network);
+        let b = weights(&stepped(&mut theirs, 4));
+        assert!(a.len() > 60_000, "{} weights", a.len());
+        let differ = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+        assert_eq!(differ, 0, "{ours:?}: {differ} of {} weights differ from burn's steps", a.len());
+        // burn's record of its state (as checkpoints of earlier versions hold it) is read by
+        // ours under the same names, and steps on alike.
+        let bytes = theirs.into_bytes().unwrap().to_vec();
+        let mut read = batchlab::optim::load_state(ours, &bytes, &Device::flex()).unwrap();
+        let a = weights(&stepped_from(&mut read, network.clone()));
+        let b = weights(&stepped_from(&mut theirs, network));
+        assert_eq!(a, b, "{ours:?}: burn's state read back steps differently");
+    }
+}
+
+#[test]
+fn every_optimisers_state_written_from_one_read_equals_burns_own_writing() {
+    use batchlab::optim::{list_state, load_state, save_state};
+    for optimizer in [
+        Optimizer::Sgd,
+        Optimizer::Momentum,
+        Optimizer::Nesterov,
+        Optimizer::Rmsprop,
+        Optimizer::Adagrad,
+        Optimizer::Adam,
+        Optimizer::Rprop,
+    ] {
+        let mut optim = build(optimizer);
+        let network = stepped(&mut optim, 3);
+        // The state's tensors listed (nothing read), read back in one read, written from it.
+        let (layout, tensors) = list_state(&optim);
+        let expected_tensors = match optimizer {
+            Optimizer::Sgd => 0,
+            Optimizer::Momentum | Optimizer::Nesterov | Optimizer::Adagrad => 10,
+            Optimizer::Rmsprop | Optimizer::Adam | Optimizer::Rprop => 20,
+        };
+        assert_eq!(tensors.len(), expected_tensors, "{optimizer:?}");
+        let values = if tensors.is_empty() {
+            Vec::new()
+        } else {
+            Tensor::cat(tensors, 0).into_data().try_into_vec::<f32>().unwrap()
+        };
+        assert_eq!(values.len(), layout.len());
+        let written = save_state(&optim, &layout, &values).unwrap();
+        // burn's own writing reads each tensor back synchronously: the same bytes.
+        assert_eq!(written, optim.into_bytes().unwrap().to_vec(), "{optimizer:?}");
+        // Values that do not fit the layout are refused in words.
+        let short = save_state(&optim, &layout, &values[..values.len().saturating_sub(1)]);
+        if !values.is_empty() {
+            assert!(short.unwrap_err().contains("values read back"), "{optimizer:?}");
+        }
+        // Read back, the state steps on exactly as the optimiser it was written from.
+        let device = Device::flex();
+        let mut loaded = load_state(optimizer, &written, &device).unwrap();
+        let a = weights(&stepped_from(&mut optim, network.clone()));
+        let b = weights(&stepped_from(&mut loaded, network));
+        assert_eq!(a, b, "{optimizer:?}: the state read back steps differently");
+    }
+}
+
+/// `network` after one more step of `optim` (the gradient: all ones).
+fn stepped_from(
+    optim: &mut burn::optim::ModuleOptimizer,
+    network: batchlab::model::Network,
+) -> batchlab::model::Network {
+    struct Loss(Vec<Tensor<1>>);
+    impl burn::module::ModuleVisitor for Loss {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.push(param.val().sum());
+        }
+    }
+    let mut loss = Loss(Vec::new());
+    network.visit(&mut loss);
+    let loss = Tensor::cat(loss.0, 0).sum();
+    let grads = GradientsParams::from_grads(loss.backward(), &network);
+    optim.step(LR, network, grads)
 }

@@ -75,7 +75,7 @@ export function divergedText(batchSize, epoch, goesOn) {
 export function deviceLostText(reason, finished, left) {
   return `The GPU device was lost (${reason}). ${finishedText(finished)}` +
     (left.length ? ` Batch size${left.length === 1 ? '' : 's'} ${list(left)} ` +
-      `${left.length === 1 ? 'is' : 'are'} left: continue the sweep on the CPU or on a new GPU device (an interrupted run goes on from its last finished epoch when it kept a checkpoint, as plain SGD's runs do, else starts again from its first epoch).` : '');
+      `${left.length === 1 ? 'is' : 'are'} left: continue the sweep on the CPU or on a new GPU device (an interrupted run goes on from its last finished epoch when it kept a checkpoint, else starts again from its first epoch).` : '');
 }
 
 export const panicText = (message, location, finished) =>
@@ -102,8 +102,8 @@ export function savedText({ savedAt, trained, sizes, left, cut, goOn = [] }) {
   if (restart.length) {
     const one = restart.length === 1;
     parts.push(`${named(restart)} ` + (one
-      ? 'and restarts from its first epoch (no checkpoint of it was kept, e.g. on WebGPU with an optimiser that keeps state: its finished epochs stay, drawn as a line of their own)'
-      : 'and restart from their first epochs (no checkpoint of them was kept, e.g. on WebGPU with an optimiser that keeps state: their finished epochs stay, drawn as lines of their own)'));
+      ? 'and restarts from its first epoch (no checkpoint of it was kept, e.g. saved by an older version of this page or while the storage was full: its finished epochs stay, drawn as a line of their own)'
+      : 'and restart from their first epochs (no checkpoint of them was kept, e.g. saved by an older version of this page or while the storage was full: their finished epochs stay, drawn as lines of their own)'));
   }
   return `${text}; ${parts.join('; ')}.`;
 }

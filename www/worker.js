@@ -38,7 +38,7 @@
 //                                  by chunk: every runStarted comes first, records interleave.
 //        {type: 'epoch', record, summary, checkpoint, checkpointError}
 //                                  checkpoint: {epoch, bytes} (a Uint8Array, ~0.75 MB) while the
-//                                  run goes on (on WebGPU for plain SGD only); else null. checkpointError:
+//                                  run goes on (every optimiser, CPU and WebGPU); else null. checkpointError:
 //                                  why none could be written, in words (else absent)
 //        {type: 'diverged', batchSize, epoch, summary}
 //        {type: 'trialStarted', batchSize, series, trial} | {type: 'trial', batchSize, series, trial, tuning}
@@ -220,7 +220,7 @@ function report(e) {
 
 /**
  * The checkpoint of the run whose epoch `event` ended, while it goes on (`{ checkpoint, checkpointError }`:
- * `{ epoch, bytes }` or null; on WebGPU the trainer writes one for plain SGD only).
+ * `{ epoch, bytes }` or null).
  */
 async function checkpointAfter(trainer, event) {
   if (event.summary.status !== 'running') return { checkpoint: null };
