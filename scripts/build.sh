@@ -4,7 +4,7 @@
 # www/ is a complete static site. Prints the module's size.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_prerequisites
-# wasm-opt's level (WASM_OPT_LEVEL=none skips it); chosen by measurement, see the README.
+# wasm-opt's level (WASM_OPT_LEVEL=none skips it); chosen by measurement: docs/speed.md, *What was done to make it fast*.
 WASM_OPT_DEFAULT=Oz
 
 ensure_wasm_target

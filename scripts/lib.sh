@@ -23,7 +23,7 @@ use_target_dir() {
   local owner="$CARGO_TARGET_DIR/.batchlab-clone"
   if [ "$(cat "$owner" 2>/dev/null || true)" != "$ROOT" ]; then
     if [ -f "$owner" ]; then
-      log "$CARGO_TARGET_DIR was last used by another clone ($(cat "$owner")): rebuilding batchlab itself"
+      log "$CARGO_TARGET_DIR was last used by another clone ($(cat "$owner")): rebuilding batchlab itself (its dependencies are kept)"
       (cd "$ROOT" && cargo clean --quiet -p batchlab "$@") || true
     fi
     echo "$ROOT" >"$owner"

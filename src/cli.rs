@@ -48,16 +48,28 @@ pub struct Parameter {
     pub allowed: String,
 }
 
-/// `code` spans and Markdown links written as plain text: "`lr` ([x](y.md))" → "lr (x)".
+/// `code` spans and Markdown links written as plain text: "`lr` ([x](y.md))" → "lr", "a: [x](y.md))"
+/// → "a)", "see [x](y.md) here" → "see x here": a link that stands alone in parentheses, or
+/// closes one after ": ", points to another document, nowhere in a terminal, and is left out.
 fn plain(markdown: &str) -> String {
     let mut out = String::new();
     let mut rest = markdown;
     while let Some(start) = rest.find('[') {
         let Some(mid) = rest[start..].find("](") else { break };
         let Some(end) = rest[start + mid..].find(')') else { break };
-        out.push_str(&rest[..start]);
-        out.push_str(&rest[start + 1..start + mid]);
-        rest = &rest[start + mid + end + 1..];
+        let before = &rest[..start];
+        let after = &rest[start + mid + end + 1..];
+        if before.ends_with(" (") && after.starts_with(')') {
+            out.push_str(&before[..before.len() - 2]);
+            rest = &after[1..];
+        } else if before.ends_with(": ") && after.starts_with(')') {
+            out.push_str(&before[..before.len() - 2]);
+            rest = after;
+        } else {
+            out.push_str(before);
+            out.push_str(&rest[start + 1..start + mid]);
+            rest = after;
+        }
     }
     out.push_str(rest);
     out.replace('`', "").replace('*', "")
@@ -98,9 +110,9 @@ pub fn parameters() -> Vec<Parameter> {
 /// The command line: `batchlab sweep|report|merge`.
 pub fn command() -> Command {
     let mut sweep = Command::new("sweep")
-        .about("Train a sweep on this machine's CPU and write the page's export format")
+        .about("Train a sweep on this machine (the CPU on every core, or a GPU: --backend) and write the page's export format")
         .long_about(
-            "Train a sweep on this machine's CPU, with every setting of the page's URL as a flag of \
+            "Train a sweep on this machine (the CPU on every core, or a GPU: --backend), with every setting of the page's URL as a flag of \
              the same name (the same defaults, presets and refusals: docs/url.md), and write the \
              page's export format (--out): the page imports it as a sweep trained there.",
         )
@@ -427,6 +439,7 @@ fn sweep(m: &ArgMatches) -> Result<bool, CliError> {
             runs,
             plan.len()
         ),
+        None if plan.len() == 1 => "1 run".to_string(),
         None => format!("{} runs", plan.len()),
     };
     eprintln!("{runs_text}; settings {}", link_of(&params));
@@ -699,6 +712,9 @@ fn report(m: &ArgMatches) -> Result<bool, CliError> {
             eprintln!("no chart has a point to draw (no run finished an epoch, or every run diverged): nothing written into {dir}");
         } else {
             eprintln!("wrote {} charts into {dir} (PNG and SVG)", written.len() / 2);
+            if !written.iter().any(|p| p.to_string_lossy().contains("steps-to-target")) {
+                eprintln!("(no steps-to-target chart: no run reached the target)");
+            }
         }
     }
     Ok(false)

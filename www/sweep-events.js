@@ -96,6 +96,7 @@ export const HANDLERS = {
     // Findings that arrive after Clear saved results belong to nothing on the page; while a
     // sweep starts or trains, they are the previous sweep's (asked for as it stopped).
     if (!state.sweep || isBusy(state.status)) return;
+    state.findingsPending = false;
     state.arms = m.arms ?? [];
     // The sweep's own findings are its lrpolicy arm's (a baseline's are in `arms`).
     const policy = state.sweep.settings?.lrPolicy;
@@ -334,7 +335,9 @@ export const HANDLERS = {
     // The findings are stated again by this trainer from the file's runs (never the file's text).
     state.findings = [];
     state.arms = [];
-    changes.set('findingsWanted', true);
+    // Said until the trainer answers (it may still be loading MNIST, seconds on a slow device).
+    state.findingsPending = true;
+    changes.set('findingsWanted', true).set('findings', true);
     setStatus(state, changes, 'idle', `Showing the imported sweep ${about}. Start trains these settings again.`);
     state.keepText = `Showing the imported sweep ${about}; it is not saved in this browser (the file keeps it).`;
     changes.set('keep', true);

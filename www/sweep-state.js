@@ -144,7 +144,7 @@ export function stopRunning(state, changes) {
 /** Empties the page's sweep; `sweep` becomes the new one (or null). */
 export function resetSweep(state, changes, sweep) {
   Object.assign(state, {
-    results: [], memory: [], runs: [], findings: [], arms: [], seedSummaries: [], scaling: null, tuning: new Map(), reruns: new Map(), restarts: new Map(),
+    results: [], memory: [], runs: [], findings: [], findingsPending: false, arms: [], seedSummaries: [], scaling: null, tuning: new Map(), reruns: new Map(), restarts: new Map(),
     checkpoints: new Map(), checkpointsOff: false, resumeLabels: new Map(), continuing: null, sweep,
   });
   changes.set('sweep', true);
@@ -179,6 +179,7 @@ export function showSweep(state, changes, sweep, imported = false, following = f
   // `following`).
   if (!following) for (const run of state.runs) if (run.status === 'running') run.status = 'stopped';
   state.findings = sweep.findings ?? [];
+  state.findingsPending = false;
   state.arms = sweep.arms ?? [];
   state.seedSummaries = sweep.seedSummaries ?? [];
   // The fit is the trainer's, from the runs: asked for again (scaling.rs may have changed).

@@ -30,7 +30,7 @@ function initialState(backendBanner) {
     adapter: null, backend: null, backendReason: null,
     /** The backend banner's sentence (null: hidden) and the adapter line. */
     backendBanner, adapterText: 'GPU adapter: not started yet.',
-    results: [], memory: [], runs: [], findings: [], arms: [], seedSummaries: [], scaling: null, estimate: null,
+    results: [], memory: [], runs: [], findings: [], findingsPending: false, arms: [], seedSummaries: [], scaling: null, estimate: null,
     /** batch size → its learning-rate tuning (lrpolicy=tuned): trials so far and the rate chosen. */
     tuning: new Map(), estimateText: null,
     /** While an estimate is measured: the status line to go back to, `{ status, text }`. */

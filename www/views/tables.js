@@ -48,6 +48,9 @@ export function createTables(store) {
       spread.hidden = !several;
       renderSeedSummaries(spreadRows, several ? summaries : []);
       findingsEmpty.hidden = state.findings.length > 0;
+      findingsEmpty.textContent = state.findingsPending
+        ? 'Stating the findings from the imported runs (once the trainer has loaded)…'
+        : 'The findings appear when a sweep ends.';
     }
   });
 }
