@@ -2,14 +2,18 @@
 # The benchmark, in one command: builds the page, measures batchlab natively (CPU backend) and
 # PyTorch natively (one thread; installed from PyPI into a cached virtual environment), then
 # batchlab and TensorFlow.js in headless Chromium; writes bench/results/latest.{json,md}
-# (--quick: quick.{json,md}) and prints the Markdown. See bench/README.md.
+# (--quick: quick.{json,md}) and prints the Markdown; the full run then measures the duration
+# estimate against Quick look's sweep on both backends (estimate.{json,md}). See bench/README.md.
 #
 #   bench/run.sh [--quick] [--no-pytorch]
 #   bench/run.sh --calls     only the WebGPU calls per step (batchlab, TF.js, jax-js; calls.{json,md})
+#   bench/run.sh --estimate  only the estimate against Quick look's sweep, CPU and WebGPU (estimate.{json,md})
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 quick=()
 pytorch=1
+# Quick look, whose estimate a reader sees first, on either backend.
+ESTIMATE_QUERIES=('preset=quick&backend=cpu' 'preset=quick&backend=webgpu')
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=(--quick) ;;
@@ -19,7 +23,12 @@ for arg in "$@"; do
       ensure_npm_packages
       "$ROOT/scripts/build.sh"
       exec node "$ROOT/bench/bench.mjs" --calls ;;
-    *) die "unknown argument $arg (use --quick, --no-pytorch, --calls)" ;;
+    --estimate)
+      ensure_chromium
+      ensure_npm_packages
+      "$ROOT/scripts/build.sh"
+      exec node "$ROOT/bench/estimate.mjs" --out "$ROOT/bench/results/estimate" "${ESTIMATE_QUERIES[@]}" ;;
+    *) die "unknown argument $arg (use --quick, --no-pytorch, --calls, --estimate)" ;;
   esac
 done
 if [ ${#quick[@]} -gt 0 ]; then
@@ -59,3 +68,9 @@ fi
 
 log "in the browser: batchlab (CPU, WebGPU), TensorFlow.js and jax-js"
 node "$ROOT/bench/bench.mjs" "${quick[@]}" --native "$work/native.json" --pytorch "$work/pytorch.json"
+
+if [ ${#quick[@]} -eq 0 ]; then
+  log "the duration estimate against Quick look's sweep (CPU, then WebGPU)"
+  node "$ROOT/bench/estimate.mjs" --out "$ROOT/bench/results/estimate" "${ESTIMATE_QUERIES[@]}" \
+    || log "the estimate's measurement failed"
+fi

@@ -697,7 +697,8 @@ fn device_failure(error: &TrainError) -> JsValue {
 /// take on the active device, from a short measured warm-up on `data` (a few training steps per
 /// batch size; about half a second each, plus shader compilation on WebGPU). Resolves to
 /// `{ runs: [{ batchSize, samplesPerSecond, seconds }], totalSeconds, atMost,
-/// measuredInSeconds }` (seconds; `atMost`: runs end at the target, so they may take less).
+/// evaluationImagesPerSecond, measuredInSeconds }` (seconds; `atMost`: runs end at the target,
+/// so they may take less; a run that diverged while measured is estimated as ending there).
 ///
 /// # Errors
 /// Rejects with `{ parameter, message }` for invalid settings, `{ kind, message, reason }` when
@@ -711,7 +712,8 @@ pub async fn estimate_duration(data: &MnistData, settings: JsValue) -> Result<Js
     }
     let (device, micro_batch) = active(&settings)?;
     let train = data.inner.train.take(settings.train_size);
-    let estimate = crate::estimate::estimate(&settings, micro_batch, &train, &device)
+    let on_device = backend::training_set_on_device(active_limits().as_ref(), settings.train_size);
+    let estimate = crate::estimate::estimate(&settings, micro_batch, &train, on_device, &device)
         .await
         .map_err(|e| device_failure(&e))?;
     Ok(to_js(&estimate)?)
