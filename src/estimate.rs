@@ -46,6 +46,9 @@ pub struct RunEstimate {
     /// Seconds for every epoch of its runs (training, probe and evaluation; every seed and arm),
     /// each run capped by the time budget.
     pub seconds: f64,
+    /// Whether its run diverged while measured: the sweep's run of the same seed and rate
+    /// diverges too, and is counted only up to there.
+    pub diverges: bool,
 }
 
 /// The estimate for a sweep (`camelCase` in JavaScript).
@@ -76,8 +79,8 @@ struct Measured {
     diverged_after: Option<f64>,
 }
 
-/// Trains at `batch_size` on `train` and measures the samples/s of training steps over
-/// [`MEASURE_SECONDS`] after [`WARMUP_SECONDS`] of unmeasured steps (the first compiles
+/// Trains at `batch_size` on `train` and measures the samples/s of training chunks begun
+/// after [`WARMUP_SECONDS`] of unmeasured steps, over [`MEASURE_SECONDS`] (the first compiles
 /// shaders; the first chunks are short while the chunk size ramps up). Only training counts:
 /// the run's noise probe and evaluation (of one image) between epochs are not timed. A run that
 /// diverges ends the measurement: its pace so far is the measurement, and the seconds it
@@ -126,7 +129,9 @@ async fn measure(
         before = if p.done == p.total { 0 } else { p.done };
         all_samples += done;
         all_seconds += chunk.elapsed().as_secs_f64();
-        if start.elapsed().as_secs_f64() > WARMUP_SECONDS {
+        // Only chunks begun after the warm-up: on a slow device the first chunk alone (shader
+        // compilation) outlasts the warm-up, and must not be measured.
+        if (chunk - start).as_secs_f64() >= WARMUP_SECONDS {
             samples += done;
             seconds += chunk.elapsed().as_secs_f64();
         }
@@ -253,17 +258,22 @@ pub async fn estimate(
     let val_seconds = settings.val_size as f64 / eval_rate;
     let test_seconds = settings.test_size as f64 / eval_rate;
     let plan = settings.plan();
+    // The training seconds after which `planned` diverges, when it is a run measured (see
+    // `Measured::diverged_after`) that diverged: it ends there.
+    let diverges = |planned: &PlannedRun| {
+        let measured_run = planned.batch_size <= micro_batch
+            && planned.seed == settings.seed
+            && planned.lr_policy == settings.lr_policy
+            && planned.lr_policy != LrPolicy::Tuned;
+        measured
+            .get(&planned.batch_size)
+            .and_then(|m| m.diverged_after)
+            .filter(|_| measured_run)
+    };
     let run_seconds = |planned: &PlannedRun| {
         let b = planned.batch_size;
         let policy = planned.lr_policy;
-        // The measured run itself (see `Measured::diverged_after`): it ends where it diverged.
-        let measured_run = b <= micro_batch
-            && planned.seed == settings.seed
-            && policy == settings.lr_policy
-            && policy != LrPolicy::Tuned;
-        if let Some(seconds) = measured.get(&b).and_then(|m| m.diverged_after)
-            && measured_run
-        {
+        if let Some(seconds) = diverges(planned) {
             return seconds;
         }
         let samples_per_second = rate(b);
@@ -326,6 +336,9 @@ pub async fn estimate(
                 .filter(|p| p.batch_size == b)
                 .map(run_seconds)
                 .sum(),
+            diverges: plan
+                .iter()
+                .any(|p| p.batch_size == b && diverges(p).is_some()),
         })
         .collect();
     Ok(SweepEstimate {

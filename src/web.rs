@@ -696,9 +696,10 @@ fn device_failure(error: &TrainError) -> JsValue {
 /// Estimates how long a sweep of `settings` (an object as returned by [`parse_settings`]) will
 /// take on the active device, from a short measured warm-up on `data` (a few training steps per
 /// batch size; about half a second each, plus shader compilation on WebGPU). Resolves to
-/// `{ runs: [{ batchSize, samplesPerSecond, seconds }], totalSeconds, atMost,
+/// `{ runs: [{ batchSize, samplesPerSecond, seconds, diverges }], totalSeconds, atMost,
 /// evaluationImagesPerSecond, measuredInSeconds }` (seconds; `atMost`: runs end at the target,
-/// so they may take less; a run that diverged while measured is estimated as ending there).
+/// so they may take less; `diverges`: its run diverged while measured, so the sweep's run of the
+/// same seed and rate diverges too and is estimated as ending there).
 ///
 /// # Errors
 /// Rejects with `{ parameter, message }` for invalid settings, `{ kind, message, reason }` when

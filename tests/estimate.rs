@@ -59,6 +59,7 @@ fn a_run_that_diverges_while_measured_is_estimated_as_ending_there() {
         panic!("one estimate per batch size: {e:?}")
     };
     assert_eq!((one.batch_size, sixteen.batch_size), (1, 16));
+    assert_eq!((one.diverges, sixteen.diverges), (true, false));
     // Batch size 1 ended at its divergence: less than one epoch of its own training at the
     // pace measured, where two epochs and their evaluation would have been counted.
     let one_epoch = settings.train_size as f64 / one.samples_per_second;

@@ -125,7 +125,8 @@ export function heldText(same, unfinished, follower = false) {
 
 /** A duration estimate in words. */
 export function estimateText(estimate) {
-  const perRun = estimate.runs.map((r) => `batch size ${fmt(r.batchSize)}: ${duration(r.seconds)}`).join(', ');
+  // `diverges`: the run diverged while measured (the sweep's own run, same seed and rate).
+  const perRun = estimate.runs.map((r) => `batch size ${fmt(r.batchSize)}: ${duration(r.seconds)}${r.diverges ? ' (diverged while measured)' : ''}`).join(', ');
   return `Estimated on this device: ${estimate.atMost ? 'at most ' : 'about '}${duration(estimate.totalSeconds)} ` +
     `(${perRun}; measured in ${estimate.measuredInSeconds.toFixed(1)} s${estimate.atMost ? '; runs end early at the target' : ''}).`;
 }
