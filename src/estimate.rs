@@ -1,8 +1,9 @@
 //! How long a sweep will take on this device, from a short measured warm-up: training steps at
 //! each batch size (at most the micro-batch size: larger batches run as micro-batches), timed
 //! after a quarter of a second of unmeasured steps that pays shader compilation, and a timed
-//! evaluation pass. The runs measured are the sweep's own (same seed and rate), so a run that
-//! diverges while measured is known to end there.
+//! evaluation pass. The run measured at a batch size is the sweep's run at that batch size under
+//! its own policy and first seed, so the sweep's runs identical to one that diverges while
+//! measured are known to end there.
 //!
 //! Owns the duration estimate; must not record results or keep a run beyond the estimate.
 
@@ -14,7 +15,7 @@ use serde::Serialize;
 use web_time::Instant;
 
 use crate::data::{Batches, DeviceSplit, Split};
-use crate::schedule::LrPolicy;
+use crate::schedule::{LrPolicy, LrSchedule};
 use crate::settings::{PlannedRun, Settings};
 use crate::summary::EvalSet;
 use crate::train::{
@@ -27,12 +28,12 @@ pub const WARMUP_SECONDS: f64 = 0.25;
 pub const MEASURE_SECONDS: f64 = 0.5;
 /// Most seconds spent per batch size (a slow device measures fewer, longer steps).
 pub const MEASURE_LIMIT_SECONDS: f64 = 30.0;
-/// Images per evaluation batch timed for the evaluation's pace: two evaluation batches (of
-/// [`crate::train::EVAL_BATCH`] images, at most the micro-batch size), after one untimed pass.
+/// Evaluation batches (of [`crate::train::EVAL_BATCH`] images, at most the micro-batch size)
+/// timed for evaluation's pace, after one untimed batch ([`measure_evaluation`]).
 pub const EVAL_MEASURE_BATCHES: usize = 2;
 /// Evaluation's pace relative to the fastest training pace when it could not be measured (a
 /// forward pass without the backward pass of about twice its cost; measured on the CPU backend
-/// in wasm it was nearer 1.5×: the measurement is what counts).
+/// in wasm it was nearer 2×: the measurement is what counts).
 pub const EVAL_FALLBACK_SPEEDUP: f64 = 3.0;
 
 /// The estimate for one batch size: its runs of every seed and arm (`camelCase` in JavaScript).
@@ -46,8 +47,8 @@ pub struct RunEstimate {
     /// Seconds for every epoch of its runs (training, probe and evaluation; every seed and arm),
     /// each run capped by the time budget.
     pub seconds: f64,
-    /// Whether its run diverged while measured: the sweep's run of the same seed and rate
-    /// diverges too, and is counted only up to there.
+    /// Whether its run measured diverged within the epochs and time budget the sweep gives it:
+    /// the sweep's runs identical to it diverge too, and are counted only up to there.
     pub diverges: bool,
 }
 
@@ -68,23 +69,43 @@ pub struct SweepEstimate {
     pub measured_in_seconds: f64,
 }
 
-/// What the warm-up measured at one batch size.
+/// Where a measured run diverged.
 #[derive(Debug, Clone, Copy, PartialEq)]
+struct Divergence {
+    /// Training seconds until it diverged.
+    seconds: f64,
+    /// The epoch in which it diverged, from 1.
+    epoch: usize,
+    /// Steps trained before the chunk in which it diverged.
+    steps: usize,
+}
+
+/// What the warm-up measured at one batch size.
+#[derive(Debug, Clone, PartialEq)]
 struct Measured {
+    /// The run measured: the sweep's run at this batch size under `settings`' own policy and
+    /// first seed ([`RunConfig::new`]; its epochs, target and budget aside).
+    config: RunConfig,
     /// Training throughput, samples/s.
     samples_per_second: f64,
-    /// Training seconds until the run diverged, when it diverged while being measured. The
-    /// measured run is the sweep's own run at this batch size (same seed, learning rate and
-    /// order of the images: [`RunConfig::new`]), so the sweep's run diverges there too.
-    diverged_after: Option<f64>,
+    /// Where the run diverged, when it diverged while measured: the sweep's runs identical to
+    /// it (same batch size, learning rates, seed, optimiser and network: the same weights and
+    /// order of the images) diverge there too.
+    diverged: Option<Divergence>,
+}
+
+/// A learning-rate schedule of rate 0: the same work per step as any rate, and no step moves
+/// the weights, so nothing diverges.
+fn still() -> LrSchedule {
+    LrSchedule::new(LrPolicy::Fixed, 0.0, 1, 1, 0, 1)
 }
 
 /// Trains at `batch_size` on `train` and measures the samples/s of training chunks begun
 /// after [`WARMUP_SECONDS`] of unmeasured steps, over [`MEASURE_SECONDS`] (the first compiles
-/// shaders; the first chunks are short while the chunk size ramps up). Only training counts:
-/// the run's noise probe and evaluation (of one image) between epochs are not timed. A run that
-/// diverges ends the measurement: its pace so far is the measurement, and the seconds it
-/// trained are kept.
+/// shaders; the first chunks are short while the chunk size ramps up), at most
+/// [`MEASURE_LIMIT_SECONDS`]. Only training counts: there is no evaluation. A run that diverges
+/// ends the measurement and is kept as its [`Divergence`]; its pace is then measured again at a
+/// learning rate of 0 (the chunks before a divergence are few, some of them compiling).
 async fn measure(
     settings: &Settings,
     batch_size: usize,
@@ -92,27 +113,55 @@ async fn measure(
     train: &impl Batches,
     device: &Device,
 ) -> Result<Measured, TrainError> {
-    let mut config = RunConfig::new(settings, batch_size);
+    let config = RunConfig::new(settings, batch_size);
+    let (mut samples_per_second, diverged) =
+        time_training(config.clone(), micro_batch, train, device).await?;
+    if diverged.is_some() {
+        let config = RunConfig {
+            schedule: still(),
+            ..config.clone()
+        };
+        samples_per_second = time_training(config, micro_batch, train, device).await?.0;
+    }
+    Ok(Measured {
+        config,
+        samples_per_second,
+        diverged,
+    })
+}
+
+/// Trains the run `config` (its epochs, target and time budget set aside) as [`measure`]
+/// describes: its samples/s, and where it diverged if it did.
+async fn time_training(
+    mut config: RunConfig,
+    micro_batch: usize,
+    train: &impl Batches,
+    device: &Device,
+) -> Result<(f64, Option<Divergence>), TrainError> {
+    let batch_size = config.batch_size;
     // Never end during the measurement but by diverging.
     config.epochs = usize::MAX;
     config.end_at_target = false;
     config.budget_seconds = 0.0;
     let mut run = Run::new(config, device).with_micro_batch(micro_batch);
-    let test = Split::empty();
+    let none = Split::empty();
     let budget = Duration::from_secs_f64(MEASURE_SECONDS / 4.0);
     let start = Instant::now();
     let (mut samples, mut seconds, mut before) = (0, 0.0, 0);
     // Every training chunk, warm-up included: the fallback when a step outlasts the limit.
-    let (mut all_samples, mut all_seconds) = (0, 0.0);
-    let mut diverged_after = None;
+    let (mut all_samples, mut all_seconds) = (0_usize, 0.0);
+    let mut diverged = None;
     while seconds < MEASURE_SECONDS && start.elapsed().as_secs_f64() < MEASURE_LIMIT_SECONDS {
         let chunk = Instant::now();
-        let event = run.advance(train, &Split::empty(), &test, budget).await?;
+        let event = run.advance(train, &none, &none, budget).await?;
         // Nothing else ends this run: it diverged (batch size 1 at Quick look's rate, within
         // seconds).
         if run.is_finished() {
-            all_seconds += chunk.elapsed().as_secs_f64();
-            diverged_after = Some(all_seconds);
+            diverged = Some(Divergence {
+                seconds: all_seconds + chunk.elapsed().as_secs_f64(),
+                epoch: run.summary().diverged_epoch.unwrap_or(1),
+                steps: all_samples.div_ceil(batch_size),
+            });
             break;
         }
         let RunEvent::Progress(p) = event else {
@@ -141,53 +190,70 @@ async fn measure(
     } else {
         all_samples as f64 / all_seconds.max(1e-9)
     };
-    Ok(Measured {
-        samples_per_second,
-        diverged_after,
-    })
+    Ok((samples_per_second, diverged))
 }
 
-/// Measures evaluation's pace (images/s): a run of one training image whose epochs evaluate
-/// [`EVAL_MEASURE_BATCHES`] evaluation batches of `train`'s images as its test set, as the
-/// sweep evaluates validation and test images (a forward pass per batch of
-/// [`crate::train::EVAL_BATCH`] images, at most `micro_batch`; the sums read back per chunk).
-/// The first epoch's evaluation compiles and is not timed; the second's is. `None` when the run
-/// did not get through both epochs (it diverged).
-async fn measure_evaluation(
+/// Measures evaluation's pace (images/s) on `device` as the sweep evaluates validation and test
+/// images: a forward pass per batch of [`crate::train::EVAL_BATCH`] images (at most
+/// `micro_batch`), the sums read back per chunk. A run of one training image (at a learning
+/// rate of 0) evaluates `EVAL_MEASURE_BATCHES + 1` such batches of `train`'s images as its test
+/// set; the first batch's chunk (compiling) is not timed, the others are, for at most
+/// [`MEASURE_LIMIT_SECONDS`] in all. `None` when no chunk could be timed (`train` holds a
+/// single batch, or the limit ran out first).
+///
+/// # Errors
+/// [`TrainError`] when the device fails.
+pub async fn measure_evaluation(
     settings: &Settings,
     micro_batch: usize,
     train: &Split,
     device: &Device,
 ) -> Result<Option<f64>, TrainError> {
-    let images = (EVAL_MEASURE_BATCHES * EVAL_BATCH.min(micro_batch)).min(train.len());
+    let images = ((EVAL_MEASURE_BATCHES + 1) * EVAL_BATCH.min(micro_batch)).min(train.len());
     let mut config = RunConfig::new(settings, 1);
-    config.epochs = 2;
+    config.schedule = still();
+    config.epochs = 1;
     config.end_at_target = false;
     config.budget_seconds = 0.0;
     config.eval_points = 0;
     config.target_on = EvalSet::Test;
     let mut run = Run::new(config, device).with_micro_batch(micro_batch);
-    // One image: one training step per epoch and no noise probe (it needs two small batches).
+    // One image: one training step and no noise probe (it needs two small batches).
     let one = train.take(1);
     let evaluated = train.take(images);
     let budget = Duration::from_secs_f64(MEASURE_SECONDS / 4.0);
-    let (mut seconds, mut epochs) = (0.0, 0);
-    while !run.is_finished() {
+    let start = Instant::now();
+    let (mut timed, mut seconds, mut before) = (0, 0.0, None);
+    while !run.is_finished() && start.elapsed().as_secs_f64() < MEASURE_LIMIT_SECONDS {
         let chunk = Instant::now();
-        let event = run.advance(&one, &Split::empty(), &evaluated, budget).await?;
-        let evaluating = match &event {
-            RunEvent::Progress(p) => p.phase == "test",
-            RunEvent::Epoch(..) => true,
-            RunEvent::Diverged(..) => false,
+        let done = match run.advance(&one, &Split::empty(), &evaluated, budget).await? {
+            RunEvent::Progress(p) if p.phase == "test" => p.done,
+            RunEvent::Epoch(..) => images,
+            _ => continue,
         };
-        if evaluating && epochs == 1 {
+        // Evaluation's first chunk (one batch) compiles: it is not timed.
+        if let Some(before) = before {
+            timed += done - before;
             seconds += chunk.elapsed().as_secs_f64();
         }
-        if let RunEvent::Epoch(..) = event {
-            epochs += 1;
-        }
+        before = Some(done);
     }
-    Ok((epochs == 2 && seconds > 0.0).then(|| images as f64 / seconds))
+    Ok((timed > 0 && seconds > 0.0).then(|| timed as f64 / seconds))
+}
+
+/// The validation checks within `steps` training steps from a run's (or trial's) start: one per
+/// doubling up to step 16, then `evalpoints` per doubling of the steps from
+/// [`crate::train::FIRST_CHECK_STEP`] on (the schedule of [`crate::train::next_eval_step`],
+/// counted as a continuous function of the steps); none without a validation set.
+fn checks_within(settings: &Settings, steps: f64) -> f64 {
+    let first = crate::train::FIRST_CHECK_STEP as f64;
+    if settings.val_size == 0 || settings.eval_points == 0 || steps < 1.0 {
+        0.0
+    } else if steps > first {
+        5.0 + settings.eval_points as f64 * (steps / first).log2()
+    } else {
+        steps.log2().floor() + 1.0
+    }
 }
 
 /// Measures training throughput at every batch size of `settings` (each at most `micro_batch`)
@@ -200,10 +266,13 @@ async fn measure_evaluation(
 /// epochs, `test_size` test images at the measured evaluation pace (trials are not tested, nor
 /// probed), plus the validation checks within the epochs (one per doubling up to step 16, then
 /// `eval_points × log2(steps / FIRST_CHECK_STEP)`, each of [`crate::train::EVAL_SUBSET`]
-/// images); under `lrpolicy=tuned` the epochs include every trial's budget. A run that diverged
-/// while measured is the sweep's own run (same seed and rate, at most `micro_batch`): it is
-/// estimated as ending there, after the seconds it trained; the sweep's other runs at that
-/// batch size (other seeds, another arm) are estimated in full.
+/// images); under `lrpolicy=tuned` the epochs include every trial's budget. Each run measured is
+/// the sweep's run at its batch size under `settings`' policy and first seed; when it diverged
+/// while measured, the sweep's runs identical to it (same batch size — at most `micro_batch` —,
+/// learning rates, seed, optimiser and network; never a tuned run, whose rate is chosen later)
+/// are estimated as ending there, if within their epochs and time budget: the seconds it
+/// trained, the checks within them and the epochs finished before. The sweep's other runs at
+/// that batch size (other seeds, another arm) are estimated in full.
 ///
 /// # Errors
 /// [`TrainError`] when the device fails.
@@ -258,23 +327,38 @@ pub async fn estimate(
     let val_seconds = settings.val_size as f64 / eval_rate;
     let test_seconds = settings.test_size as f64 / eval_rate;
     let plan = settings.plan();
-    // The training seconds after which `planned` diverges, when it is a run measured (see
-    // `Measured::diverged_after`) that diverged: it ends there.
-    let diverges = |planned: &PlannedRun| {
-        let measured_run = planned.batch_size <= micro_batch
-            && planned.seed == settings.seed
-            && planned.lr_policy == settings.lr_policy
-            && planned.lr_policy != LrPolicy::Tuned;
-        measured
-            .get(&planned.batch_size)
-            .and_then(|m| m.diverged_after)
-            .filter(|_| measured_run)
+    let check_seconds = crate::train::EVAL_SUBSET.min(settings.val_size) as f64 / eval_rate;
+    // Where `planned` diverges, when a run measured is identical to it (the same weights, order
+    // of the images and learning rates: a tuned run's rate is chosen later) and diverged within
+    // the epochs and the time budget the sweep gives it.
+    let divergence = |planned: &PlannedRun| {
+        if planned.lr_policy == LrPolicy::Tuned || planned.batch_size > micro_batch {
+            return None;
+        }
+        let m = measured.get(&planned.batch_size)?;
+        let d = m.diverged?;
+        let c = RunConfig::planned(settings, planned);
+        let same = (c.batch_size, c.schedule, c.seed, c.optimizer, c.model)
+            == (
+                m.config.batch_size,
+                m.config.schedule,
+                m.config.seed,
+                m.config.optimizer,
+                m.config.model,
+            );
+        let within = d.epoch <= settings.epochs
+            && (settings.run_budget_seconds <= 0.0 || d.seconds < settings.run_budget_seconds);
+        (same && within).then_some(d)
     };
     let run_seconds = |planned: &PlannedRun| {
         let b = planned.batch_size;
         let policy = planned.lr_policy;
-        if let Some(seconds) = diverges(planned) {
-            return seconds;
+        // It ends where it diverged: its training to there, the checks within it, and the
+        // epochs it finished before (probe, validation and test each).
+        if let Some(d) = divergence(planned) {
+            return d.seconds
+                + checks_within(settings, d.steps as f64) * check_seconds
+                + (d.epoch - 1) as f64 * (probe_seconds + val_seconds + test_seconds);
         }
         let samples_per_second = rate(b);
         // Under `lrpolicy=tuned`, every trial's budget too (an upper bound: a trial ends
@@ -295,27 +379,15 @@ pub async fn estimate(
         let epochs_run = (epochs * share).ceil();
         // The test images after the run's own epochs only (trials come first, untested).
         let tested = (epochs_run - trials as f64).clamp(0.0, settings.epochs as f64);
-        // The validation checks within the epochs: one per doubling up to step 16, then
-        // `evalpoints` per doubling of the steps from `FIRST_CHECK_STEP` on, each on
+        // The validation checks within the epochs (see `checks_within`), each on
         // `EVAL_SUBSET` images; every trial and the run start their schedule afresh.
         let steps_per_epoch = settings.train_size.div_ceil(b) as f64;
-        let first = crate::train::FIRST_CHECK_STEP as f64;
-        let checks_of = |epochs: f64| {
-            let steps = epochs * steps_per_epoch;
-            if settings.val_size == 0 || settings.eval_points == 0 {
-                0.0
-            } else if steps > first {
-                5.0 + settings.eval_points as f64 * (steps / first).log2()
-            } else {
-                steps.max(1.0).log2().floor() + 1.0
-            }
-        };
+        let checks_of = |epochs: f64| checks_within(settings, epochs * steps_per_epoch);
         let trial_count = if trials > 0 { settings.lr_grid().count as f64 } else { 0.0 };
         let checks = share
             * (checks_of(settings.epochs as f64)
                 + trial_count * checks_of(settings.lr_trial_epochs as f64));
-        let check_seconds =
-            checks * crate::train::EVAL_SUBSET.min(settings.val_size) as f64 / eval_rate;
+        let check_seconds = checks * check_seconds;
         // Trials skip the noise probe (their noise scale is never used): the epochs tested
         // are the epochs probed.
         training
@@ -338,7 +410,7 @@ pub async fn estimate(
                 .sum(),
             diverges: plan
                 .iter()
-                .any(|p| p.batch_size == b && diverges(p).is_some()),
+                .any(|p| p.batch_size == b && divergence(p).is_some()),
         })
         .collect();
     Ok(SweepEstimate {

@@ -10,7 +10,8 @@ mod common;
 
 use std::time::Duration;
 
-use batchlab::estimate::estimate;
+use batchlab::estimate::{estimate, measure_evaluation};
+use batchlab::schedule::LrPolicy;
 use batchlab::experiment::{Sweep, SweepEvent};
 use batchlab::settings::{Optimizer, Settings};
 use burn::tensor::Device;
@@ -60,13 +61,14 @@ fn a_run_that_diverges_while_measured_is_estimated_as_ending_there() {
     };
     assert_eq!((one.batch_size, sixteen.batch_size), (1, 16));
     assert_eq!((one.diverges, sixteen.diverges), (true, false));
-    // Batch size 1 ended at its divergence: less than one epoch of its own training at the
-    // pace measured, where two epochs and their evaluation would have been counted.
-    let one_epoch = settings.train_size as f64 / one.samples_per_second;
+    // Batch size 1 ended at its divergence (within its first steps): far less than its two
+    // epochs' training at its pace (measured again at a learning rate of 0).
+    let whole = 2.0 * settings.train_size as f64 / one.samples_per_second;
     assert!(
-        one.seconds < one_epoch,
-        "batch size 1 estimated at {:.2} s, one epoch of its training is {one_epoch:.2} s",
-        one.seconds
+        one.seconds < whole / 4.0,
+        "batch size 1 estimated at {:.2} s, its two epochs' training at {:.0} samples/s is {whole:.2} s",
+        one.seconds,
+        one.samples_per_second
     );
     // Batch size 16 in full: its training, and evaluation at the measured pace.
     let evaluation = 2.0 * (settings.val_size + settings.test_size) as f64
@@ -102,4 +104,66 @@ fn other_seeds_of_a_diverging_batch_size_are_estimated_in_full() {
         two.seconds,
         one.seconds
     );
+}
+
+#[test]
+fn a_divergence_past_the_time_budget_is_not_foreseen() {
+    let _serial = common::serial();
+    let data = common::mnist();
+    // A microsecond of training per run: every run ends after its first step, before batch
+    // size 1 diverges (at its second).
+    let settings = Settings {
+        run_budget_seconds: 1e-6,
+        ..settings(1)
+    };
+    let train = data.train.take(settings.train_size);
+    let e = block_on(estimate(&settings, 1024, &train, false, &Device::flex())).unwrap();
+    assert!(e.runs.iter().all(|r| !r.diverges), "{e:?}");
+    drop(_serial);
+    let _serial = common::serial();
+    assert_eq!(diverged(settings), Vec::<usize>::new());
+}
+
+#[test]
+fn the_fixed_arm_beside_a_tuned_one_is_the_run_measured() {
+    let _serial = common::serial();
+    let data = common::mnist();
+    // Fair comparison's design: the tuned arm, and the source's fixed rate as the baseline.
+    // The run measured (the tuned policy keeps the base rate until its trials choose one) is
+    // the fixed arm's: it diverges; the tuned arm's run is estimated whole.
+    let settings = Settings {
+        lr_policy: LrPolicy::Tuned,
+        baseline: Some(LrPolicy::Fixed),
+        lr_trial_epochs: 1,
+        ..settings(1)
+    };
+    let train = data.train.take(settings.train_size);
+    let e = block_on(estimate(&settings, 1024, &train, false, &Device::flex())).unwrap();
+    let one = &e.runs[0];
+    assert!(one.diverges, "{e:?}");
+    let tuned_training = (2 + settings.lr_grid().count) as f64 * 2_000.0 / one.samples_per_second;
+    assert!(
+        one.seconds > tuned_training,
+        "batch size 1, both arms: {:.2} s; the tuned arm's training alone {tuned_training:.2} s",
+        one.seconds
+    );
+}
+
+#[test]
+fn evaluation_is_measured() {
+    let _serial = common::serial();
+    let data = common::mnist();
+    let train = data.train.take(3_000);
+    let device = Device::flex();
+    // Three batches of 1,000 images, the first untimed; at a rate of 2, which diverges when
+    // trained on, evaluation is measured all the same (its run does not move the weights).
+    let pace = block_on(measure_evaluation(&settings(1), 1024, &train, &device)).unwrap();
+    let pace = pace.expect("evaluation measured");
+    assert!(pace.is_finite() && pace > 10.0, "{pace} images/s");
+    // With a micro-batch of 100 images: evaluation batches of 100, measured too.
+    let small = block_on(measure_evaluation(&settings(1), 100, &train, &device)).unwrap();
+    assert!(small.is_some_and(|p| p.is_finite() && p > 10.0), "{small:?}");
+    // A single batch (its chunk untimed): not measured.
+    let one = block_on(measure_evaluation(&settings(1), 1024, &train.take(500), &device)).unwrap();
+    assert_eq!(one, None);
 }
