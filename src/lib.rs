@@ -27,6 +27,7 @@ pub mod estimate;
 pub mod experiment;
 pub mod export;
 pub mod findings;
+pub mod kernels;
 pub mod model;
 pub mod noise;
 pub mod optim;

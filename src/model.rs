@@ -10,6 +10,7 @@
 //! settings or backends.
 
 use burn::module::Module;
+use crate::kernels::{conv2d, max_pool2x2};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
@@ -64,8 +65,8 @@ impl LeNet5 {
 
     /// Logits `[batch, 10]` for images `[batch, 1, 28, 28]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = self.pool.forward(relu(self.conv1.forward(images))); // [batch, 6, 14, 14]
-        let x = self.pool.forward(relu(self.conv2.forward(x))); // [batch, 16, 5, 5]
+        let x = max_pool2x2(&self.pool, relu(conv2d(&self.conv1, images))); // [batch, 6, 14, 14]
+        let x = max_pool2x2(&self.pool, relu(conv2d(&self.conv2, x))); // [batch, 16, 5, 5]
         let x: Tensor<2> = x.flatten(1, 3); // [batch, 400]
         let x = relu(self.fc1.forward(x));
         let x = relu(self.fc2.forward(x));
@@ -104,8 +105,8 @@ impl TheanoLeNet {
 
     /// Logits `[batch, 10]` for images `[batch, 1, 28, 28]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = tanh(self.pool.forward(self.conv1.forward(images))); // [batch, 20, 12, 12]
-        let x = tanh(self.pool.forward(self.conv2.forward(x))); // [batch, 50, 4, 4]
+        let x = tanh(max_pool2x2(&self.pool, conv2d(&self.conv1, images))); // [batch, 20, 12, 12]
+        let x = tanh(max_pool2x2(&self.pool, conv2d(&self.conv2, x))); // [batch, 50, 4, 4]
         let x: Tensor<2> = x.flatten(1, 3); // [batch, 800]
         self.output.forward(tanh(self.hidden.forward(x)))
     }
