@@ -20,6 +20,9 @@ const value = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i +
 const calls = flag('--calls');
 const quick = flag('--quick') || calls;
 const out = value('--out') ?? join(ROOT, 'bench', 'results');
+// --only kind:backend[,…] (e.g. `--only batchlab:cpu,tfjs:webgl`): only those jobs (a variant
+// such as the hostBatches ablation is left out unless named as kind:backend:variant).
+const only = value('--only')?.split(',').map((s) => s.trim()).filter(Boolean);
 
 // --calls: only the WebGPU calls per step (they do not depend on the adapter), at batch sizes 1
 // and 64, for batchlab, TF.js and jax-js on WebGPU: a few minutes.
@@ -127,7 +130,8 @@ try {
       // lived on the device.
       { kind: 'batchlab', backend: 'webgpu', variant: 'hostBatches', batchSizes: ABLATION_BATCH_SIZES, options: { ...OPTIONS, hostBatches: true } },
     ];
-    for (const job of jobs) {
+    const wanted = (job) => !only || only.includes(`${job.kind}:${job.backend}${job.variant ? `:${job.variant}` : ''}`);
+    for (const job of jobs.filter(wanted)) {
       say(`${elapsed()}  ${job.kind} on ${job.backend}${job.variant ? ` (${job.variant})` : ''}`);
       let timer;
       const outcome = await Promise.race([

@@ -45,8 +45,9 @@ pub trait CpuKernels: Backend {
 
     /// 2x2 max-pooling with stride 2, no padding, floor mode: `[B, C, H, W]` →
     /// `[B, C, H / 2, W / 2]`. Ties go to the first element of a window in row-major order and a
-    /// NaN wins, as in burn-flex's `max_pool2d` (and PyTorch's).
-    fn max_pool2x2(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// NaN wins, as in burn-flex's `max_pool2d` (and PyTorch's). With `relu`, of `relu(x)`
+    /// (computed as the ReLU of each window's maximum: the same values and gradients).
+    fn max_pool2x2(x: FloatTensor<Self>, relu: bool) -> FloatTensor<Self>;
 }
 
 /// Whether `device` (or the device an autodiff device wraps) is burn's CPU backend, where
@@ -96,6 +97,15 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 /// 2 (no padding, no dilation, floor mode), burn's `max_pool2d` otherwise.
 /// `x: [batch, channels, height, width]`.
 pub fn max_pool2x2(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    pool_of(pool, x, false)
+}
+
+/// `pool.forward(relu(x))`, in one pass on the CPU backend (as [`max_pool2x2`]).
+pub fn relu_max_pool2x2(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    pool_of(pool, x, true)
+}
+
+fn pool_of(pool: &MaxPool2d, x: Tensor<4>, relu: bool) -> Tensor<4> {
     let plain = pool.kernel_size == [2, 2]
         && pool.stride == [2, 2]
         && pool.dilation == [1, 1]
@@ -107,7 +117,10 @@ pub fn max_pool2x2(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     if plain && is_flex(&x.device()) {
         Tensor::from_dispatch(<burn::backend::Dispatch as CpuKernels>::max_pool2x2(
             x.into_dispatch(),
+            relu,
         ))
+    } else if relu {
+        pool.forward(burn::tensor::activation::relu(x))
     } else {
         pool.forward(x)
     }
@@ -212,12 +225,11 @@ fn im2col(x: &[f32], s: &ConvShape) -> Vec<f32> {
     cols
 }
 
-/// The adjoint of [`im2col`]: sums each entry of `cols` back into the input position it was
-/// read from, giving `[B, C, H, W]`.
-fn col2im(cols: &[f32], s: &ConvShape) -> Vec<f32> {
+/// The adjoint of [`im2col`]: adds each entry of `cols` into the input position it was read
+/// from, in `x [B, C, H, W]`.
+fn col2im(cols: &[f32], s: &ConvShape, x: &mut [f32]) {
     let (oh_n, ow_n) = (s.out_h(), s.out_w());
     let columns = s.columns();
-    let mut x = vec![0.0f32; s.batch * s.channels * s.height * s.width];
     for c in 0..s.channels {
         for kh in 0..s.kernel_h {
             for kw in 0..s.kernel_w {
@@ -245,7 +257,21 @@ fn col2im(cols: &[f32], s: &ConvShape) -> Vec<f32> {
             }
         }
     }
-    x
+}
+
+/// Values in one chunk's im2col matrix, at most (4 MiB of f32): the batch is convolved a chunk
+/// of images at a time, so that the matrix stays in cache and a micro-batch of 1,024 images
+/// (the Theano LeNet's second convolution: 500 × 65,536 values, 131 MB whole) needs no large
+/// buffer in the wasm memory, which never shrinks.
+const CHUNK_VALUES: usize = 1 << 20;
+
+/// The images of a batch, a chunk at a time: `(first image, the chunk's shape)`.
+fn chunks(s: &ConvShape) -> impl Iterator<Item = (usize, ConvShape)> + '_ {
+    let per_image = s.rows() * s.out_h() * s.out_w();
+    let size = (CHUNK_VALUES / per_image.max(1)).clamp(1, s.batch.max(1));
+    (0..s.batch).step_by(size).map(move |first| {
+        (first, ConvShape { batch: size.min(s.batch - first), ..*s })
+    })
 }
 
 /// `weight [O, C, KH, KW]` as the matrix `[O, C·KH·KW]` (a view: no copy).
@@ -256,19 +282,22 @@ fn weight_matrix(weight: FlexTensor, s: &ConvShape) -> FlexTensor {
 fn conv_forward(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, pad: [usize; 2]) -> FlexTensor {
     let (x, weight, bias) = (f32_data(&x), f32_data(&weight), f32_data(&bias));
     let s = ConvShape::of(&x, &weight, pad[0], pad[1]);
-    let cols = flex(im2col(x.storage::<f32>(), &s), vec![s.rows(), s.columns()]);
-    // [O, K] × [K, B·P] = [O, B·P]
-    let product = Flex::float_matmul(weight_matrix(weight, &s), cols).to_contiguous();
-    let product = product.storage::<f32>();
-    let bias = bias.storage::<f32>();
-    let plane = s.out_h() * s.out_w();
+    let (image, plane) = (s.channels * s.height * s.width, s.out_h() * s.out_w());
+    let (x, bias) = (x.storage::<f32>(), bias.storage::<f32>());
     let mut out = vec![0.0f32; s.batch * s.out_channels * plane];
-    for o in 0..s.out_channels {
-        for b in 0..s.batch {
-            let src = &product[o * s.columns() + b * plane..][..plane];
-            let dst = &mut out[(b * s.out_channels + o) * plane..][..plane];
-            for (d, v) in dst.iter_mut().zip(src) {
-                *d = v + bias[o];
+    for (first, chunk) in chunks(&s) {
+        let cols = im2col(&x[first * image..][..chunk.batch * image], &chunk);
+        let cols = flex(cols, vec![chunk.rows(), chunk.columns()]);
+        // [O, K] × [K, n·P] = [O, n·P]
+        let product = Flex::float_matmul(weight_matrix(weight.clone(), &s), cols).to_contiguous();
+        let product = product.storage::<f32>();
+        for o in 0..s.out_channels {
+            for b in 0..chunk.batch {
+                let src = &product[o * chunk.columns() + b * plane..][..plane];
+                let dst = &mut out[((first + b) * s.out_channels + o) * plane..][..plane];
+                for (d, v) in dst.iter_mut().zip(src) {
+                    *d = v + bias[o];
+                }
             }
         }
     }
@@ -287,35 +316,45 @@ fn conv_backward(
     let (x, weight, grad) = (f32_data(&x), f32_data(&weight), f32_data(&grad));
     let weight_shape = weight.layout().shape().clone();
     let s = ConvShape::of(&x, &weight, pad[0], pad[1]);
-    let plane = s.out_h() * s.out_w();
-    // The output gradient as [O, B·P], and the bias gradient: its row sums.
-    let g = grad.storage::<f32>();
-    let mut g_rows = vec![0.0f32; s.out_channels * s.columns()];
+    let (image, plane) = (s.channels * s.height * s.width, s.out_h() * s.out_w());
+    let (x, g) = (x.storage::<f32>(), grad.storage::<f32>());
+    let mut weight_grad = vec![0.0f32; s.out_channels * s.rows()];
     let mut bias_grad = vec![0.0f32; s.out_channels];
-    for o in 0..s.out_channels {
-        let mut sum = 0.0f32;
-        for b in 0..s.batch {
-            let src = &g[(b * s.out_channels + o) * plane..][..plane];
-            g_rows[o * s.columns() + b * plane..][..plane].copy_from_slice(src);
-            sum += src.iter().sum::<f32>();
+    let mut input_grad = want_input.then(|| vec![0.0f32; s.batch * image]);
+    let w_t = Flex::float_transpose(weight_matrix(weight, &s));
+    for (first, chunk) in chunks(&s) {
+        // The chunk's output gradient as [O, n·P]; the bias gradient: its row sums.
+        let mut g_rows = vec![0.0f32; s.out_channels * chunk.columns()];
+        for o in 0..s.out_channels {
+            for b in 0..chunk.batch {
+                let src = &g[((first + b) * s.out_channels + o) * plane..][..plane];
+                g_rows[o * chunk.columns() + b * plane..][..plane].copy_from_slice(src);
+                bias_grad[o] += src.iter().sum::<f32>();
+            }
         }
-        bias_grad[o] = sum;
+        let g_rows = flex(g_rows, vec![s.out_channels, chunk.columns()]);
+        let cols = im2col(&x[first * image..][..chunk.batch * image], &chunk);
+        let cols = flex(cols, vec![chunk.rows(), chunk.columns()]);
+        // dW [O, K] += g [O, n·P] × colsᵀ [n·P, K]
+        let part = Flex::float_matmul(g_rows.clone(), Flex::float_transpose(cols)).to_contiguous();
+        for (w, p) in weight_grad.iter_mut().zip(part.storage::<f32>()) {
+            *w += p;
+        }
+        if let Some(input_grad) = input_grad.as_mut() {
+            // dcols [K, n·P] = Wᵀ [K, O] × g [O, n·P], added back into the input's positions.
+            let dcols = Flex::float_matmul(w_t.clone(), g_rows).to_contiguous();
+            col2im(
+                dcols.storage::<f32>(),
+                &chunk,
+                &mut input_grad[first * image..][..chunk.batch * image],
+            );
+        }
     }
-    let g_rows = flex(g_rows, vec![s.out_channels, s.columns()]);
-    let cols = flex(im2col(x.storage::<f32>(), &s), vec![s.rows(), s.columns()]);
-    // dW [O, K] = g [O, B·P] × colsᵀ [B·P, K]
-    let weight_grad = Flex::float_matmul(g_rows.clone(), Flex::float_transpose(cols));
-    let weight_grad = weight_grad.to_contiguous().reshape(weight_shape);
-    let input_grad = want_input.then(|| {
-        // dcols [K, B·P] = Wᵀ [K, O] × g [O, B·P], summed back into the input's positions.
-        let w_t = Flex::float_transpose(weight_matrix(weight, &s));
-        let dcols = Flex::float_matmul(w_t, g_rows).to_contiguous();
-        flex(
-            col2im(dcols.storage::<f32>(), &s),
-            vec![s.batch, s.channels, s.height, s.width],
-        )
-    });
-    (input_grad, weight_grad, flex(bias_grad, vec![s.out_channels]))
+    (
+        input_grad.map(|dx| flex(dx, vec![s.batch, s.channels, s.height, s.width])),
+        flex(weight_grad, weight_shape.to_vec()),
+        flex(bias_grad, vec![s.out_channels]),
+    )
 }
 
 /// The index (0..4, row-major in the window) of each 2x2 window's maximum, and the maximum, in
@@ -337,34 +376,51 @@ fn for_each_window(x: &[f32], shape: &[usize], mut visit: impl FnMut(usize, usiz
     let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3]);
     let (oh_n, ow_n) = (h / 2, w / 2);
     for p in 0..planes {
-        let base = p * h * w;
         for oh in 0..oh_n {
-            let top = base + 2 * oh * w;
-            let bottom = top + w;
-            for ow in 0..ow_n {
-                let c = 2 * ow;
-                let (at, max) = window_max([x[top + c], x[top + c + 1], x[bottom + c], x[bottom + c + 1]]);
-                let input = if at < 2 { top + c + at } else { bottom + c + at - 2 };
-                visit((p * oh_n + oh) * ow_n + ow, input, max);
+            let start = p * h * w + 2 * oh * w;
+            let top = &x[start..start + 2 * ow_n];
+            let bottom = &x[start + w..start + w + 2 * ow_n];
+            let out = (p * oh_n + oh) * ow_n;
+            for (ow, (t, b)) in top.chunks_exact(2).zip(bottom.chunks_exact(2)).enumerate() {
+                let (at, max) = window_max([t[0], t[1], b[0], b[1]]);
+                let row = if at < 2 { 0 } else { w - 2 };
+                visit(out + ow, start + 2 * ow + at + row, max);
             }
         }
     }
 }
 
-fn pool_forward(x: FlexTensor) -> FlexTensor {
+/// ReLU of a window's maximum, which is the maximum of the window's ReLUs (ReLU is monotone; a
+/// NaN stays NaN, as burn's `relu` leaves it).
+#[inline]
+fn relu_of(max: f32) -> f32 {
+    if max > 0.0 || max.is_nan() { max } else { 0.0 }
+}
+
+fn pool_forward(x: FlexTensor, relu: bool) -> FlexTensor {
     let x = f32_data(&x);
     let shape = x.layout().shape().to_vec();
     let mut out = vec![0.0f32; shape[0] * shape[1] * (shape[2] / 2) * (shape[3] / 2)];
-    for_each_window(x.storage::<f32>(), &shape, |o, _, max| out[o] = max);
+    if relu {
+        for_each_window(x.storage::<f32>(), &shape, |o, _, max| out[o] = relu_of(max));
+    } else {
+        for_each_window(x.storage::<f32>(), &shape, |o, _, max| out[o] = max);
+    }
     flex(out, vec![shape[0], shape[1], shape[2] / 2, shape[3] / 2])
 }
 
-fn pool_backward(x: FlexTensor, grad: FlexTensor) -> FlexTensor {
+/// The gradient of [`pool_forward`]: each window's output gradient goes to its maximum (with
+/// `relu`, only where that maximum is positive, or NaN, as burn's `relu` backward passes it).
+fn pool_backward(x: FlexTensor, grad: FlexTensor, relu: bool) -> FlexTensor {
     let (x, grad) = (f32_data(&x), f32_data(&grad));
     let shape = x.layout().shape().to_vec();
     let g = grad.storage::<f32>();
     let mut dx = vec![0.0f32; shape.iter().product()];
-    for_each_window(x.storage::<f32>(), &shape, |o, i, _| dx[i] += g[o]);
+    for_each_window(x.storage::<f32>(), &shape, |o, i, max| {
+        if !relu || max > 0.0 || max.is_nan() {
+            dx[i] += g[o];
+        }
+    });
     flex(dx, shape)
 }
 
@@ -379,8 +435,8 @@ impl CpuKernels for Flex {
         conv_forward(x, weight, bias, [pad_h, pad_w])
     }
 
-    fn max_pool2x2(x: FlexTensor) -> FlexTensor {
-        pool_forward(x)
+    fn max_pool2x2(x: FlexTensor, relu: bool) -> FlexTensor {
+        pool_forward(x, relu)
     }
 }
 
@@ -418,15 +474,17 @@ impl Backward<Flex, 3> for Conv2dIm2col {
 struct MaxPool2x2;
 
 impl Backward<Flex, 1> for MaxPool2x2 {
-    /// The input's checkpoint (the window maxima are found again from it).
-    type State = NodeId;
+    /// The input's checkpoint (the window maxima are found again from it), and whether a ReLU
+    /// came first.
+    type State = (NodeId, bool);
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
         let [node_x] = ops.parents;
         let grad = grads.consume::<Flex>(&ops.node);
-        let x = checkpointer.retrieve_node_output::<FlexTensor>(ops.state);
+        let (x_state, relu) = ops.state;
+        let x = checkpointer.retrieve_node_output::<FlexTensor>(x_state);
         if let Some(node) = node_x {
-            grads.register::<Flex>(node.id, pool_backward(x, grad));
+            grads.register::<Flex>(node.id, pool_backward(x, grad, relu));
         }
     }
 }
@@ -459,13 +517,13 @@ impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
         }
     }
 
-    fn max_pool2x2(x: FloatTensor<Self>) -> FloatTensor<Self> {
+    fn max_pool2x2(x: FloatTensor<Self>, relu: bool) -> FloatTensor<Self> {
         match MaxPool2x2.prepare::<C>([x.node()]).compute_bound().stateful() {
             OpsKind::Tracked(mut prep) => {
                 let x_state = prep.checkpoint(&x);
-                prep.finish(x_state, pool_forward(x.into_primitive()))
+                prep.finish((x_state, relu), pool_forward(x.into_primitive(), relu))
             }
-            OpsKind::UnTracked(prep) => prep.finish(pool_forward(x.into_primitive())),
+            OpsKind::UnTracked(prep) => prep.finish(pool_forward(x.into_primitive(), relu)),
         }
     }
 }

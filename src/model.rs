@@ -7,10 +7,11 @@
 //! 61,706 trainable parameters (checked by `tests/model.rs`).
 //!
 //! Owns the networks and the network choice ([`Model`]); must not know about training,
-//! settings or backends.
+//! settings or backends: convolutions and max-pooling go through [`crate::kernels`], which runs
+//! custom operations on the CPU backend and burn's own on any other (the same values).
 
 use burn::module::Module;
-use crate::kernels::{conv2d, max_pool2x2};
+use crate::kernels::{conv2d, max_pool2x2, relu_max_pool2x2};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
@@ -65,8 +66,8 @@ impl LeNet5 {
 
     /// Logits `[batch, 10]` for images `[batch, 1, 28, 28]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = max_pool2x2(&self.pool, relu(conv2d(&self.conv1, images))); // [batch, 6, 14, 14]
-        let x = max_pool2x2(&self.pool, relu(conv2d(&self.conv2, x))); // [batch, 16, 5, 5]
+        let x = relu_max_pool2x2(&self.pool, conv2d(&self.conv1, images)); // [batch, 6, 14, 14]
+        let x = relu_max_pool2x2(&self.pool, conv2d(&self.conv2, x)); // [batch, 16, 5, 5]
         let x: Tensor<2> = x.flatten(1, 3); // [batch, 400]
         let x = relu(self.fc1.forward(x));
         let x = relu(self.fc2.forward(x));

@@ -6,7 +6,7 @@
 
 mod common;
 
-use batchlab::kernels::{conv2d, is_flex, max_pool2x2};
+use batchlab::kernels::{conv2d, is_flex, max_pool2x2, relu_max_pool2x2};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
@@ -16,15 +16,18 @@ use burn::tensor::activation::relu;
 use burn::tensor::loss::cross_entropy_with_logits;
 use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 
-/// `|a − b| ≤ 1e-4 · max(1, |b|)` element-wise, with the position of the first difference.
+/// Equal to 1e-4 relative, in the max-norm: `max|a − b| ≤ 1e-4 · max(1, max|b|)`, with NaN where
+/// `b` has NaN (the error of a sum of many products grows with the size of its terms, not of
+/// the result: an element that cancels to near zero is compared at the tensor's scale).
 fn assert_close(what: &str, a: Tensor<4>, b: Tensor<4>) {
     assert_eq!(a.dims(), b.dims(), "{what}: shapes");
     let a = a.into_data().try_into_vec::<f32>().unwrap();
     let b = b.into_data().try_into_vec::<f32>().unwrap();
+    let scale = b.iter().filter(|v| v.is_finite()).fold(1.0f32, |m, v| m.max(v.abs()));
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
         assert!(
-            (x - y).abs() <= 1e-4 * y.abs().max(1.0) || (x.is_nan() && y.is_nan()),
-            "{what}: element {i}: custom {x}, burn {y}"
+            (x - y).abs() <= 1e-4 * scale || (x.is_nan() && y.is_nan()),
+            "{what}: element {i}: custom {x}, burn {y} (scale {scale})"
         );
     }
 }
@@ -98,15 +101,32 @@ fn convolution_matches_burns_for_other_shapes() {
     check_conv([2, 1, 5, 5], 2, [5, 5], 0); // one output pixel
 }
 
+#[test]
+fn convolution_matches_burns_over_several_chunks_of_images() {
+    // The custom convolution takes a batch a chunk of images at a time (about 2^20 im2col values
+    // each: 53 images of LeNet-5's conv1, 69 of its conv2): batches that need two chunks.
+    check_conv([60, 1, 28, 28], 6, [5, 5], 2);
+    check_conv([75, 6, 14, 14], 16, [5, 5], 0);
+}
+
 fn check_pool(x: Tensor<4>) {
+    check_pool_of(x.clone(), false);
+    check_pool_of(x, true);
+}
+
+/// The custom pooling (after a ReLU when `relu`) against burn's `max_pool2d` (of burn's `relu`).
+fn check_pool_of(x: Tensor<4>, relu_first: bool) {
     let pool = MaxPool2dConfig::new([2, 2]).init();
     let x = x.require_grad();
-    let ours = max_pool2x2(&pool, x.clone());
-    let theirs = pool.forward(x.clone());
+    let (ours, theirs) = if relu_first {
+        (relu_max_pool2x2(&pool, x.clone()), pool.forward(relu(x.clone())))
+    } else {
+        (max_pool2x2(&pool, x.clone()), pool.forward(x.clone()))
+    };
     let upstream = Tensor::<4>::random(theirs.dims(), Distribution::Normal(0.0, 1.0), &x.device());
     let ours_grads = (ours.clone() * upstream.clone()).sum().backward();
     let theirs_grads = (theirs.clone() * upstream).sum().backward();
-    let what = format!("pool {:?}", x.dims());
+    let what = format!("pool {:?}{}", x.dims(), if relu_first { " after ReLU" } else { "" });
     assert_close(&format!("{what}: output"), ours.inner(), theirs.inner());
     assert_close(
         &format!("{what}: input gradient"),
@@ -143,8 +163,20 @@ fn pooling_breaks_ties_and_passes_nan_as_burn_does() {
         TensorData::new(vec![1.0f32, f32::NAN, 3.0, 2.0], [1, 1, 2, 2]),
         &device.clone().inner(),
     );
-    let out = max_pool2x2(&pool, nan).into_data().try_into_vec::<f32>().unwrap();
+    let out = max_pool2x2(&pool, nan.clone()).into_data().try_into_vec::<f32>().unwrap();
     assert!(out[0].is_nan(), "{out:?}");
+    let out = relu_max_pool2x2(&pool, nan).into_data().try_into_vec::<f32>().unwrap();
+    assert!(out[0].is_nan(), "{out:?}");
+    // Windows of ReLU zeros (all inputs ≤ 0): output 0, and no gradient at all.
+    let negative = Tensor::<4>::from_data(
+        TensorData::new(vec![-1.0f32, -2.0, 0.0, -3.0], [1, 1, 2, 2]),
+        &device,
+    )
+    .require_grad();
+    check_pool_of(negative.clone(), true);
+    let grads = relu_max_pool2x2(&pool, negative.clone()).sum().backward();
+    let grad = negative.grad(&grads).unwrap().into_data().try_into_vec::<f32>().unwrap();
+    assert_eq!(grad, vec![0.0; 4]);
 }
 
 /// LeNet-5's layers, run either through burn's own operations or the custom ones.
@@ -160,10 +192,10 @@ impl Net {
     fn forward(&self, x: Tensor<4>, custom: bool) -> Tensor<2> {
         let (c, p) = (
             |layer: &Conv2d, x| if custom { conv2d(layer, x) } else { layer.forward(x) },
-            |x| if custom { max_pool2x2(&self.pool, x) } else { self.pool.forward(x) },
+            |x| if custom { relu_max_pool2x2(&self.pool, x) } else { self.pool.forward(relu(x)) },
         );
-        let x = p(relu(c(&self.conv1, x)));
-        let x = p(relu(c(&self.conv2, x)));
+        let x = p(c(&self.conv1, x));
+        let x = p(c(&self.conv2, x));
         self.fc.forward(x.flatten(1, 3))
     }
 }
