@@ -165,10 +165,11 @@ fn decide(preference: BackendPreference, webgpu: &WebGpuOutcome) -> Decision<'_>
 
 /// Chooses the backend for `preference`, given what starting WebGPU gave (see [`Decision`]).
 ///
-/// On a software adapter `auto` picks the CPU backend: measured by the benchmark (`bench/`, the
-/// README's *Speed*) on the project's 2-core machine in one browser session, LeNet-5 trains
-/// 20–400× faster on the CPU backend (about 500, 2,200 and 2,100 samples/s at batch sizes 1, 64
-/// and 1,024) than on SwiftShader's WebGPU (about 1, 60 and 110).
+/// On a software adapter `auto` picks the CPU backend: measured by the benchmark (`bench/`,
+/// docs/speed.md; the quick run of 2026-12-03) on the project's 2-core machine in one browser
+/// session, LeNet-5 trains 30–500× faster on the CPU backend (about 900, 3,800 and 4,200
+/// samples/s at batch sizes 1, 64 and 1,024) than on SwiftShader's WebGPU (about 1.7, 80 and
+/// 130).
 ///
 /// # Errors
 /// [`Unavailable::WebGpu`] when `preference` is [`BackendPreference::Webgpu`] and WebGPU
@@ -197,8 +198,8 @@ pub fn choose(
             Backend::Cpu,
             format!(
                 "Training on the CPU (WebAssembly, one thread): the only WebGPU adapter here is a \
-                 software renderer ({adapter}), on which LeNet-5 trains 20 to 400 times slower \
-                 (measured on a 2-core machine: about 60 against 2,200 samples/s at batch size 64). \
+                 software renderer ({adapter}), on which LeNet-5 trains 30 to 500 times slower \
+                 (measured on a 2-core machine: about 80 against 3,800 samples/s at batch size 64). \
                  Choose the WebGPU backend (backend=webgpu) to use it anyway."
             ),
         ),
