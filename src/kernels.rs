@@ -27,7 +27,7 @@ use burn::backend::{Autodiff, Backend, DispatchDevice, Flex, backend_extension};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 
 /// The custom operations, as a burn backend extension (see the module's docs).
 #[backend_extension(Flex, Autodiff)]
@@ -64,8 +64,8 @@ pub fn is_flex(device: &Device) -> bool {
 }
 
 /// `conv.forward(x)`: on the CPU backend the custom im2col convolution when `conv` is one it
-/// covers (stride 1, no dilation, one group, a bias, explicit symmetric padding or none), burn's
-/// `conv2d` otherwise. `x: [batch, in_channels, height, width]`.
+/// covers (f32, stride 1, no dilation, one group, a bias, explicit symmetric padding or none),
+/// burn's `conv2d` otherwise. `x: [batch, in_channels, height, width]`.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     let padding = match conv.padding {
         PaddingConfig2d::Valid => Some((0, 0)),
@@ -77,6 +77,9 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     match (&conv.bias, padding) {
         (Some(bias), Some((pad_h, pad_w)))
             if is_flex(&x.device())
+                && x.dtype() == DType::F32
+                && conv.weight.val().dtype() == DType::F32
+                && bias.val().dtype() == DType::F32
                 && conv.stride == [1, 1]
                 && conv.dilation == [1, 1]
                 && conv.groups == 1 =>
@@ -94,7 +97,7 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 }
 
 /// `pool.forward(x)`: on the CPU backend the custom 2x2 pooling when `pool` is 2x2 with stride
-/// 2 (no padding, no dilation, floor mode), burn's `max_pool2d` otherwise.
+/// 2 (no padding, no dilation, floor mode) and `x` is f32, burn's `max_pool2d` otherwise.
 /// `x: [batch, channels, height, width]`.
 pub fn max_pool2x2(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     pool_of(pool, x, false)
@@ -114,7 +117,7 @@ fn pool_of(pool: &MaxPool2d, x: Tensor<4>, relu: bool) -> Tensor<4> {
             pool.padding,
             PaddingConfig2d::Valid | PaddingConfig2d::Explicit(0, 0, 0, 0)
         );
-    if plain && is_flex(&x.device()) {
+    if plain && is_flex(&x.device()) && x.dtype() == DType::F32 {
         Tensor::from_dispatch(<burn::backend::Dispatch as CpuKernels>::max_pool2x2(
             x.into_dispatch(),
             relu,
@@ -178,7 +181,7 @@ impl ConvShape {
 }
 
 fn f32_data(t: &FlexTensor) -> FlexTensor {
-    assert_eq!(t.dtype(), burn::tensor::DType::F32, "the custom CPU kernels take f32 tensors");
+    assert_eq!(t.dtype(), DType::F32, "the custom CPU kernels take f32 tensors");
     t.to_contiguous()
 }
 

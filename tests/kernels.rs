@@ -179,6 +179,27 @@ fn pooling_breaks_ties_and_passes_nan_as_burn_does() {
     assert_eq!(grad, vec![0.0; 4]);
 }
 
+#[test]
+fn other_float_types_fall_back_to_burns_operations() {
+    // The custom operations take f32; an f16 network is left to burn's own (found by a review:
+    // it panicked before).
+    use burn::module::Param;
+    use burn::tensor::DType;
+    let device = Device::flex().autodiff();
+    let mut layer = conv([2, 3], [3, 3], 1, &device);
+    layer.weight = Param::from_tensor(layer.weight.val().cast(DType::F16).detach());
+    let bias = layer.bias.as_ref().unwrap().val().cast(DType::F16).detach();
+    layer.bias = Some(Param::from_tensor(bias));
+    let x = Tensor::<4>::random([2, 2, 6, 6], Distribution::Normal(0.0, 1.0), &device)
+        .cast(DType::F16);
+    let ours = conv2d(&layer, x.clone());
+    assert_eq!(ours.dtype(), DType::F16);
+    assert_eq!(ours.dims(), [2, 3, 6, 6]);
+    let pool = MaxPool2dConfig::new([2, 2]).init();
+    assert_eq!(relu_max_pool2x2(&pool, x.clone()).dims(), [2, 2, 3, 3]);
+    assert_eq!(max_pool2x2(&pool, x).dtype(), DType::F16);
+}
+
 /// LeNet-5's layers, run either through burn's own operations or the custom ones.
 #[derive(Module, Debug)]
 struct Net {
