@@ -66,7 +66,8 @@ pub fn is_flex(device: &Device) -> bool {
 
 /// `conv.forward(x)`: on the CPU backend the custom im2col convolution when `conv` is one it
 /// covers (f32, stride 1, no dilation, one group, a bias, explicit symmetric padding or none),
-/// burn's `conv2d` otherwise. `x: [batch, in_channels, height, width]`.
+/// burn's `conv2d` otherwise. `x: [batch, in_channels, height, width]` → `[batch,
+/// out_channels, height + 2·pad − kernel + 1, width + 2·pad − kernel + 1]` with stride 1.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     let padding = match conv.padding {
         PaddingConfig2d::Valid => Some((0, 0)),
@@ -104,7 +105,8 @@ pub fn max_pool2x2(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     pool_of(pool, x, false)
 }
 
-/// `pool.forward(relu(x))`, in one pass on the CPU backend (as [`max_pool2x2`]).
+/// `pool.forward(relu(x))`, in one pass on the CPU backend (as [`max_pool2x2`]):
+/// `[batch, channels, height, width]` → `[batch, channels, height / 2, width / 2]`.
 pub fn relu_max_pool2x2(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     pool_of(pool, x, true)
 }
