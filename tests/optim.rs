@@ -204,10 +204,12 @@ fn weights(network: &batchlab::model::Network) -> Vec<u32> {
     all.0
 }
 
+/// Adam's update is fused here (src/optim/adam.rs: one loop on the CPU backend), the others are
+/// written step for step: all give burn's weights to the bit.
 #[test]
-fn momentum_nesterov_and_adagrad_step_to_the_bit_as_burns_own() {
+fn momentum_nesterov_adagrad_and_adam_step_to_the_bit_as_burns_own() {
     use burn::optim::momentum::MomentumConfig;
-    use burn::optim::{AdaGradConfig, ModuleOptimizer, SgdConfig};
+    use burn::optim::{AdaGradConfig, AdamConfig, ModuleOptimizer, SgdConfig};
     let burns = |nesterov| {
         ModuleOptimizer::from(
             SgdConfig::new()
@@ -224,6 +226,7 @@ fn momentum_nesterov_and_adagrad_step_to_the_bit_as_burns_own() {
         (Optimizer::Momentum, burns(false)),
         (Optimizer::Nesterov, burns(true)),
         (Optimizer::Adagrad, ModuleOptimizer::from(AdaGradConfig::new().build())),
+        (Optimizer::Adam, ModuleOptimizer::from(AdamConfig::new().build())),
     ];
     let same = weights(&stepped(&mut build(Optimizer::Sgd), 2));
     let again = weights(&stepped(&mut build(Optimizer::Sgd), 2));

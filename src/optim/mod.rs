@@ -1,6 +1,7 @@
-//! The optimisers a run can use: burn's plain SGD, RMSProp and Adam; momentum, Nesterov and
-//! Adagrad written here step for step as burn 0.22.1 writes them (burn keeps their state's
-//! fields private, and [`state`] must list them); Rprop (burn has none). Each is a burn
+//! The optimisers a run can use: burn's plain SGD and RMSProp; momentum, Nesterov and Adagrad
+//! written here step for step as burn 0.22.1 writes them (burn keeps their state's fields
+//! private, and [`state`] must list them); Adam with burn's arithmetic and state but its update
+//! fused into one pass, one kernel on WebGPU ([`adam`]); Rprop (burn has none). Each is a burn
 //! [`Optimizer`](burn::optim::Optimizer).
 //!
 //! Owns the optimiser choice ([`Optimizer`]) and its burn configuration ([`build`]); the
@@ -8,16 +9,18 @@
 //! settings.
 
 mod adagrad;
+pub mod adam;
 mod momentum;
 mod rprop;
 pub mod state;
 
 pub use adagrad::{ADAGRAD_EPSILON, Adagrad, AdagradState};
+pub use adam::{ADAM_BETA_1, ADAM_BETA_2, ADAM_EPSILON, Adam, AdamScalars, FusedAdam, adam_update, fused_on};
 pub use momentum::{MOMENTUM, Momentum, MomentumState};
 pub use rprop::{RPROP_DECREASE, RPROP_INCREASE, RPROP_MAX_STEP, RPROP_MIN_STEP, Rprop, RpropState};
 pub use state::{ListedState, OnDevice, OnDeviceState, StateLayout, list_state, save_state};
 
-use burn::optim::{AdamConfig, ModuleOptimizer, OptimizerRecord, RmsPropConfig, SgdConfig};
+use burn::optim::{ModuleOptimizer, OptimizerRecord, RmsPropConfig, SgdConfig};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
@@ -73,7 +76,7 @@ pub fn build(optimizer: Optimizer) -> ModuleOptimizer {
             ModuleOptimizer::from(OnDevice(RmsPropConfig::new().with_momentum(0.0).build()))
         }
         Optimizer::Adagrad => ModuleOptimizer::from(OnDevice(Adagrad)),
-        Optimizer::Adam => ModuleOptimizer::from(OnDevice(AdamConfig::new().build())),
+        Optimizer::Adam => ModuleOptimizer::from(OnDevice(Adam)),
         Optimizer::Rprop => ModuleOptimizer::from(OnDevice(Rprop)),
     }
 }

@@ -8,8 +8,10 @@
 
 use std::collections::HashMap;
 
-use burn::optim::{Adam, Optimizer as BurnOptimizer, ModuleOptimizer, RecordState, RmsProp, Sgd, StateSink, StateSource};
+use burn::optim::{Optimizer as BurnOptimizer, ModuleOptimizer, RecordState, RmsProp, Sgd, StateSink, StateSource};
 use burn::tensor::{Device, Tensor, TensorData};
+
+use super::Adam;
 
 /// Where every parameter's state tensors lie in the flat values that [`list_state`]'s tensors
 /// read back to, in order: each parameter's record prefix and its tensors' lengths.
@@ -200,7 +202,7 @@ impl ListedState for Sgd {
     }
 }
 
-/// burn's Adam: the first and second moments (and AMSGrad's maximum, unused here).
+/// Adam (ours, with burn's state: [`super::Adam`]): the first and second moments (and AMSGrad's maximum, unused here).
 impl ListedState for Adam {
     fn state_tensors<const D: usize>(state: &Self::State<D>) -> Vec<Tensor<1>> {
         let m = &state.momentum;
