@@ -153,12 +153,22 @@ async fn the_fused_adam_kernel_on_webgpu_steps_as_burns_adam_on_the_cpu() {
         let start = draw(0.1);
         let (mut p, mut m, mut v) = (start.clone(), start.zeros_like(), start.zeros_like());
         let (mut gp, mut gm, mut gv) = (on_gpu(&p), on_gpu(&m), on_gpu(&v));
+        // A copy of the parameter kept across the first step: shared buffers are not written
+        // in place (the kernel copies first), so it must keep its values.
+        let kept = gp.clone();
         for time in 1..=6 {
             let g = draw(0.01 * time as f64);
             let s = AdamScalars::at(time, 0.003);
-            (gp, gm, gv) = adam_update(gp, on_gpu(&g), gm, gv, s);
+            // From the fourth step the gradient arrives transposed twice: not contiguous.
+            let g_gpu = if time >= 4 { on_gpu(&g.clone().transpose()).transpose() } else { on_gpu(&g) };
+            (gp, gm, gv) = adam_update(gp, g_gpu, gm, gv, s);
             (p, m, v) = unfused(p, g, m, v, s);
         }
+        assert_eq!(
+            relative_difference(&values(kept).await, &start.to_data().try_to_vec::<f32>().unwrap()),
+            0.0,
+            "{dims:?}: a tensor sharing the parameter's buffer was written"
+        );
         // The parameter moved: six steps of about the learning rate each.
         let moved = relative_difference(&p.to_data().try_to_vec::<f32>().unwrap(), &start.to_data().try_to_vec::<f32>().unwrap());
         assert!(moved > 0.01, "{dims:?}: moved by {moved}");

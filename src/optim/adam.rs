@@ -8,10 +8,11 @@
 //! reads the parameter, its gradient and both moments once and writes all three back: a CubeCL
 //! kernel on the cubecl backend (WebGPU; natively wgpu and CUDA), in place when the buffers are
 //! not shared; one loop on the CPU backend (`flex`). Any other backend or float type takes
-//! burn's operations, as written in [`Adam::step`].
+//! burn's operations ([`unfused`]).
 //!
 //! The state is burn's own `AdamState` (records and checkpoints are unchanged), and the
-//! arithmetic is burn's, operation for operation (burn-optim 0.22.1, `optim/adam.rs`, after
+//! arithmetic is burn's, operation for operation — on the CPU to the bit; a GPU shader compiler
+//! may contract `a·b + c·d` into fused multiply-adds (burn-optim 0.22.1, `optim/adam.rs`, after
 //! Kingma & Ba 2014, Algorithm 1 with the ε̂ form of its section 2):
 //!
 //! ```text
@@ -19,8 +20,9 @@
 //! w ← w − lr · (m · √(1−β₂ᵗ)/(1−β₁ᵗ)) / (√v + ε·√(1−β₂ᵗ))
 //! ```
 //!
-//! tests/optim.rs checks the CPU loop against burn's `Adam`; tests/webgpu.rs the kernel against
-//! burn's `Adam` on the CPU backend (1e-4 relative) and a short training run.
+//! tests/optim.rs checks the CPU loop against burn's `Adam` (to the bit); tests/webgpu.rs the
+//! kernel against [`unfused`] on the CPU backend (1e-4 relative), with a shared and a
+//! non-contiguous input, and a short training run against the CPU backend's.
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, DispatchDevice, Flex, backend_extension};
@@ -166,8 +168,9 @@ pub fn unfused<const D: usize>(
 
 /// Adam (Kingma & Ba 2014) with burn 0.22.1's defaults (β₁ 0.9, β₂ 0.999, ε 1e-5, no weight
 /// decay, no AMSGrad) and burn's state (`AdamState`, recorded under burn's names), its update
-/// fused ([`adam_update`]). The first step starts from zero moments, which gives burn's first
-/// step exactly (`β·0 + (1−β)·g = (1−β)·g`).
+/// fused ([`adam_update`]). The first step starts from moments of −0.0, which gives burn's
+/// first step exactly (`β·(−0) + (1−β)·g = (1−β)·g` for every `g`, ±0 included; from +0.0 a
+/// gradient of −0.0 would give +0.0).
 #[derive(Debug, Clone, Copy)]
 pub struct Adam;
 
@@ -186,7 +189,7 @@ impl BurnOptimizer for Adam {
                 let m = state.momentum;
                 (m.time + 1, m.moment_1, m.moment_2)
             }
-            None => (1, tensor.zeros_like(), tensor.zeros_like()),
+            None => (1, tensor.zeros_like().neg(), tensor.zeros_like().neg()),
         };
         let (tensor, moment_1, moment_2) =
             adam_update(tensor, grad, moment_1, moment_2, AdamScalars::at(time, lr));
@@ -292,10 +295,11 @@ mod cube {
         param[i] = param[i] - update * F::cast_from(learning_rate);
     }
 
-    /// `tensor`, contiguous and not shared with any other tensor (copied when it is), so that
-    /// the kernel may write into it.
+    /// `tensor`, contiguous (`into_contiguous` also undoes a storage tiling, and returns a
+    /// contiguous tensor as it is) and not shared with any other tensor (copied when it is), so
+    /// that the kernel may write into it.
     fn writable(tensor: CubeTensor) -> CubeTensor {
-        let tensor = if tensor.is_contiguous() { tensor } else { into_contiguous(tensor) };
+        let tensor = into_contiguous(tensor);
         if tensor.can_mut() { tensor } else { tensor.copy() }
     }
 
@@ -308,7 +312,7 @@ mod cube {
             s: [f32; 7],
         ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
             let (param, m, v) = (writable(param), writable(moment_1), writable(moment_2));
-            let grad = if grad.is_contiguous() { grad } else { into_contiguous(grad) };
+            let grad = into_contiguous(grad);
             let n = param.meta.num_elements();
             assert!(
                 grad.meta.num_elements() == n && m.meta.num_elements() == n && v.meta.num_elements() == n,

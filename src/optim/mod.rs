@@ -39,7 +39,8 @@ pub enum Optimizer {
     Rmsprop,
     /// Adagrad (Duchi et al. 2011): `s += g²; w -= lr * g / (√s + 1e-5)`.
     Adagrad,
-    /// Adam (Kingma & Ba 2014) with burn's defaults: beta1 0.9, beta2 0.999, epsilon 1e-5.
+    /// Adam (Kingma & Ba 2014) with burn's defaults: beta1 0.9, beta2 0.999, epsilon 1e-5; its
+    /// update fused into one pass per parameter ([`adam`]).
     Adam,
     /// iRprop− (Igel & Hüsken 2000, a variant of Riedmiller & Braun 1993's Rprop): sign-based
     /// per-weight step sizes, meant for full-batch learning; the learning rate is the initial
