@@ -70,6 +70,20 @@ impl AdamScalars {
             learning_rate: learning_rate as f32,
         }
     }
+
+    /// The constants in [`FusedAdam::adam_update`]'s order: `[β₁, 1−β₁, β₂, 1−β₂, step factor,
+    /// ε̂, learning rate]`.
+    fn to_array(self) -> [f32; 7] {
+        [
+            self.beta_1,
+            self.one_minus_beta_1,
+            self.beta_2,
+            self.one_minus_beta_2,
+            self.step_factor,
+            self.epsilon,
+            self.learning_rate,
+        ]
+    }
 }
 
 /// The fused update, as a burn backend extension (burn's `extension` feature): implemented for
@@ -90,20 +104,6 @@ pub trait FusedAdam: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
-impl AdamScalars {
-    fn to_array(self) -> [f32; 7] {
-        [
-            self.beta_1,
-            self.one_minus_beta_1,
-            self.beta_2,
-            self.one_minus_beta_2,
-            self.step_factor,
-            self.epsilon,
-            self.learning_rate,
-        ]
-    }
-}
-
 /// Whether `device` is one [`FusedAdam`] is implemented for in this build (the CPU backend, or
 /// the cubecl backend when it is built in).
 pub fn fused_on(device: &Device) -> bool {
@@ -117,8 +117,9 @@ pub fn fused_on(device: &Device) -> bool {
 }
 
 /// One Adam update of `param` (any shape) with the gradient `grad` and the moments
-/// `moment_1`, `moment_2` (the parameter's shape) at step `time` (1 for the first): the new
-/// `(param, moment_1, moment_2)`. Fused ([`FusedAdam`]) on the backends that have it and for
+/// `moment_1`, `moment_2` (the parameter's shape), with the constants of its step `scalars`
+/// ([`AdamScalars::at`]): the new `(param, moment_1, moment_2)`, each of `param`'s shape.
+/// Panics (on the fused path) when the four differ in size. Fused ([`FusedAdam`]) on the backends that have it and for
 /// f32 tensors; burn's tensor operations, in burn's order, otherwise.
 pub fn adam_update<const D: usize>(
     param: Tensor<D>,
