@@ -310,3 +310,33 @@ fn stepped_from(
     let grads = GradientsParams::from_grads(loss.backward(), &network);
     optim.step(LR, network, grads)
 }
+
+/// The CPU backend's fused Adam update writes its buffers in place, but never one that another
+/// tensor still holds (copy-on-write), takes a strided (transposed) gradient, and gives burn's
+/// operations' values to the bit — for a size that is not a multiple of four (the browser's
+/// SIMD path leaves a remainder; tests/webgpu.rs runs the same check there).
+#[test]
+fn the_fused_adam_update_on_the_cpu_writes_only_what_it_owns_and_gives_burns_values() {
+    use batchlab::optim::adam::{AdamScalars, adam_update, unfused};
+    use burn::tensor::TensorData;
+    let device = Device::flex();
+    let draw = |k: f32, dims: [usize; 2]| {
+        let values = (0..1001).map(|i| (i as f32 * k).sin()).collect::<Vec<f32>>();
+        Tensor::<2>::from_data(TensorData::new(values, dims), &device)
+    };
+    let bits = |t: Tensor<2>| t.into_data().try_into_vec::<f32>().unwrap().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let (mut p, mut m, mut v) = (draw(0.37, [7, 143]), draw(0.11, [7, 143]).neg(), draw(0.19, [7, 143]).abs());
+    let (mut bp, mut bm, mut bv) = (p.clone(), m.clone(), v.clone());
+    // Tensors sharing the first step's buffers: they must keep their values.
+    let shared = [p.clone(), m.clone(), v.clone()];
+    let kept = shared.clone().map(bits);
+    for time in 1..=3 {
+        let grad = draw(1.3 * time as f32, [143, 7]).transpose();
+        let s = AdamScalars::at(time, 0.01);
+        (p, m, v) = adam_update(p, grad.clone(), m, v, s);
+        (bp, bm, bv) = unfused(bp, grad, bm, bv, s);
+    }
+    assert_eq!(shared.map(bits), kept, "a buffer another tensor holds was written");
+    assert_ne!(bits(p.clone()), kept[0], "the parameter did not move");
+    assert_eq!([p, m, v].map(bits), [bp, bm, bv].map(bits), "fused and burn's operations differ");
+}

@@ -7,7 +7,8 @@
 //! the CPU backend a separate pass with its own allocation. Here [`FusedAdam::adam_update`]
 //! reads the parameter, its gradient and both moments once and writes all three back: a CubeCL
 //! kernel on the cubecl backend (WebGPU; natively wgpu and CUDA), in place when the buffers are
-//! not shared; one loop on the CPU backend (`flex`). Any other backend or float type takes
+//! not shared; on the CPU backend (`flex`) one pass over the buffers, in place when not shared,
+//! four lanes at a time with wasm SIMD in the browser. Any other backend or float type takes
 //! burn's operations ([`unfused`]).
 //!
 //! The state is burn's own `AdamState` (records and checkpoints are unchanged), and the
@@ -20,7 +21,8 @@
 //! w ← w − lr · (m · √(1−β₂ᵗ)/(1−β₁ᵗ)) / (√v + ε·√(1−β₂ᵗ))
 //! ```
 //!
-//! tests/optim.rs checks the CPU loop against burn's `Adam` (to the bit); tests/webgpu.rs the
+//! tests/optim.rs checks the CPU pass against burn's `Adam` and [`unfused`] (to the bit, with a
+//! shared and a strided input), tests/webgpu.rs the same in the browser (the SIMD path) and the
 //! kernel against [`unfused`] on the CPU backend (1e-4 relative), with a shared and a
 //! non-contiguous input, and a short training run against the CPU backend's.
 
@@ -205,7 +207,7 @@ impl BurnOptimizer for Adam {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The CPU backend: one loop.
+// The CPU backend: one pass, in place.
 
 impl FusedAdam for Flex {
     fn adam_update(
@@ -215,40 +217,73 @@ impl FusedAdam for Flex {
         moment_2: FloatTensor<Self>,
         s: [f32; 7],
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        use burn::backend::flex::FlexTensor;
-        use burn::tensor::TensorData;
-        let [b1, c1, b2, c2, factor, eps, lr] = s;
-        let shape = param.layout().shape().clone();
-        let contiguous = |t: &FlexTensor| {
-            assert_eq!(t.dtype(), DType::F32, "adam_update takes f32 tensors");
-            t.to_contiguous()
-        };
-        let (p, g, m, v) = (
-            contiguous(&param),
-            contiguous(&grad),
-            contiguous(&moment_1),
-            contiguous(&moment_2),
-        );
-        let (p, g, m, v) = (p.storage::<f32>(), g.storage::<f32>(), m.storage::<f32>(), v.storage::<f32>());
-        assert!(
-            g.len() == p.len() && m.len() == p.len() && v.len() == p.len(),
-            "adam_update: the parameter, gradient and moments differ in size"
-        );
-        let mut new_p = Vec::with_capacity(p.len());
-        let mut new_m = Vec::with_capacity(p.len());
-        let mut new_v = Vec::with_capacity(p.len());
-        for i in 0..p.len() {
-            let g = g[i];
-            let m = m[i] * b1 + g * c1;
-            let v = v[i] * b2 + (g * g) * c2;
-            new_p.push(p[i] - (m * factor) / (v.sqrt() + eps) * lr);
-            new_m.push(m);
-            new_v.push(v);
-        }
-        let dims: Vec<usize> = shape.iter().copied().collect();
-        let tensor = |values: Vec<f32>| FlexTensor::from_data(TensorData::new(values, dims.clone()));
-        (tensor(new_p), tensor(new_m), tensor(new_v))
+        let (mut p, mut m, mut v) = (writable(param), writable(moment_1), writable(moment_2));
+        let g = writable(grad);
+        update_slices(p.storage_mut(), m.storage_mut(), v.storage_mut(), g.storage(), s);
+        (p, m, v)
     }
+}
+
+/// `t` (f32) as a tensor whose buffer is contiguous and holds exactly its elements (a view or a
+/// strided tensor is copied), and is not shared with another tensor when `t` was its only owner:
+/// `storage_mut` then writes it in place (it copies a shared buffer first: copy-on-write).
+/// Panics when `t` is not f32.
+fn writable(t: burn::backend::flex::FlexTensor) -> burn::backend::flex::FlexTensor {
+    assert_eq!(t.dtype(), DType::F32, "adam_update takes f32 tensors");
+    // `to_contiguous` shares `t`'s buffer when it is already so; dropping `t` leaves one owner.
+    let contiguous = t.to_contiguous();
+    drop(t);
+    contiguous
+}
+
+/// The update over flat slices, in place: `p` the parameter, `m`, `v` the moments, `g` the
+/// gradient, all of one length; `s` as in [`FusedAdam::adam_update`]. Each element's arithmetic
+/// is burn's, in burn's order, so that the result is burn's to the bit on any path: four lanes at
+/// a time with wasm SIMD (`simd128`: IEEE multiply, add, divide and square root, exact as the
+/// scalar ones), the scalar loop natively (which the compiler vectorises at `opt-level = 3`) and
+/// for the remainder. Panics when the lengths differ.
+fn update_slices(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], s: [f32; 7]) {
+    assert!(
+        g.len() == p.len() && m.len() == p.len() && v.len() == p.len(),
+        "adam_update: the parameter, gradient and moments differ in size"
+    );
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = update_simd128(p, m, v, g, s);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    let [b1, c1, b2, c2, factor, eps, lr] = s;
+    let rest = p[done..].iter_mut().zip(&mut m[done..]).zip(&mut v[done..]).zip(&g[done..]);
+    for (((p, m), v), &g) in rest {
+        *m = *m * b1 + g * c1;
+        *v = *v * b2 + (g * g) * c2;
+        *p -= (*m * factor) / (v.sqrt() + eps) * lr;
+    }
+}
+
+/// [`update_slices`]' arithmetic on four elements at a time (wasm SIMD), over the longest prefix
+/// whose length is a multiple of four; returns that length. The release build compiles
+/// batchlab at `opt-level = "s"`, at which rustc does not vectorise loops (docs/speed.md).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn update_simd128(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], s: [f32; 7]) -> usize {
+    use core::arch::wasm32::{f32x4_add, f32x4_div, f32x4_mul, f32x4_splat, f32x4_sqrt, f32x4_sub, v128, v128_load, v128_store};
+    let [b1, c1, b2, c2, factor, eps, lr] = s.map(|x| f32x4_splat(x));
+    let lanes = p.len() / 4 * 4;
+    for i in (0..lanes).step_by(4) {
+        // SAFETY: i + 4 <= lanes <= the length of all four slices (asserted by the caller);
+        // v128_load and v128_store take unaligned addresses.
+        unsafe {
+            let at = |s: &[f32]| v128_load(s.as_ptr().add(i).cast::<v128>());
+            let grad = at(g);
+            let m_new = f32x4_add(f32x4_mul(at(m), b1), f32x4_mul(grad, c1));
+            let v_new = f32x4_add(f32x4_mul(at(v), b2), f32x4_mul(f32x4_mul(grad, grad), c2));
+            let update = f32x4_div(f32x4_mul(m_new, factor), f32x4_add(f32x4_sqrt(v_new), eps));
+            let p_new = f32x4_sub(at(p), f32x4_mul(update, lr));
+            v128_store(p.as_mut_ptr().add(i).cast::<v128>(), p_new);
+            v128_store(m.as_mut_ptr().add(i).cast::<v128>(), m_new);
+            v128_store(v.as_mut_ptr().add(i).cast::<v128>(), v_new);
+        }
+    }
+    lanes
 }
 
 // ---------------------------------------------------------------------------------------------
