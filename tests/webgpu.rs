@@ -208,6 +208,43 @@ fn the_cpu_backends_fused_adam_in_wasm_gives_burns_values_to_the_bit() {
     assert_eq!([p, m, v].map(bits), [bp, bm, bv].map(bits), "fused and burn's operations differ");
 }
 
+/// The CPU backend's custom 2x2 max-pooling (src/kernels.rs) as the browser runs it (the release
+/// profile's size-tuned wasm) against burn's `max_pool2d` (after burn's `relu`): the same values
+/// and input gradients, to the bit, with ties (values in halves; ReLU's zeros) and NaN
+/// (tests/kernels.rs checks it natively, to 1e-4).
+#[wasm_bindgen_test]
+fn the_cpu_backends_pooling_in_wasm_gives_burns_values_and_gradients() {
+    use batchlab::kernels::{max_pool2x2, relu_max_pool2x2};
+    use burn::nn::pool::MaxPool2dConfig;
+    use burn::tensor::Distribution;
+    use burn::tensor::activation::relu;
+    let device = Device::flex().autodiff();
+    device.seed(5);
+    let pool = MaxPool2dConfig::new([2, 2]).init();
+    let same = |a: Tensor<4>, b: Tensor<4>| {
+        let (a, b) = (a.into_data().try_into_vec::<f32>().unwrap(), b.into_data().try_into_vec::<f32>().unwrap());
+        a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
+    };
+    for shape in [[4, 6, 28, 28], [2, 16, 10, 10], [3, 2, 7, 19]] {
+        let x = Tensor::<4>::random(shape, Distribution::Normal(0.0, 2.0), &device).round().div_scalar(2.0);
+        let x = x.clone().mask_fill(x.equal_elem(1.5), f32::NAN);
+        for relu_first in [false, true] {
+            let x = x.clone().detach().require_grad();
+            let (ours, theirs) = if relu_first {
+                (relu_max_pool2x2(&pool, x.clone()), pool.forward(relu(x.clone())))
+            } else {
+                (max_pool2x2(&pool, x.clone()), pool.forward(x.clone()))
+            };
+            let upstream = Tensor::<4>::random(theirs.dims(), Distribution::Normal(0.0, 1.0), &device);
+            let ours_grads = (ours.clone() * upstream.clone()).sum().backward();
+            let theirs_grads = (theirs.clone() * upstream).sum().backward();
+            assert!(same(ours.inner(), theirs.inner()), "{shape:?} (ReLU first: {relu_first}): values differ");
+            let (a, b) = (x.grad(&ours_grads).unwrap(), x.grad(&theirs_grads).unwrap());
+            assert!(same(a, b), "{shape:?} (ReLU first: {relu_first}): gradients differ");
+        }
+    }
+}
+
 /// A short training run with the fused Adam: LeNet-5 from the same weights on WebGPU and on the
 /// CPU backend, eight steps on the same batches of 32 MNIST images; the losses agree to 1e-3
 /// relative at every step (the convolutions differ in summation order between the backends) and
