@@ -198,8 +198,8 @@ pub fn choose(
             Backend::Cpu,
             format!(
                 "Training on the CPU (WebAssembly, one thread): the only WebGPU adapter here is a \
-                 software renderer ({adapter}), on which LeNet-5 trains 30 to 250 times slower \
-                 (measured on a 2-core machine: about 90 against 3,700 samples/s at batch size 64). \
+                 software renderer ({adapter}), on which LeNet-5 trains 30 to 500 times slower \
+                 (measured on a 2-core machine: about 80 against 3,800 samples/s at batch size 64). \
                  Choose the WebGPU backend (backend=webgpu) to use it anyway."
             ),
         ),
