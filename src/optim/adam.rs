@@ -7,8 +7,8 @@
 //! the CPU backend a separate pass with its own allocation. Here [`FusedAdam::adam_update`]
 //! reads the parameter, its gradient and both moments once and writes all three back: a CubeCL
 //! kernel on the cubecl backend (WebGPU; natively wgpu and CUDA), in place when the buffers are
-//! not shared; on the CPU backend (`flex`) one pass over the buffers, in place when not shared,
-//! four lanes at a time with wasm SIMD in the browser. Any other backend or float type takes
+//! not shared; on the CPU backend (`flex`) one pass over the buffers, in place when not shared
+//! (a shared or strided one is copied first), four lanes at a time with wasm SIMD in the browser. Any other backend or float type takes
 //! burn's operations ([`unfused`]).
 //!
 //! The state is burn's own `AdamState` (records and checkpoints are unchanged), and the
@@ -96,7 +96,7 @@ pub trait FusedAdam: Backend {
     /// `moment_2`, all f32 and of one shape (any), → the new `(param, moment_1, moment_2)`, of
     /// that shape. The formula is the module's; the constants `[β₁, 1−β₁, β₂, 1−β₂, step factor,
     /// ε̂, learning rate]` are [`AdamScalars`]' (passed as an array: extension operations take
-    /// plain arguments).
+    /// plain arguments). The CPU backend panics when the shapes differ or a tensor is not f32.
     fn adam_update(
         param: FloatTensor<Self>,
         grad: FloatTensor<Self>,
@@ -217,20 +217,25 @@ impl FusedAdam for Flex {
         moment_2: FloatTensor<Self>,
         s: [f32; 7],
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        let (mut p, mut m, mut v) = (writable(param), writable(moment_1), writable(moment_2));
-        let g = writable(grad);
+        let shape = param.layout().shape().clone();
+        for (name, t) in [("gradient", &grad), ("first moment", &moment_1), ("second moment", &moment_2)] {
+            assert_eq!(t.layout().shape(), &shape, "adam_update: the {name}'s shape is not the parameter's");
+        }
+        let (mut p, mut m, mut v) = (sole(param), sole(moment_1), sole(moment_2));
+        let g = sole(grad);
+        // Written in place where `sole` left one owner; a buffer another tensor holds is copied
+        // first (burn-flex's copy-on-write `storage_mut`).
         update_slices(p.storage_mut(), m.storage_mut(), v.storage_mut(), g.storage(), s);
         (p, m, v)
     }
 }
 
 /// `t` (f32) as a tensor whose buffer is contiguous and holds exactly its elements (a view or a
-/// strided tensor is copied), and is not shared with another tensor when `t` was its only owner:
-/// `storage_mut` then writes it in place (it copies a shared buffer first: copy-on-write).
-/// Panics when `t` is not f32.
-fn writable(t: burn::backend::flex::FlexTensor) -> burn::backend::flex::FlexTensor {
+/// strided tensor is copied), and which no other tensor shares when `t` was its buffer's only
+/// owner (`to_contiguous` shares the buffer when it is already so; dropping `t` leaves one
+/// owner). Panics when `t` is not f32.
+fn sole(t: burn::backend::flex::FlexTensor) -> burn::backend::flex::FlexTensor {
     assert_eq!(t.dtype(), DType::F32, "adam_update takes f32 tensors");
-    // `to_contiguous` shares `t`'s buffer when it is already so; dropping `t` leaves one owner.
     let contiguous = t.to_contiguous();
     drop(t);
     contiguous
@@ -240,7 +245,7 @@ fn writable(t: burn::backend::flex::FlexTensor) -> burn::backend::flex::FlexTens
 /// gradient, all of one length; `s` as in [`FusedAdam::adam_update`]. Each element's arithmetic
 /// is burn's, in burn's order, so that the result is burn's to the bit on any path: four lanes at
 /// a time with wasm SIMD (`simd128`: IEEE multiply, add, divide and square root, exact as the
-/// scalar ones), the scalar loop natively (which the compiler vectorises at `opt-level = 3`) and
+/// scalar ones; a NaN's payload may differ, which wasm leaves open), the scalar loop natively (which the compiler vectorises at `opt-level = 3`) and
 /// for the remainder. Panics when the lengths differ.
 fn update_slices(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], s: [f32; 7]) {
     assert!(
