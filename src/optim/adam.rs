@@ -8,8 +8,8 @@
 //! reads the parameter, its gradient and both moments once and writes all three back: a CubeCL
 //! kernel on the cubecl backend (WebGPU; natively wgpu and CUDA), in place when the buffers are
 //! not shared; on the CPU backend (`flex`) one pass over the buffers, in place when not shared
-//! (a shared or strided one is copied first), four lanes at a time with wasm SIMD in the browser. Any other backend or float type takes
-//! burn's operations ([`unfused`]).
+//! (a shared or strided one is copied first), four lanes at a time with wasm SIMD in the
+//! browser. Any other backend or float type takes burn's operations ([`unfused`]).
 //!
 //! The state is burn's own `AdamState` (records and checkpoints are unchanged), and the
 //! arithmetic is burn's, operation for operation — on the CPU to the bit; a GPU shader compiler
@@ -121,8 +121,9 @@ pub fn fused_on(device: &Device) -> bool {
 /// One Adam update of `param` (any shape) with the gradient `grad` and the moments
 /// `moment_1`, `moment_2` (the parameter's shape), with the constants of its step `scalars`
 /// ([`AdamScalars::at`]): the new `(param, moment_1, moment_2)`, each of `param`'s shape.
-/// Panics (on the fused path) when the four differ in size. Fused ([`FusedAdam`]) on the backends that have it and for
-/// f32 tensors; burn's tensor operations, in burn's order, otherwise.
+/// Panics (on the fused path) when the four differ in shape (the CPU backend) or size. Fused
+/// ([`FusedAdam`]) on the backends that have it and for f32 tensors; burn's tensor operations,
+/// in burn's order, otherwise.
 pub fn adam_update<const D: usize>(
     param: Tensor<D>,
     grad: Tensor<D>,
@@ -245,8 +246,9 @@ fn sole(t: burn::backend::flex::FlexTensor) -> burn::backend::flex::FlexTensor {
 /// gradient, all of one length; `s` as in [`FusedAdam::adam_update`]. Each element's arithmetic
 /// is burn's, in burn's order, so that the result is burn's to the bit on any path: four lanes at
 /// a time with wasm SIMD (`simd128`: IEEE multiply, add, divide and square root, exact as the
-/// scalar ones; a NaN's payload may differ, which wasm leaves open), the scalar loop natively (which the compiler vectorises at `opt-level = 3`) and
-/// for the remainder. Panics when the lengths differ.
+/// scalar ones; a NaN's payload may differ, which wasm leaves open), the scalar loop natively
+/// (which the compiler vectorises at `opt-level = 3`) and for the remainder. Panics when the
+/// lengths differ.
 fn update_slices(p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], s: [f32; 7]) {
     assert!(
         g.len() == p.len() && m.len() == p.len() && v.len() == p.len(),
